@@ -1,0 +1,28 @@
+/**
+ * A room: its members, its sequence counter and its recent history.
+ *
+ * @module
+ */
+import type { MsgFrame } from "../protocol/server_frames.ts";
+import { RoomHistory } from "./room_history.ts";
+import type { Session } from "./session.ts";
+
+/** One chat room. */
+export class Room<P = unknown> {
+  /** Members in join order. */
+  readonly members = new Set<Session<P>>();
+  /** Seq of the latest message; 0 before the first. */
+  seq = 0;
+  readonly history: RoomHistory;
+
+  constructor(readonly name: string, historyCapacity: number) {
+    this.history = new RoomHistory(historyCapacity);
+  }
+
+  /** Assigns the next seq to a message and keeps it in history. */
+  append(from: string, text: string, ts: number): MsgFrame {
+    const msg: MsgFrame = { type: "msg", room: this.name, from, text, seq: ++this.seq, ts };
+    this.history.push(msg);
+    return msg;
+  }
+}

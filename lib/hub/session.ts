@@ -1,0 +1,41 @@
+/**
+ * A connection as the hub sees it: who it is, where it is, and its limits.
+ * `peer` is the server's handle for the connection; the hub never looks in it.
+ *
+ * @module
+ */
+import type { BucketState, StrikeState } from "./rate_limiter.ts";
+import type { Room } from "./room.ts";
+
+/** One connected client, registered or not. */
+export class Session<P = unknown> {
+  /** Display nick once registered. */
+  nick: string | null = null;
+  /** Uniqueness key of `nick` (NFKC case fold). */
+  nickKey: string | null = null;
+  /** Rooms this session is in, in join order. */
+  readonly rooms = new Set<Room<P>>();
+  status: "online" | "away" = "online";
+  note: string | undefined = undefined;
+  /** When `status` last changed (ms since epoch). */
+  statusSince: number;
+  /** True once the session has left the hub for good. */
+  departed = false;
+
+  constructor(
+    /** Opaque id sent in `welcome`. */
+    readonly id: string,
+    /** The server's handle for this session's connection. */
+    readonly peer: P,
+    readonly bucket: BucketState,
+    readonly strikes: StrikeState,
+    now: number,
+  ) {
+    this.statusSince = now;
+  }
+
+  /** Whether `hello` has succeeded. */
+  get registered(): boolean {
+    return this.nick !== null && !this.departed;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Server-to-client frames. Each is a plain object whose first key is `type`,
+ * so `JSON.stringify` yields `{"type":"msg",...}` and clients can dispatch on
+ * the prefix. {@linkcode encodeJsonFrame} turns one into wire bytes once, and
+ * the same bytes go to every recipient.
+ *
+ * @module
+ */
+
+/** Why someone left a room or went offline. */
+export type LeaveReason = "left" | "quit" | "timeout" | "disconnect" | "slow_consumer" | "flood" | "shutdown";
+/** Why the server ends a connection with `bye`. */
+export type ByeReason = "quit" | "shutdown" | "timeout" | "slow_consumer" | "flood";
+/** A user's presence. */
+export type PresenceStatus = "online" | "away" | "offline";
+
+/** Stable error codes; users and scripts can search for these. */
+export type ErrorCode =
+  | "bad_frame"
+  | "invalid"
+  | "frame_too_large"
+  | "not_registered"
+  | "already_registered"
+  | "nick_taken"
+  | "nick_invalid"
+  | "unauthorized"
+  | "not_in_room"
+  | "no_such_room"
+  | "no_such_user"
+  | "text_too_long"
+  | "rate_limited"
+  | "server_full"
+  | "too_many_rooms"
+  | "unknown_command";
+
+/** A message as broadcast and as kept in room history. */
+export interface MsgFrame {
+  type: "msg";
+  room: string;
+  from: string;
+  text: string;
+  seq: number;
+  ts: number;
+  id?: string;
+}
+
+/** Every frame the server sends. */
+export type ServerFrame =
+  | {
+    type: "welcome";
+    nick: string;
+    session: string;
+    server: { name: string; version: string };
+    heartbeat: { interval_ms: number; timeout_ms: number };
+    limits: { max_frame: number; max_text: number; rate_per_s: number; burst: number };
+    id?: string;
+  }
+  | { type: "room"; room: string; seq: number; members: string[]; history: MsgFrame[]; id?: string }
+  | { type: "join"; room: string; nick: string }
+  | { type: "leave"; room: string; nick: string; reason: LeaveReason }
+  | { type: "nick"; old: string; new: string; id?: string }
+  | { type: "left"; room: string; id?: string }
+  | MsgFrame
+  | { type: "dm"; from: string; to: string; text: string; ts: number; id?: string }
+  | { type: "who"; room: string; users: WhoEntry[]; id?: string }
+  | { type: "rooms"; rooms: { name: string; members: number; seq: number }[]; id?: string }
+  | { type: "presence"; nick: string; status: PresenceStatus; note?: string; reason?: LeaveReason; id?: string }
+  | { type: "ping"; t: number | string | undefined }
+  | { type: "pong"; t: number | string | undefined; id?: string }
+  | ErrorFrame
+  | { type: "bye"; reason: ByeReason; id?: string };
+
+/** One line of a `who` answer. */
+export interface WhoEntry {
+  nick: string;
+  status: "online" | "away";
+  /** When the user's status last changed (ms since epoch). */
+  since: number;
+  note?: string;
+}
+
+/** An error answer. */
+export interface ErrorFrame {
+  type: "error";
+  code: ErrorCode;
+  message: string;
+  id?: string;
+  field?: string;
+  retry_after_ms?: number;
+}
+
+/** Builds an `error` frame; optional parts are left out rather than set to undefined. */
+export function errorFrame(
+  code: ErrorCode,
+  message: string,
+  extra: { id?: string; field?: string; retry_after_ms?: number } = {},
+): ErrorFrame {
+  const frame: ErrorFrame = { type: "error", code, message };
+  if (extra.id !== undefined) frame.id = extra.id;
+  if (extra.field !== undefined) frame.field = extra.field;
+  if (extra.retry_after_ms !== undefined) frame.retry_after_ms = extra.retry_after_ms;
+  return frame;
+}
+
+/** Returns `frame` answered to request `id`: the same object when there is no id, else a copy with `id` last. */
+export function withId<F extends ServerFrame>(frame: F, id: string | undefined): F {
+  return id === undefined ? frame : { ...frame, id };
+}
+
+const encoder = new TextEncoder();
+
+/** Encodes a frame as one compact JSON line (with LF). */
+export function encodeJsonFrame(frame: ServerFrame): Uint8Array {
+  return encoder.encode(JSON.stringify(frame) + "\n");
+}

@@ -1,0 +1,74 @@
+/**
+ * Telnet negotiation filter for the text dialect. Strips every IAC sequence
+ * from the input and refuses every option the peer asks for (DO → WONT,
+ * WILL → DONT), so a telnet client never waits for an answer, e.g. for the
+ * TIMING-MARK it sends after Ctrl-C (IAC IP IAC DO TIMING-MARK).
+ *
+ * @module
+ */
+
+const IAC = 255;
+const DONT = 254;
+const DO = 253;
+const WONT = 252;
+const WILL = 251;
+const SB = 250;
+const SE = 240;
+
+// Parser states.
+const State = { Data: 0, Iac: 1, Option: 2, Sub: 3, SubIac: 4 } as const;
+type State = (typeof State)[keyof typeof State];
+
+/** What one chunk yields: the payload bytes, and bytes to send back (or null). */
+export interface TelnetResult {
+  data: Uint8Array;
+  reply: Uint8Array | null;
+}
+
+/** A stateful filter; sequences may be split across chunks. */
+export class TelnetFilter {
+  #state: State = State.Data;
+  #verb = 0;
+
+  /** Removes negotiation from `chunk` and says how to refuse what was asked. */
+  push(chunk: Uint8Array): TelnetResult {
+    if (this.#state === State.Data && chunk.indexOf(IAC) < 0) return { data: chunk, reply: null };
+    const data: number[] = [];
+    const reply: number[] = [];
+    for (const byte of chunk) {
+      switch (this.#state) {
+        case State.Data:
+          if (byte === IAC) this.#state = State.Iac;
+          else data.push(byte);
+          break;
+        case State.Iac:
+          if (byte === IAC) {
+            // An escaped 0xFF data byte; it is not valid UTF-8, so the line will be refused later.
+            data.push(byte);
+            this.#state = State.Data;
+          } else if (byte >= WILL && byte <= DONT) {
+            this.#verb = byte;
+            this.#state = State.Option;
+          } else if (byte === SB) {
+            this.#state = State.Sub;
+          } else {
+            // Two-byte commands (IP, AO, AYT, BRK, NOP, ...): nothing to answer.
+            this.#state = State.Data;
+          }
+          break;
+        case State.Option:
+          if (this.#verb === DO) reply.push(IAC, WONT, byte);
+          else if (this.#verb === WILL) reply.push(IAC, DONT, byte);
+          this.#state = State.Data;
+          break;
+        case State.Sub:
+          if (byte === IAC) this.#state = State.SubIac;
+          break;
+        case State.SubIac:
+          this.#state = byte === SE ? State.Data : State.Sub;
+          break;
+      }
+    }
+    return { data: Uint8Array.from(data), reply: reply.length ? Uint8Array.from(reply) : null };
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The text dialect's output side: one readable line (or a few) per server
+ * frame, for people on `nc` or `telnet`.
+ *
+ * @module
+ */
+import type { MsgFrame, ServerFrame } from "./server_frames.ts";
+
+/** The line a text connection sees first, inviting a nick. */
+export function textGreeting(serverName: string): string {
+  return `* Welcome to ${serverName}. Type a nick to sign in (letters, digits, _ - . up to 32):`;
+}
+
+/** `[room] <nick> text`, or `[room] * nick action` for `/me`. */
+export function renderMsg(msg: MsgFrame): string {
+  if (msg.text.startsWith("/me ")) return `[${msg.room}] * ${msg.from} ${msg.text.slice(4)}`;
+  return `[${msg.room}] <${msg.from}> ${msg.text}`;
+}
+
+/**
+ * Renders a frame for the text user `self` (null before registration); null
+ * for frames people need not see (pings).
+ */
+export function renderTextFrame(frame: ServerFrame, self: string | null): string | null {
+  switch (frame.type) {
+    case "welcome":
+      return `* Welcome, ${frame.nick}! You are on ${frame.server.name} ${frame.server.version}. Type /help for commands.`;
+    case "room": {
+      const head = `* Now in #${frame.room} with ${frame.members.join(", ")}` +
+        (frame.history.length ? `; recent messages:` : "");
+      return [head, ...frame.history.map(renderMsg)].join("\n");
+    }
+    case "join":
+      return frame.nick === self ? null : `* ${frame.nick} joined #${frame.room}`;
+    case "leave":
+      return `* ${frame.nick} left #${frame.room} (${frame.reason})`;
+    case "left":
+      return `* You left #${frame.room}`;
+    case "nick":
+      return `* ${frame.old} is now known as ${frame.new}`;
+    case "msg":
+      return renderMsg(frame);
+    case "dm":
+      return frame.from === self && frame.to !== self ? `-> ${frame.to}: ${frame.text}` : `<- ${frame.from}: ${frame.text}`;
+    case "who":
+      return `* #${frame.room}: ` +
+        frame.users.map((u) => `${u.nick} (${u.status}${u.note ? `: ${u.note}` : ""})`).join(", ");
+    case "rooms":
+      return frame.rooms.length === 0
+        ? "* No rooms yet; /join ROOM creates one"
+        : "* Rooms: " + frame.rooms.map((r) => `#${r.name} (${r.members} here, seq ${r.seq})`).join(", ");
+    case "presence":
+      if (frame.status === "away") return `* ${frame.nick} is away${frame.note ? ` (${frame.note})` : ""}`;
+      if (frame.status === "online") return `* ${frame.nick} is back`;
+      return `* ${frame.nick} went offline (${frame.reason ?? "disconnect"})`;
+    case "pong":
+      return "* pong";
+    case "ping":
+      return null;
+    case "error": {
+      const again = self === null && (frame.code === "nick_taken" || frame.code === "nick_invalid");
+      return `! ${frame.code}: ${frame.message}${again ? "; type another nick:" : ""}`;
+    }
+    case "bye":
+      return `* Bye (${frame.reason})`;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The runtime layer's one interface. Everything above `lib/runtime/` talks to
+ * sockets, HTTP, signals and files only through these types, so the same hub,
+ * framing and heartbeat code runs on Deno, Bun and Node.
+ *
+ * Shapes follow `Deno.Listener` / `Deno.Conn` (pull-read, awaited write) with
+ * backpressure carried by the `write` promise.
+ *
+ * @module
+ */
+
+/** A TCP address. `port` is the real port even when 0 was asked for. */
+export interface NetAddr {
+  /** Numeric IP address, e.g. `127.0.0.1` or `::1`. */
+  hostname: string;
+  /** TCP port. */
+  port: number;
+}
+
+/**
+ * Why a connection ended, reported once by {@linkcode Conn.closed}:
+ * - `eof`: the peer closed cleanly (FIN) and both sides are done;
+ * - `reset`: the peer reset the connection (RST, EPIPE, ECONNRESET);
+ * - `local`: this side called {@linkcode Conn.close};
+ * - an `Error`: anything else the runtime reported.
+ */
+export type CloseReason = "eof" | "reset" | "local" | Error;
+
+/** One TCP connection. */
+export interface Conn {
+  /**
+   * The bytes the peer sends, chunk by chunk, ending when the peer half-closes
+   * or the connection ends. Reading is paused while the consumer is not
+   * pulling, so a fast sender cannot grow this side's memory.
+   */
+  readonly readable: AsyncIterable<Uint8Array>;
+  /**
+   * Queues `bytes` and resolves once the runtime has taken every byte (never
+   * drops a tail). Rejects if the connection is closed before then. Writes
+   * are taken in call order.
+   */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Sends FIN after pending writes; the peer may keep sending. */
+  closeWrite(): Promise<void>;
+  /** Closes both directions at once; pending writes are abandoned. Idempotent. */
+  close(): void;
+  /** Settles once, with the reason, when the connection is fully closed. Never rejects. */
+  readonly closed: Promise<CloseReason>;
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+  /** Disables (true) or enables Nagle's algorithm. */
+  setNoDelay(noDelay?: boolean): void;
+  /** Turns TCP keepalive on or off. */
+  setKeepAlive(keepAlive?: boolean): void;
+}
+
+/** A listening TCP socket: iterate it to accept connections. */
+export interface Listener extends AsyncIterable<Conn> {
+  /** The bound address, with the real port. */
+  readonly addr: NetAddr;
+  /** Stops accepting; ends the iteration. Open connections stay open. Idempotent. */
+  close(): void;
+}
+
+/** Options for {@linkcode Runtime.listen} and {@linkcode Runtime.connect}. */
+export interface ListenOptions {
+  /** Address to bind or reach, e.g. `127.0.0.1`. */
+  hostname: string;
+  /** Port; 0 picks a free port when listening. */
+  port: number;
+}
+
+/** A `fetch`-style HTTP handler. */
+export type HttpHandler = (request: Request) => Response | Promise<Response>;
+
+/** A running HTTP server. */
+export interface HttpServer {
+  /** The bound address, with the real port. */
+  readonly addr: NetAddr;
+  /** Stops the server. */
+  close(): Promise<void>;
+}
+
+/** Signals the server reacts to. */
+export type SignalName = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGUSR2";
+
+/** What each runtime adapter provides. */
+export interface Runtime {
+  /** `deno`, `bun` or `node`. */
+  readonly name: "deno" | "bun" | "node";
+  /** The runtime's own version string. */
+  readonly version: string;
+  /** Binds a TCP listener. Rejects with a clear error when the address is taken. */
+  listen(options: ListenOptions): Promise<Listener>;
+  /** Opens a TCP connection. Rejects with a clear error (e.g. connection refused). */
+  connect(options: ListenOptions): Promise<Conn>;
+  /** Serves HTTP with a `fetch`-style handler. */
+  serveHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer>;
+  /** Calls `handler` on each delivery of `signal`; returns a function that removes it. */
+  onSignal(signal: SignalName, handler: () => void): () => void;
+  /** Reads a whole UTF-8 file. */
+  readTextFile(path: string): Promise<string>;
+  /** The command-line arguments after the script (or compiled binary). */
+  readonly args: string[];
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** Ends the process. */
+  exit(code: number): never;
+  /** Resident set size of this process in bytes. */
+  memoryRss(): number;
+  /** Whether a standard stream is a terminal (for colour and log format choices). */
+  isTerminal(stream: "stdin" | "stdout" | "stderr"): boolean;
+}

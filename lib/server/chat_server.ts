@@ -1,0 +1,229 @@
+/**
+ * The chat server: accepts connections through the runtime layer, enforces
+ * connection limits, connects each {@linkcode Connection} to the hub, runs
+ * one liveness sweep for all connections, and shuts down gracefully.
+ *
+ * @module
+ */
+import type { Settings } from "../config/settings.ts";
+import { Hub, type HubSink } from "../hub/hub.ts";
+import type { Session } from "../hub/session.ts";
+import { log } from "../ops/log.ts";
+import { encodeJsonFrame, errorFrame, type ServerFrame } from "../protocol/server_frames.ts";
+import { textGreeting } from "../protocol/text_render.ts";
+import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
+import { Connection, type DisconnectReason } from "./connection.ts";
+import { checkLiveness, sweepIntervalMs } from "./liveness.ts";
+import { PeerLimits } from "./peer_limits.ts";
+import { ServerStats } from "./server_stats.ts";
+import { WriteScheduler } from "./write_scheduler.ts";
+
+/** How long a silent new connection waits before it is greeted as a person. */
+export const GREETING_DELAY_MS = 250;
+
+const logger = log("server");
+const textEncoder = new TextEncoder();
+
+/** A running chat server. */
+export class ChatServer implements HubSink<Connection> {
+  readonly hub: Hub<Connection>;
+  readonly stats = new ServerStats();
+  readonly #scheduler = new WriteScheduler();
+  readonly #connections = new Set<Connection>();
+  /** New connections that have not sent a byte yet, oldest first: candidates for the greeting. */
+  #awaitingGreeting: Connection[] = [];
+  #greetingTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #peerLimits: PeerLimits;
+  #listener: Listener | undefined;
+  #sweepTimer: ReturnType<typeof setInterval> | undefined;
+  #nextId = 0;
+  #shuttingDown = false;
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly settings: Settings,
+    readonly version: string,
+    readonly now: () => number = Date.now,
+  ) {
+    this.hub = new Hub<Connection>(settings, version, this);
+    this.#peerLimits = new PeerLimits(settings);
+  }
+
+  /** The bound address (after {@linkcode start}). */
+  get addr(): NetAddr {
+    if (!this.#listener) throw new Error("server not started");
+    return this.#listener.addr;
+  }
+
+  /** Connections open now. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Whether shutdown has begun. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /** Binds the listener and starts accepting. */
+  async start(): Promise<NetAddr> {
+    this.#listener = await this.runtime.listen({ hostname: this.settings.host, port: this.settings.port });
+    this.#restartSweep();
+    void this.#acceptLoop(this.#listener);
+    return this.#listener.addr;
+  }
+
+  /** Re-reads sweep timing from the settings (after a reload). */
+  #restartSweep(): void {
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = setInterval(() => this.#sweep(), sweepIntervalMs(this.settings));
+  }
+
+  async #acceptLoop(listener: Listener): Promise<void> {
+    try {
+      for await (const conn of listener) this.#accept(conn);
+    } catch (error) {
+      if (!this.#shuttingDown) logger.error("accept loop failed: {error}", { error: String(error) });
+    }
+  }
+
+  #accept(conn: Conn): void {
+    const host = conn.remoteAddr.hostname;
+    const refusal = this.#shuttingDown
+      ? "the server is shutting down"
+      : this.#connections.size >= this.settings.max_connections
+      ? "the server is full"
+      : !this.#peerLimits.admits(host)
+      ? `too many connections from ${host}`
+      : null;
+    if (refusal !== null) {
+      this.stats.countDisconnect("server_full");
+      logger.info("refused {peer}: {why}", { peer: `${host}:${conn.remoteAddr.port}`, why: refusal, reason: "server_full" });
+      // One error line, then close: written without a queue, since nothing else will follow.
+      conn.write(encodeJsonFrame(errorFrame("server_full", refusal))).finally(() => conn.close()).catch(() => {});
+      return;
+    }
+    this.#peerLimits.add(host);
+    const connection = new Connection(++this.#nextId, conn, this);
+    this.#connections.add(connection);
+    this.stats.connectionsAccepted++;
+    conn.setNoDelay(true);
+    this.#awaitingGreeting.push(connection);
+    this.#greetingTimer ??= setInterval(() => this.#greet(), 50);
+    logger.debug("connect conn={conn} peer={peer}", { conn: connection.id, peer: connection.peer });
+    void connection.run();
+  }
+
+  /** Greets people: connections that stayed silent for GREETING_DELAY_MS get the text greeting. */
+  #greet(): void {
+    const cutoff = this.now() - GREETING_DELAY_MS;
+    let done = 0;
+    for (const connection of this.#awaitingGreeting) {
+      if (connection.connectedAt > cutoff) break;
+      done++;
+      if (!connection.heardFrom && connection.endReason === null) {
+        connection.enqueue(textEncoder.encode(textGreeting(this.settings.server_name) + "\r\n"));
+      }
+    }
+    this.#awaitingGreeting = this.#awaitingGreeting.slice(done);
+    if (this.#awaitingGreeting.length === 0) {
+      clearInterval(this.#greetingTimer);
+      this.#greetingTimer = undefined;
+    }
+  }
+
+  /** ConnectionContext: bookkeeping once a socket is closed. */
+  onClosed(connection: Connection, reason: DisconnectReason): void {
+    if (!this.#connections.delete(connection)) return;
+    this.#peerLimits.remove(connection.conn.remoteAddr.hostname);
+    this.stats.countDisconnect(reason);
+    logger.info("disconnect conn={conn} peer={peer} nick={nick} reason={reason}", {
+      conn: connection.id,
+      peer: connection.peer,
+      nick: connection.session.nick ?? "-",
+      reason,
+      dialect: connection.dialect,
+    });
+  }
+
+  /** ConnectionContext: the write scheduler. */
+  get scheduler(): WriteScheduler {
+    return this.#scheduler;
+  }
+
+  /** Applies the liveness rules to every connection. */
+  #sweep(): void {
+    const now = this.now();
+    for (const connection of this.#connections) {
+      if (connection.lingerDeadline > 0) {
+        if (now >= connection.lingerDeadline) connection.close(connection.endReason ?? "disconnect");
+        continue;
+      }
+      if (connection.endReason !== null) continue;
+      switch (checkLiveness(connection, this.settings, now)) {
+        case "ok":
+          break;
+        case "ping":
+          connection.ping(now);
+          break;
+        case "timeout":
+          this.stats.heartbeatTimeouts++;
+          connection.end("timeout");
+          break;
+        case "register_timeout":
+          connection.endReason = "register_timeout";
+          connection.end("timeout");
+          break;
+        case "write_timeout":
+          connection.dropSlowConsumer();
+          break;
+      }
+    }
+  }
+
+  // HubSink: the hub's output becomes bytes in connection queues.
+
+  /** HubSink: one frame to one session. */
+  send(to: Session<Connection>, frame: ServerFrame): void {
+    this.stats.framesOut++;
+    to.peer.sendFrame(frame);
+  }
+
+  /** HubSink: the same frame to many; JSON recipients share one encoding. */
+  broadcast(to: Iterable<Session<Connection>>, frame: ServerFrame, except?: Session<Connection>): void {
+    let json: Uint8Array | undefined;
+    for (const session of to) {
+      if (session === except) continue;
+      const connection = session.peer;
+      this.stats.framesOut++;
+      if (connection.dialect === "json") connection.enqueue(json ??= encodeJsonFrame(frame));
+      else connection.sendFrame(frame);
+    }
+  }
+
+  /** HubSink: close after what is queued has been written. */
+  close(session: Session<Connection>, reason: DisconnectReason): void {
+    session.peer.closeAfterFlush(reason);
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, say `bye` `shutdown` to everyone,
+   * flush, close; anything still open after `shutdown_grace` is closed hard.
+   * Resolves with how many clients were told and how long it took.
+   */
+  async shutdown(): Promise<{ told: number; drainedMs: number; forced: number }> {
+    const started = this.now();
+    this.#shuttingDown = true;
+    this.#listener?.close();
+    const told = this.hub.shutdown();
+    const deadline = started + this.settings.shutdown_grace;
+    while (this.#connections.size > 0 && this.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const forced = this.#connections.size;
+    for (const connection of [...this.#connections]) connection.close("shutdown");
+    clearInterval(this.#sweepTimer);
+    clearInterval(this.#greetingTimer);
+    return { told, drainedMs: this.now() - started, forced };
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * One client connection on the server: reads lines, fixes the dialect from
+ * the first one, turns lines into hub commands, and owns the bounded outbound
+ * queue that the write scheduler flushes with one write per turn.
+ *
+ * @module
+ */
+import type { Settings } from "../config/settings.ts";
+import type { Hub } from "../hub/hub.ts";
+import type { Session } from "../hub/session.ts";
+import { decodeJsonFrame } from "../protocol/client_frames.ts";
+import { LineSplitter } from "../protocol/line_splitter.ts";
+import {
+  type ByeReason,
+  type ErrorCode,
+  encodeJsonFrame,
+  errorFrame,
+  type LeaveReason,
+  type ServerFrame,
+} from "../protocol/server_frames.ts";
+import { parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
+import { renderTextFrame } from "../protocol/text_render.ts";
+import { TelnetFilter } from "../protocol/telnet.ts";
+import type { CloseReason, Conn } from "../runtime/types.ts";
+import type { LivenessState } from "./liveness.ts";
+import { OutboundQueue } from "./outbound_queue.ts";
+import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
+
+/**
+ * Why a connection ended, as logged and counted: a leave reason from the
+ * protocol, or one of the transport's own.
+ */
+export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error";
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  readonly settings: Settings;
+  readonly hub: Hub<Connection>;
+  readonly scheduler: WriteScheduler;
+  now(): number;
+  /** Called once when the socket is closed, with why. */
+  onClosed(connection: Connection, reason: DisconnectReason): void;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const textEncoder = new TextEncoder();
+/** After our FIN, how long a peer may take to close its side before we close hard. */
+const LINGER_MS = 2000;
+
+/** A client connection. */
+export class Connection implements Flushable, LivenessState {
+  dialect: "unknown" | "json" | "text" = "unknown";
+  readonly session: Session<Connection>;
+  readonly connectedAt: number;
+  lastInboundAt: number;
+  lastPingAt = 0;
+  writeStartedAt = 0;
+  flushPending = false;
+  /** Whether any byte has arrived (the text greeting waits for silence). */
+  heardFrom = false;
+  /** When set, the connection is closing and this is why. */
+  endReason: DisconnectReason | null = null;
+  /** When a closing connection gets closed hard if the peer has not closed its side. */
+  lingerDeadline = 0;
+
+  readonly #splitter: LineSplitter;
+  #telnet: TelnetFilter | null = new TelnetFilter();
+  readonly #text: TextState = { registered: false, currentRoom: null };
+  readonly #queue = new OutboundQueue();
+  #inFlightBytes = 0;
+  #closeAfterFlush = false;
+  #closed = false;
+  #chunkNow = 0;
+
+  constructor(
+    readonly id: number,
+    readonly conn: Conn,
+    readonly ctx: ConnectionContext,
+  ) {
+    const now = ctx.now();
+    this.connectedAt = now;
+    this.lastInboundAt = now;
+    this.#splitter = new LineSplitter(ctx.settings.max_frame);
+    this.session = ctx.hub.attach(this, now);
+  }
+
+  /** `ip:port` of the peer, for logs. */
+  get peer(): string {
+    const { hostname, port } = this.conn.remoteAddr;
+    return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  }
+
+  /** Whether `hello` succeeded and the session is still in the hub. */
+  get registered(): boolean {
+    return this.session.registered;
+  }
+
+  /** Bytes waiting in this connection's queue or in flight. */
+  get pendingBytes(): number {
+    return this.#queue.bytes + this.#inFlightBytes;
+  }
+
+  /** Reads until the peer is done; resolves when the socket is closed. */
+  async run(): Promise<void> {
+    this.conn.closed.then((reason) => this.#onSocketClosed(reason));
+    try {
+      for await (const chunk of this.conn.readable) {
+        if (this.#closed) break;
+        this.#onChunk(chunk);
+      }
+    } catch {
+      // A read error ends the connection; `closed` reports the reason.
+    }
+    this.#onReadEnded();
+  }
+
+  #onChunk(chunk: Uint8Array): void {
+    this.heardFrom = true;
+    if (this.#closeAfterFlush) return; // Closing: input is read only to see the peer's FIN.
+    this.#chunkNow = this.ctx.now();
+    if (this.#telnet) {
+      const { data, reply } = this.#telnet.push(chunk);
+      if (reply) this.enqueue(reply);
+      chunk = data;
+    }
+    this.#splitter.push(chunk, this);
+  }
+
+  /** LineHandler: one complete line. */
+  onLine(bytes: Uint8Array): void {
+    if (this.#closeAfterFlush) return;
+    this.lastInboundAt = this.#chunkNow;
+    let line: string;
+    try {
+      line = utf8.decode(bytes);
+    } catch {
+      return this.#sendError("bad_frame", "line is not valid UTF-8");
+    }
+    if (this.dialect === "unknown") {
+      const start = line.trimStart();
+      if (start === "") return;
+      this.dialect = start.startsWith("{") ? "json" : "text";
+      // JSON clients never negotiate telnet; 0xFF in their input is invalid UTF-8 and refused above.
+      if (this.dialect === "json") this.#telnet = null;
+    }
+    if (this.dialect === "json") this.#handleJson(line);
+    else this.#handleText(line);
+  }
+
+  /** LineHandler: a line passed max_frame and is being skipped. */
+  onTooLarge(): void {
+    this.#sendError("frame_too_large", `line longer than ${this.#splitter.maxFrameBytes} bytes dropped`);
+  }
+
+  #handleJson(line: string): void {
+    const decoded = decodeJsonFrame(line);
+    if (!decoded.ok) {
+      const { code, message, field, id } = decoded.problem;
+      return this.sendFrame(errorFrame(code, message, { id, field }));
+    }
+    this.ctx.hub.handle(this.session, decoded.frame, this.#chunkNow);
+  }
+
+  #handleText(line: string): void {
+    if (line.trim() === "") return;
+    this.#text.registered = this.session.nick !== null;
+    const input = parseTextLine(line.replace(/\0/g, ""), this.#text);
+    switch (input.kind) {
+      case "frame":
+        return this.ctx.hub.handle(this.session, input.frame, this.#chunkNow);
+      case "help":
+        return this.#enqueueText(TEXT_HELP.join("\r\n"));
+      case "error":
+        return this.#sendError(input.code, input.message);
+    }
+  }
+
+  #sendError(code: ErrorCode, message: string): void {
+    this.sendFrame(errorFrame(code, message));
+  }
+
+  /** Queues one frame in this connection's dialect. */
+  sendFrame(frame: ServerFrame): void {
+    if (this.dialect !== "text" && this.dialect !== "unknown") return this.enqueue(encodeJsonFrame(frame));
+    this.#trackTextState(frame);
+    const line = renderTextFrame(frame, this.session.nick);
+    if (line !== null) this.#enqueueText(line);
+  }
+
+  /** Keeps the text user's current room: the last joined room still joined. */
+  #trackTextState(frame: ServerFrame): void {
+    if (frame.type === "room") this.#text.currentRoom = frame.room;
+    else if (frame.type === "left" && this.#text.currentRoom === frame.room) {
+      this.#text.currentRoom = [...this.session.rooms].at(-1)?.name ?? null;
+    }
+  }
+
+  #enqueueText(text: string): void {
+    this.enqueue(textEncoder.encode(text.replaceAll("\n", "\r\n") + "\r\n"));
+  }
+
+  /** Queues bytes; past max_pending the connection is closed as a slow consumer. */
+  enqueue(bytes: Uint8Array): void {
+    if (this.#closed || this.endReason === "slow_consumer") return;
+    this.#queue.push(bytes);
+    if (this.pendingBytes > this.ctx.settings.max_pending) return this.dropSlowConsumer();
+    this.ctx.scheduler.mark(this);
+  }
+
+  /** Write scheduler: one write of everything queued, unless one is in flight. */
+  flush(): void {
+    if (this.#closed || this.#inFlightBytes > 0) return;
+    const bytes = this.#queue.take();
+    if (bytes === null) {
+      if (this.#closeAfterFlush && this.lingerDeadline === 0) this.#sendFin();
+      return;
+    }
+    this.#inFlightBytes = bytes.length;
+    this.writeStartedAt = this.ctx.now();
+    this.conn.write(bytes).then(this.#onWritten, this.#onWriteFailed);
+  }
+
+  readonly #onWritten = (): void => {
+    this.#inFlightBytes = 0;
+    this.writeStartedAt = 0;
+    this.flush();
+  };
+
+  readonly #onWriteFailed = (): void => {
+    this.#inFlightBytes = 0;
+    this.writeStartedAt = 0;
+    this.close("error");
+  };
+
+  /**
+   * Ends the connection politely: whatever is queued (a `bye`, say) is
+   * written, then FIN; the socket closes when the peer closes its side or
+   * after a short linger.
+   */
+  closeAfterFlush(reason: DisconnectReason): void {
+    if (this.#closed || this.#closeAfterFlush) return;
+    this.endReason ??= reason;
+    this.#closeAfterFlush = true;
+    this.ctx.scheduler.mark(this);
+  }
+
+  #sendFin(): void {
+    this.lingerDeadline = this.ctx.now() + LINGER_MS;
+    this.conn.closeWrite().catch(() => this.close(this.endReason ?? "error"));
+  }
+
+  /**
+   * Closes a reader that fell behind at once: its queue is dropped, a `bye`
+   * is attempted, and its rooms hear `leave` slow_consumer once the current
+   * broadcast is over (so no one sees the leave before the message that caused it).
+   */
+  dropSlowConsumer(): void {
+    if (this.#closed || this.endReason === "slow_consumer") return;
+    this.endReason = "slow_consumer";
+    this.#queue.clear();
+    queueMicrotask(() => {
+      this.ctx.hub.detach(this.session, "slow_consumer");
+      if (this.#inFlightBytes === 0) this.conn.write(encodeJsonFrame({ type: "bye", reason: "slow_consumer" })).catch(() => {});
+      this.close("slow_consumer");
+    });
+  }
+
+  /** Sends a server ping (json connections only). */
+  ping(now: number): void {
+    this.lastPingAt = now;
+    this.sendFrame({ type: "ping", t: now });
+  }
+
+  /** Closes the socket now. */
+  close(reason: DisconnectReason): void {
+    if (this.#closed) return;
+    this.endReason ??= reason;
+    this.#closed = true;
+    this.#queue.clear();
+    this.conn.close();
+  }
+
+  #onReadEnded(): void {
+    if (this.#closed) return;
+    // The peer closed its side: finish what we owe it, then close. If we had already sent
+    // our FIN, both sides are done.
+    if (this.lingerDeadline > 0) return this.close(this.endReason ?? "disconnect");
+    this.ctx.hub.detach(this.session, "disconnect");
+    this.closeAfterFlush("disconnect");
+  }
+
+  #onSocketClosed(reason: CloseReason): void {
+    this.#closed = true;
+    this.#queue.clear();
+    const why: DisconnectReason = this.endReason ?? (reason === "reset" ? "reset" : reason === "eof" || reason === "local" ? "disconnect" : "error");
+    this.ctx.hub.detach(this.session, toLeaveReason(why));
+    this.ctx.onClosed(this, why);
+  }
+
+  /** Answers `bye` with `reason` through the hub and closes after flushing. */
+  end(reason: ByeReason): void {
+    this.ctx.hub.end(this.session, reason);
+    this.closeAfterFlush(reason);
+  }
+}
+
+/** The leave reason others hear for a disconnect reason. */
+function toLeaveReason(reason: DisconnectReason): LeaveReason {
+  switch (reason) {
+    case "register_timeout":
+      return "timeout";
+    case "server_full":
+    case "reset":
+    case "error":
+      return "disconnect";
+    default:
+      return reason;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Coalesces writes: however many frames a connection gets while the current
+ * batch of input is handled, it gets one socket write, made once the batch is
+ * done. Writes to many sockets are only fast this way.
+ *
+ * @module
+ */
+
+/** Something with queued output. */
+export interface Flushable {
+  /** Set by the scheduler while the connection waits in its list. */
+  flushPending: boolean;
+  /** Hands queued bytes to the socket (at most one write in flight). */
+  flush(): void;
+}
+
+/** Runs each marked connection's flush once, after the current task. */
+export class WriteScheduler {
+  #pending: Flushable[] = [];
+  #scheduled = false;
+  readonly #run = () => this.runNow();
+
+  /** Marks `target` to be flushed after the current task. */
+  mark(target: Flushable): void {
+    if (!target.flushPending) {
+      target.flushPending = true;
+      this.#pending.push(target);
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#run);
+    }
+  }
+
+  /** Flushes everything marked so far. */
+  runNow(): void {
+    this.#scheduled = false;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const target of pending) {
+      target.flushPending = false;
+      target.flush();
+    }
+  }
+}
