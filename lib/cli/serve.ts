@@ -89,10 +89,11 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   // A plain line on stdout for scripts and tests that wait for the port.
   console.log(`listening ${addr.hostname}:${addr.port}`);
 
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  runtime.onSignal("SIGINT", () => stop("SIGINT"));
-  runtime.onSignal("SIGTERM", () => stop("SIGTERM"));
-  const signal = await stopped;
+  // Not Promise.withResolvers: the bundle must run on Node 20.
+  const signal = await new Promise<string>((resolve) => {
+    runtime.onSignal("SIGINT", () => resolve("SIGINT"));
+    runtime.onSignal("SIGTERM", () => resolve("SIGTERM"));
+  });
   logger.info("{signal}: shutting down, {clients} clients connected", {
     signal,
     clients: server.connectionCount,

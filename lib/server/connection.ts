@@ -23,7 +23,7 @@ import { renderTextFrame } from "../protocol/text_render.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import type { CloseReason, Conn } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
-import { OutboundQueue } from "./outbound_queue.ts";
+import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
 import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
 
 /**
@@ -208,9 +208,9 @@ export class Connection implements Flushable, LivenessState {
   }
 
   /** Write scheduler: one write of everything queued, unless one is in flight. */
-  flush(): void {
+  flush(cache?: BatchCache): void {
     if (this.#closed || this.#inFlightBytes > 0) return;
-    const bytes = this.#queue.take();
+    const bytes = this.#queue.take(cache);
     if (bytes === null) {
       if (this.#closeAfterFlush && this.lingerDeadline === 0) this.#sendFin();
       return;

@@ -5,6 +5,17 @@
  * @module
  */
 
+/**
+ * The last batch built by {@linkcode OutboundQueue.take}. Members of one room
+ * usually have the very same frames queued in one turn, so the next queue
+ * with the same chunks (the same objects, in order) reuses the joined bytes
+ * instead of copying them again. Valid for one scheduler run.
+ */
+export interface BatchCache {
+  chunks: Uint8Array[] | null;
+  joined: Uint8Array | null;
+}
+
 /** Bytes waiting for one connection. */
 export class OutboundQueue {
   #chunks: Uint8Array[] = [];
@@ -21,19 +32,25 @@ export class OutboundQueue {
     this.#bytes += bytes.length;
   }
 
-  /** Takes everything queued as one buffer, or null when empty. */
-  take(): Uint8Array | null {
+  /** Takes everything queued as one buffer (never to be mutated), or null when empty. */
+  take(cache?: BatchCache): Uint8Array | null {
     const chunks = this.#chunks;
     if (chunks.length === 0) return null;
     let out: Uint8Array;
     if (chunks.length === 1) {
       out = chunks[0];
+    } else if (cache && cache.chunks && sameChunks(cache.chunks, chunks)) {
+      out = cache.joined!;
     } else {
       out = new Uint8Array(this.#bytes);
       let offset = 0;
       for (const chunk of chunks) {
         out.set(chunk, offset);
         offset += chunk.length;
+      }
+      if (cache) {
+        cache.chunks = chunks;
+        cache.joined = out;
       }
     }
     this.#chunks = [];
@@ -46,4 +63,10 @@ export class OutboundQueue {
     this.#chunks = [];
     this.#bytes = 0;
   }
+}
+
+function sameChunks(a: Uint8Array[], b: Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -6,12 +6,14 @@
  * @module
  */
 
+import type { BatchCache } from "./outbound_queue.ts";
+
 /** Something with queued output. */
 export interface Flushable {
   /** Set by the scheduler while the connection waits in its list. */
   flushPending: boolean;
-  /** Hands queued bytes to the socket (at most one write in flight). */
-  flush(): void;
+  /** Hands queued bytes to the socket (at most one write in flight), sharing joined batches through `cache`. */
+  flush(cache?: BatchCache): void;
 }
 
 /** Runs each marked connection's flush once, after the current task. */
@@ -37,9 +39,10 @@ export class WriteScheduler {
     this.#scheduled = false;
     const pending = this.#pending;
     this.#pending = [];
+    const cache: BatchCache = { chunks: null, joined: null };
     for (const target of pending) {
       target.flushPending = false;
-      target.flush();
+      target.flush(cache);
     }
   }
 }
