@@ -17,7 +17,7 @@ import {
   type ServerFrame,
   withId,
 } from "../protocol/server_frames.ts";
-import { addStrike, newBucket, newStrikes, takeToken } from "./rate_limiter.ts";
+import { addStrike, takeToken } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
 import { Session } from "./session.ts";
 
@@ -84,7 +84,7 @@ export class Hub<P = unknown> {
   /** A new connection arrives; it must `hello` before anything else. */
   attach(peer: P, now: number): Session<P> {
     const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;
-    const session = new Session(id, peer, newBucket(this.settings.burst, now), newStrikes(now), now);
+    const session = new Session(id, peer, this.settings.burst, now);
     this.#sessions.add(session);
     return session;
   }
@@ -175,9 +175,9 @@ export class Hub<P = unknown> {
   /** Spends one token; on refusal answers `rate_limited` and ends a flooding session. */
   #spendToken(session: Session<P>, id: string | undefined, now: number): boolean {
     const { rate_per_s, burst, flood_strikes } = this.settings;
-    const retryAfterMs = takeToken(session.bucket, rate_per_s, burst, now);
+    const retryAfterMs = takeToken(session, rate_per_s, burst, now);
     if (retryAfterMs === 0) return true;
-    if (addStrike(session.strikes, flood_strikes, now)) {
+    if (addStrike(session, flood_strikes, now)) {
       this.end(session, "flood");
     } else {
       this.sink.send(

@@ -6,15 +6,15 @@
  * @module
  */
 
-/** One connection's bucket. */
+/** One connection's bucket (field names distinct from {@linkcode StrikeState}, so one record can hold both). */
 export interface BucketState {
   tokens: number;
-  updatedAt: number;
+  tokensAt: number;
 }
 
 /** A fresh, full bucket. */
 export function newBucket(burst: number, now: number): BucketState {
-  return { tokens: burst, updatedAt: now };
+  return { tokens: burst, tokensAt: now };
 }
 
 /**
@@ -23,9 +23,9 @@ export function newBucket(burst: number, now: number): BucketState {
  */
 export function takeToken(bucket: BucketState, ratePerS: number, burst: number, now: number): number {
   if (ratePerS <= 0) return 0;
-  const elapsedMs = Math.max(0, now - bucket.updatedAt);
+  const elapsedMs = Math.max(0, now - bucket.tokensAt);
   bucket.tokens = Math.min(burst, bucket.tokens + (elapsedMs * ratePerS) / 1000);
-  bucket.updatedAt = now;
+  bucket.tokensAt = now;
   if (bucket.tokens >= 1) {
     bucket.tokens -= 1;
     return 0;
@@ -36,18 +36,18 @@ export function takeToken(bucket: BucketState, ratePerS: number, burst: number, 
 /** Rate-limit violations, forgiven at one per second. */
 export interface StrikeState {
   strikes: number;
-  updatedAt: number;
+  strikesAt: number;
 }
 
 /** A clean record. */
 export function newStrikes(now: number): StrikeState {
-  return { strikes: 0, updatedAt: now };
+  return { strikes: 0, strikesAt: now };
 }
 
 /** Records one violation; true when the sender has now passed `limit` and counts as flooding. */
 export function addStrike(state: StrikeState, limit: number, now: number): boolean {
-  const forgiven = Math.max(0, now - state.updatedAt) / 1000;
+  const forgiven = Math.max(0, now - state.strikesAt) / 1000;
   state.strikes = Math.max(0, state.strikes - forgiven) + 1;
-  state.updatedAt = now;
+  state.strikesAt = now;
   return state.strikes > limit;
 }

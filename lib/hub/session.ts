@@ -7,8 +7,12 @@
 import type { BucketState, StrikeState } from "./rate_limiter.ts";
 import type { Room } from "./room.ts";
 
-/** One connected client, registered or not. */
-export class Session<P = unknown> {
+/**
+ * One connected client, registered or not. It is its own rate-limit bucket
+ * and strike record (plain fields, not objects: thousands of idle
+ * connections each save two allocations).
+ */
+export class Session<P = unknown> implements BucketState, StrikeState {
   /** Display nick once registered. */
   nick: string | null = null;
   /** Uniqueness key of `nick` (NFKC case fold). */
@@ -21,17 +25,23 @@ export class Session<P = unknown> {
   statusSince: number;
   /** True once the session has left the hub for good. */
   departed = false;
+  tokens: number;
+  tokensAt: number;
+  strikes = 0;
+  strikesAt: number;
 
   constructor(
     /** Opaque id sent in `welcome`. */
     readonly id: string,
     /** The server's handle for this session's connection. */
     readonly peer: P,
-    readonly bucket: BucketState,
-    readonly strikes: StrikeState,
+    burst: number,
     now: number,
   ) {
     this.statusSince = now;
+    this.tokens = burst;
+    this.tokensAt = now;
+    this.strikesAt = now;
   }
 
   /** Whether `hello` has succeeded. */

@@ -64,8 +64,10 @@ export class Connection implements Flushable, LivenessState {
   lingerDeadline = 0;
 
   readonly #splitter: LineSplitter;
-  #telnet: TelnetFilter | null = new TelnetFilter();
-  readonly #text: TextState = { registered: false, currentRoom: null };
+  /** Made on the first IAC byte of a connection that is not JSON; most connections never need one. */
+  #telnet: TelnetFilter | null = null;
+  /** Made when the dialect turns out to be text. */
+  #text: TextState | null = null;
   readonly #queue = new OutboundQueue();
   #inFlightBytes = 0;
   #closeAfterFlush = false;
@@ -102,7 +104,6 @@ export class Connection implements Flushable, LivenessState {
 
   /** Reads until the peer is done; resolves when the socket is closed. */
   async run(): Promise<void> {
-    this.conn.closed.then((reason) => this.#onSocketClosed(reason));
     try {
       for await (const chunk of this.conn.readable) {
         if (this.#closed) break;
@@ -112,13 +113,16 @@ export class Connection implements Flushable, LivenessState {
       // A read error ends the connection; `closed` reports the reason.
     }
     this.#onReadEnded();
+    // Awaited here rather than hooked at the start: one promise and closure less per idle connection.
+    this.#onSocketClosed(await this.conn.closed);
   }
 
   #onChunk(chunk: Uint8Array): void {
     this.heardFrom = true;
     if (this.#closeAfterFlush) return; // Closing: input is read only to see the peer's FIN.
     this.#chunkNow = this.ctx.now();
-    if (this.#telnet) {
+    if (this.dialect !== "json" && (this.#telnet !== null || chunk.indexOf(0xff) >= 0)) {
+      this.#telnet ??= new TelnetFilter();
       const { data, reply } = this.#telnet.push(chunk);
       if (reply) this.enqueue(reply);
       chunk = data;
@@ -139,9 +143,8 @@ export class Connection implements Flushable, LivenessState {
     if (this.dialect === "unknown") {
       const start = line.trimStart();
       if (start === "") return;
-      this.dialect = start.startsWith("{") ? "json" : "text";
       // JSON clients never negotiate telnet; 0xFF in their input is invalid UTF-8 and refused above.
-      if (this.dialect === "json") this.#telnet = null;
+      this.dialect = start.startsWith("{") ? "json" : "text";
     }
     if (this.dialect === "json") this.#handleJson(line);
     else this.#handleText(line);
@@ -163,8 +166,9 @@ export class Connection implements Flushable, LivenessState {
 
   #handleText(line: string): void {
     if (line.trim() === "") return;
-    this.#text.registered = this.session.nick !== null;
-    const input = parseTextLine(line.replace(/\0/g, ""), this.#text);
+    const text = this.#textState();
+    text.registered = this.session.nick !== null;
+    const input = parseTextLine(line.replace(/\0/g, ""), text);
     switch (input.kind) {
       case "frame":
         return this.ctx.hub.handle(this.session, input.frame, this.#chunkNow);
@@ -187,10 +191,14 @@ export class Connection implements Flushable, LivenessState {
     if (line !== null) this.#enqueueText(line);
   }
 
+  #textState(): TextState {
+    return (this.#text ??= { registered: false, currentRoom: null });
+  }
+
   /** Keeps the text user's current room: the last joined room still joined. */
   #trackTextState(frame: ServerFrame): void {
-    if (frame.type === "room") this.#text.currentRoom = frame.room;
-    else if (frame.type === "left" && this.#text.currentRoom === frame.room) {
+    if (frame.type === "room") this.#textState().currentRoom = frame.room;
+    else if (frame.type === "left" && this.#text?.currentRoom === frame.room) {
       this.#text.currentRoom = [...this.session.rooms].at(-1)?.name ?? null;
     }
   }
@@ -217,19 +225,15 @@ export class Connection implements Flushable, LivenessState {
     }
     this.#inFlightBytes = bytes.length;
     this.writeStartedAt = this.ctx.now();
-    this.conn.write(bytes).then(this.#onWritten, this.#onWriteFailed);
+    this.conn.write(bytes).then(this.#onWriteSettled, this.#onWriteSettled);
   }
 
-  readonly #onWritten = (): void => {
+  /** One callback for both outcomes (one function less per connection): an error means a failed write. */
+  readonly #onWriteSettled = (error?: unknown): void => {
     this.#inFlightBytes = 0;
     this.writeStartedAt = 0;
-    this.flush();
-  };
-
-  readonly #onWriteFailed = (): void => {
-    this.#inFlightBytes = 0;
-    this.writeStartedAt = 0;
-    this.close("error");
+    if (error === undefined) this.flush();
+    else this.close("error");
   };
 
   /**

@@ -18,7 +18,8 @@ export interface BatchCache {
 
 /** Bytes waiting for one connection. */
 export class OutboundQueue {
-  #chunks: Uint8Array[] = [];
+  /** Null while empty, so idle connections hold no array. */
+  #chunks: Uint8Array[] | null = null;
   #bytes = 0;
 
   /** Bytes queued and not yet taken. */
@@ -28,14 +29,14 @@ export class OutboundQueue {
 
   /** Appends a frame's bytes (shared with other queues: never mutated). */
   push(bytes: Uint8Array): void {
-    this.#chunks.push(bytes);
+    (this.#chunks ??= []).push(bytes);
     this.#bytes += bytes.length;
   }
 
   /** Takes everything queued as one buffer (never to be mutated), or null when empty. */
   take(cache?: BatchCache): Uint8Array | null {
     const chunks = this.#chunks;
-    if (chunks.length === 0) return null;
+    if (chunks === null) return null;
     let out: Uint8Array;
     if (chunks.length === 1) {
       out = chunks[0];
@@ -53,14 +54,14 @@ export class OutboundQueue {
         cache.joined = out;
       }
     }
-    this.#chunks = [];
+    this.#chunks = null;
     this.#bytes = 0;
     return out;
   }
 
   /** Drops everything queued (the connection is going away). */
   clear(): void {
-    this.#chunks = [];
+    this.#chunks = null;
     this.#bytes = 0;
   }
 }

@@ -56,7 +56,10 @@ describe("text rendering", () => {
     expect(renderTextFrame({ type: "dm", from: "alice", to: "bob", text: "hi", ts }, "alice")).toBe("-> bob: hi");
     expect(renderTextFrame({ type: "dm", from: "alice", to: "bob", text: "hi", ts }, "bob")).toBe("<- alice: hi");
     expect(renderTextFrame({ type: "error", code: "nick_taken", message: "bob is already in use" }, null)).toBe(
-      "! nick_taken: bob is already in use",
+      "! nick_taken: bob is already in use; type another nick:",
+    );
+    expect(renderTextFrame({ type: "error", code: "no_such_user", message: "bob is not connected" }, "al")).toBe(
+      "! no_such_user: bob is not connected",
     );
     expect(renderTextFrame({ type: "ping", t: 1 }, "a")).toBeNull();
   });
