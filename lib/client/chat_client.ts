@@ -1,0 +1,470 @@
+/**
+ * A typed client for the JSON dialect, used by `tcpchat connect`, `tcpchat
+ * send` and any program. It registers, matches answers to requests by `id`,
+ * keeps the connection alive with pings, and reconnects by itself with
+ * backoff: it re-registers, rejoins every room with `since` = the last seq it
+ * saw, and so misses nothing the server still keeps.
+ *
+ * @example
+ * ```ts
+ * const client = new ChatClient({ runtime: getRuntime(), host: "127.0.0.1", port: 7777, nick: "ada" });
+ * client.on("msg", (m) => console.log(`[${m.room}] <${m.from}> ${m.text}`));
+ * await client.connect();
+ * await client.send("lobby", "hello");
+ * ```
+ *
+ * @module
+ */
+import type { ClientFrame } from "../protocol/client_frames.ts";
+import { LineSplitter } from "../protocol/line_splitter.ts";
+import type { ErrorFrame, MsgFrame, ServerFrame } from "../protocol/server_frames.ts";
+import type { Conn, Runtime } from "../runtime/types.ts";
+import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
+import { Emitter } from "./emitter.ts";
+
+type FrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
+/** The server's `welcome`. */
+export type WelcomeFrame = FrameOf<"welcome">;
+/** A room snapshot. */
+export type RoomFrame = FrameOf<"room">;
+
+/** Where the client's connection stands. */
+export type ConnectionState = "connecting" | "online" | "reconnecting" | "closed";
+
+/** Events a {@linkcode ChatClient} emits. */
+export interface ClientEvents {
+  [event: string]: unknown;
+  /** Registered (again); `resumed` is true after a reconnect. */
+  welcome: { welcome: WelcomeFrame; resumed: boolean };
+  /** A room message, the client's own included; never twice, always in seq order per room. */
+  msg: MsgFrame;
+  dm: FrameOf<"dm">;
+  join: FrameOf<"join">;
+  leave: FrameOf<"leave">;
+  nick: FrameOf<"nick">;
+  presence: FrameOf<"presence">;
+  /** A room snapshot the client now stands on (history already emitted as `msg`). */
+  room: RoomFrame;
+  left: FrameOf<"left">;
+  /** An error frame that answers no request of this client. */
+  error: ErrorFrame;
+  /** The server said goodbye. */
+  bye: FrameOf<"bye">;
+  /** Connection state changes, with why and when the next attempt is. */
+  state: { state: ConnectionState; reason?: string; attempt?: number; delayMs?: number };
+  /** After a reconnect: how many messages of `room` were caught up, and how many were lost (past the server's history). */
+  resumed: { room: string; caughtUp: number; lost: number };
+  /** The nick had to change on reconnect because the old one was still held. */
+  renamed: { old: string; new: string };
+}
+
+/** An `error` answer from the server, or a local failure (`code` `disconnected`, `timeout`). */
+export class ChatError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** How to reach and talk to a server. */
+export interface ChatClientOptions {
+  runtime: Runtime;
+  host: string;
+  port: number;
+  nick: string;
+  /** Rooms to join after registering (the server's default room comes on its own). */
+  rooms?: string[];
+  /** Reconnect after a lost connection (default true). The first connect never retries. */
+  reconnect?: boolean;
+  backoff?: BackoffOptions;
+  /** How long a request may wait for its answer (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Sent in `hello`. */
+  client?: string;
+  /** For tests. */
+  random?: () => number;
+}
+
+interface Pending {
+  resolve: (frame: ServerFrame) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** A room the client is in: what it saw last, and whether it is catching up. */
+interface JoinedRoom {
+  lastSeq: number;
+  resuming: boolean;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Server lines can be large (a room snapshot with history); this only guards against nonsense. */
+const MAX_SERVER_LINE_BYTES = 64 * 1024 * 1024;
+/** How long past the server's timeout to keep asking for our old nick after a reconnect. */
+const NICK_RECLAIM_MARGIN_MS = 2000;
+
+/** The JSON-dialect client. */
+export class ChatClient extends Emitter<ClientEvents> {
+  #nick: string;
+  #state: ConnectionState = "closed";
+  #conn: Conn | null = null;
+  #welcome: WelcomeFrame | null = null;
+  readonly #pending = new Map<string, Pending>();
+  readonly #rooms = new Map<string, JoinedRoom>();
+  #nextId = 0;
+  #userClosed = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #lastHeardAt = 0;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(readonly options: ChatClientOptions) {
+    super();
+    this.#nick = options.nick;
+  }
+
+  /** The nick the server knows this client by. */
+  get nick(): string {
+    return this.#nick;
+  }
+
+  /** The connection state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The last `welcome` (server limits, heartbeat). */
+  get welcome(): WelcomeFrame | null {
+    return this.#welcome;
+  }
+
+  /** Rooms the client is in, with the last seq seen in each. */
+  get rooms(): Map<string, number> {
+    return new Map([...this.#rooms].map(([name, room]) => [name, room.lastSeq]));
+  }
+
+  /**
+   * Connects and registers. Rejects (without retrying) if the server cannot be
+   * reached or refuses the nick; once registered, lost connections are
+   * re-established by themselves.
+   */
+  async connect(): Promise<WelcomeFrame> {
+    this.#userClosed = false;
+    this.#setState("connecting");
+    try {
+      const welcome = await this.#open(false);
+      for (const room of this.options.rooms ?? []) await this.join(room);
+      return welcome;
+    } catch (error) {
+      this.#shutdown();
+      this.#setState("closed", (error as Error).message);
+      throw error;
+    }
+  }
+
+  /** Sends any frame with a fresh `id` and resolves with the answer carrying it (error answers reject). */
+  request(frame: ClientFrame): Promise<ServerFrame> {
+    const conn = this.#conn;
+    if (!conn) return Promise.reject(new ChatError("disconnected", "not connected"));
+    const id = `c${++this.#nextId}`;
+    return new Promise((resolve, reject) => {
+      const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new ChatError("timeout", `no answer to ${frame.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.#write(conn, { ...frame, id });
+    });
+  }
+
+  /** Joins `room` (the client then follows it across reconnects); resolves with the snapshot. */
+  async join(room: string, since?: number): Promise<RoomFrame> {
+    return (await this.request(since === undefined ? { type: "join", room } : { type: "join", room, since })) as RoomFrame;
+  }
+
+  /** Leaves `room`. */
+  async leave(room: string): Promise<void> {
+    await this.request({ type: "leave", room });
+  }
+
+  /** Sends a message; resolves with the server's copy (the acknowledgement, with its seq). */
+  async send(room: string, text: string): Promise<MsgFrame> {
+    return (await this.request({ type: "msg", room, text })) as MsgFrame;
+  }
+
+  /** Sends a direct message; resolves with the server's copy. */
+  async dm(to: string, text: string): Promise<FrameOf<"dm">> {
+    return (await this.request({ type: "dm", to, text })) as FrameOf<"dm">;
+  }
+
+  /** Members of `room` and their status. */
+  async who(room: string): Promise<FrameOf<"who">> {
+    return (await this.request({ type: "who", room })) as FrameOf<"who">;
+  }
+
+  /** Every room with member count and last seq. */
+  async listRooms(): Promise<FrameOf<"rooms">> {
+    return (await this.request({ type: "rooms" })) as FrameOf<"rooms">;
+  }
+
+  /** Sets presence to `online` or `away` (with an optional note). */
+  async setStatus(status: "online" | "away", note?: string): Promise<void> {
+    await this.request(note === undefined ? { type: "status", status } : { type: "status", status, note });
+  }
+
+  /** Changes nick. */
+  async changeNick(nick: string): Promise<void> {
+    await this.request({ type: "nick", nick });
+  }
+
+  /** Says `quit` and closes; no reconnect. Resolves once the connection is closed. */
+  async close(reason?: string): Promise<void> {
+    this.#userClosed = true;
+    clearTimeout(this.#retry);
+    const conn = this.#conn;
+    if (conn) {
+      this.#write(conn, reason === undefined ? { type: "quit" } : { type: "quit", reason });
+      // The server answers bye and closes; do not wait for ever on a dead peer.
+      await Promise.race([conn.closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      conn.close();
+    }
+    this.#shutdown();
+    this.#setState("closed", "quit");
+  }
+
+  /** Opens a connection and registers; on a reconnect, rejoins rooms with `since`. */
+  async #open(resumed: boolean): Promise<WelcomeFrame> {
+    const conn = await this.options.runtime.connect({ hostname: this.options.host, port: this.options.port });
+    conn.setNoDelay(true);
+    this.#conn = conn;
+    this.#lastHeardAt = Date.now();
+    // Mark rooms before hello: the server re-joins the default room right after welcome, and
+    // that snapshot (without since) must not move our place in the room.
+    for (const room of this.#rooms.values()) room.resuming = resumed;
+    void this.#readLoop(conn);
+    const welcome = await this.#register(resumed);
+    this.#welcome = welcome;
+    this.#startHeartbeat(welcome);
+    this.#setState("online");
+    this.emit("welcome", { welcome, resumed });
+    if (resumed) await this.#resumeRooms();
+    return welcome;
+  }
+
+  /** Sends hello; on a reconnect, waits out the server's timeout of our old session before taking another nick. */
+  async #register(resumed: boolean): Promise<WelcomeFrame> {
+    const deadline = Date.now() + (this.#welcome?.heartbeat.timeout_ms ?? 0) + NICK_RECLAIM_MARGIN_MS;
+    for (let attempt = 0;; attempt++) {
+      try {
+        const hello: ClientFrame = { type: "hello", nick: this.#nick };
+        if (this.options.client) hello.client = this.options.client;
+        return (await this.request(hello)) as WelcomeFrame;
+      } catch (error) {
+        if (!resumed || !(error instanceof ChatError) || error.code !== "nick_taken") throw error;
+        if (Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, this.#backoff, this.options.random)));
+          continue;
+        }
+        const old = this.#nick;
+        this.#nick = `${this.options.nick.slice(0, 28)}_${(attempt % 900) + 100}`;
+        this.emit("renamed", { old, new: this.#nick });
+      }
+    }
+  }
+
+  async #resumeRooms(): Promise<void> {
+    for (const [name, room] of this.#rooms) {
+      for (;;) {
+        try {
+          await this.join(name, room.lastSeq);
+          break;
+        } catch (error) {
+          // Joins are rate limited: a client in many rooms waits its turn.
+          if (error instanceof ChatError && error.code === "rate_limited") {
+            await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 200));
+            continue;
+          }
+          // Lost again mid-resume: the next reconnect tries again.
+          return;
+        }
+      }
+    }
+  }
+
+  async #readLoop(conn: Conn): Promise<void> {
+    const splitter = new LineSplitter(MAX_SERVER_LINE_BYTES);
+    const handler = {
+      onLine: (bytes: Uint8Array) => this.#onLine(decoder.decode(bytes)),
+      onTooLarge: () => {},
+    };
+    try {
+      for await (const chunk of conn.readable) splitter.push(chunk, handler);
+    } catch {
+      // Reported through `closed`.
+    }
+    conn.close();
+    const reason = await conn.closed;
+    if (this.#conn === conn) this.#onLost(typeof reason === "string" ? reason : reason.message);
+  }
+
+  #onLine(line: string): void {
+    this.#lastHeardAt = Date.now();
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(line);
+    } catch {
+      return; // The text greeting or anything else that is not ours.
+    }
+    switch (frame.type) {
+      case "ping":
+        if (this.#conn) this.#write(this.#conn, { type: "pong", t: frame.t });
+        return;
+      case "msg":
+        this.#onMsg(frame);
+        break;
+      case "room":
+        this.#onRoom(frame);
+        break;
+      case "left":
+        this.#rooms.delete(frame.room);
+        this.emit("left", frame);
+        break;
+      case "nick":
+        if (frame.old === this.#nick) this.#nick = frame.new;
+        this.emit("nick", frame);
+        break;
+      case "bye":
+        // quit is ours; any other reason means the server dropped us and we come back.
+        this.emit("bye", frame);
+        break;
+      case "error":
+        if (frame.id === undefined || !this.#pending.has(frame.id)) this.emit("error", frame);
+        break;
+      case "dm":
+      case "join":
+      case "leave":
+      case "presence":
+        this.emit(frame.type, frame as never);
+        break;
+    }
+    if ("id" in frame && frame.id !== undefined) this.#answer(frame.id, frame);
+  }
+
+  #answer(id: string, frame: ServerFrame): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    if (frame.type === "error") {
+      pending.reject(new ChatError(frame.code, frame.message, frame.field, frame.retry_after_ms));
+    } else {
+      pending.resolve(frame);
+    }
+  }
+
+  #onMsg(msg: MsgFrame): void {
+    const room = this.#rooms.get(msg.room);
+    // While catching up, live messages are left to the snapshot that follows (it holds them too).
+    if (room?.resuming) return;
+    if (room && msg.seq <= room.lastSeq) return;
+    if (room) room.lastSeq = msg.seq;
+    this.emit("msg", msg);
+  }
+
+  /** A snapshot: emits the history the client has not seen and follows the room from its seq. */
+  #onRoom(snapshot: RoomFrame): void {
+    let room = this.#rooms.get(snapshot.room);
+    // The server's automatic default-room join after a reconnect carries no `since`; our own join does.
+    if (room?.resuming && snapshot.id === undefined) return;
+    const resumed = room?.resuming === true;
+    room ??= { lastSeq: 0, resuming: false };
+    // A room whose seq went backwards was lost by the server (a restart): follow it afresh.
+    if (snapshot.seq < room.lastSeq) room.lastSeq = 0;
+    this.#rooms.set(snapshot.room, room);
+    const before = room.lastSeq;
+    let caughtUp = 0;
+    for (const msg of snapshot.history) {
+      if (msg.seq <= room.lastSeq) continue;
+      room.lastSeq = msg.seq;
+      caughtUp++;
+      this.emit("msg", msg);
+    }
+    const lost = resumed && snapshot.history.length > 0 ? Math.max(0, snapshot.history[0].seq - before - 1) : 0;
+    room.lastSeq = Math.max(room.lastSeq, snapshot.seq);
+    room.resuming = false;
+    this.emit("room", snapshot);
+    if (resumed) this.emit("resumed", { room: snapshot.room, caughtUp, lost });
+  }
+
+  #startHeartbeat(welcome: WelcomeFrame): void {
+    clearInterval(this.#heartbeat);
+    const { interval_ms, timeout_ms } = welcome.heartbeat;
+    this.#heartbeat = setInterval(() => {
+      const conn = this.#conn;
+      if (!conn) return;
+      if (Date.now() - this.#lastHeardAt > timeout_ms) {
+        // The server has gone quiet for longer than it would allow us: the link is dead.
+        conn.close();
+        return;
+      }
+      this.#write(conn, { type: "ping", t: Date.now() });
+    }, interval_ms);
+  }
+
+  #onLost(reason: string): void {
+    this.#conn = null;
+    clearInterval(this.#heartbeat);
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new ChatError("disconnected", `connection lost (${reason})`));
+      this.#pending.delete(id);
+    }
+    // Only a registered connection reconnects by itself; failed attempts are retried by their own loop.
+    if (this.#userClosed || this.#state !== "online") return;
+    if (this.options.reconnect === false) {
+      this.#setState("closed", reason);
+      return;
+    }
+    this.#scheduleReconnect(0, reason);
+  }
+
+  #scheduleReconnect(attempt: number, reason: string): void {
+    const delayMs = backoffDelayMs(attempt, this.#backoff, this.options.random);
+    this.#setState("reconnecting", reason, attempt + 1, delayMs);
+    this.#retry = setTimeout(async () => {
+      if (this.#userClosed) return;
+      try {
+        await this.#open(true);
+      } catch (error) {
+        this.#conn?.close();
+        this.#conn = null;
+        if (!this.#userClosed) this.#scheduleReconnect(attempt + 1, (error as Error).message);
+      }
+    }, delayMs);
+  }
+
+  get #backoff(): BackoffOptions {
+    return this.options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  #write(conn: Conn, frame: ClientFrame): void {
+    conn.write(encoder.encode(JSON.stringify(frame) + "\n")).catch(() => {});
+  }
+
+  #setState(state: ConnectionState, reason?: string, attempt?: number, delayMs?: number): void {
+    this.#state = state;
+    this.emit("state", { state, reason, attempt, delayMs });
+  }
+
+  #shutdown(): void {
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#retry);
+    this.#conn?.close();
+    this.#conn = null;
+  }
+}
