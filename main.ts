@@ -5,6 +5,8 @@
  * @module
  */
 import { CliError } from "./lib/cli/cli_error.ts";
+import { connectCommand } from "./lib/cli/connect.ts";
+import { sendCommand } from "./lib/cli/send.ts";
 import { serveCommand } from "./lib/cli/serve.ts";
 import { getRuntime } from "./lib/runtime/mod.ts";
 import type { Runtime } from "./lib/runtime/types.ts";
@@ -19,6 +21,8 @@ interface Command {
 /** Only commands that work are listed (and so shown in the help). */
 const COMMANDS: Record<string, Command> = {
   serve: { summary: "run the chat server (tcpchat serve --help for options)", run: serveCommand },
+  connect: { summary: "chat in the terminal: tcpchat connect [HOST:PORT] --nick NAME", run: connectCommand },
+  send: { summary: "send a message from a script: tcpchat send [HOST:PORT] --nick NAME --room ROOM TEXT", run: sendCommand },
 };
 
 function usage(): string {

@@ -43,7 +43,7 @@ export interface ClientEvents {
   leave: FrameOf<"leave">;
   nick: FrameOf<"nick">;
   presence: FrameOf<"presence">;
-  /** A room snapshot the client now stands on (history already emitted as `msg`). */
+  /** A room snapshot the client now stands on; the history it had not seen follows as `msg` events. */
   room: RoomFrame;
   left: FrameOf<"left">;
   /** An error frame that answers no request of this client. */
@@ -387,6 +387,8 @@ export class ChatClient extends Emitter<ClientEvents> {
     if (snapshot.seq < room.lastSeq) room.lastSeq = 0;
     this.#rooms.set(snapshot.room, room);
     const before = room.lastSeq;
+    room.resuming = false;
+    this.emit("room", snapshot);
     let caughtUp = 0;
     for (const msg of snapshot.history) {
       if (msg.seq <= room.lastSeq) continue;
@@ -396,8 +398,6 @@ export class ChatClient extends Emitter<ClientEvents> {
     }
     const lost = resumed && snapshot.history.length > 0 ? Math.max(0, snapshot.history[0].seq - before - 1) : 0;
     room.lastSeq = Math.max(room.lastSeq, snapshot.seq);
-    room.resuming = false;
-    this.emit("room", snapshot);
     if (resumed) this.emit("resumed", { room: snapshot.room, caughtUp, lost });
   }
 

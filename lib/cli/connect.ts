@@ -1,0 +1,218 @@
+/**
+ * `tcpchat connect`: the interactive terminal client. Incoming lines are
+ * printed above the prompt without disturbing what the user is typing; the
+ * slash commands are the text dialect's, plus `/switch ROOM`. With stdin not
+ * a terminal it sends each input line and exits at the end, so it composes
+ * with pipes.
+ *
+ * @module
+ */
+import process from "node:process";
+import * as readline from "node:readline";
+import { parseArgs } from "node:util";
+import { ChatClient, ChatError } from "../client/chat_client.ts";
+import { formatFrame, formatStatus } from "../client/terminal_format.ts";
+import { roomName } from "../protocol/names.ts";
+import type { ServerFrame } from "../protocol/server_frames.ts";
+import { parseTextLine, TEXT_HELP } from "../protocol/text_commands.ts";
+import type { Runtime } from "../runtime/types.ts";
+import { VERSION } from "../version.ts";
+import { parseAddress } from "./address.ts";
+import { CliError } from "./cli_error.ts";
+
+const USAGE = `Usage: tcpchat connect [HOST:PORT] --nick NAME [--room ROOM ...] [--no-color]
+
+Chat in a terminal. HOST:PORT defaults to 127.0.0.1:7777. Type a line to talk in
+the current room (shown in the prompt); /help lists commands. Ctrl-C or Ctrl-D
+leaves. With stdin not a terminal, each input line is sent and the client exits
+when input ends.`;
+
+const EXTRA_HELP = ["/switch ROOM        make a joined room the current one"];
+
+/** Runs the interactive client; resolves with the exit code. */
+export async function connectCommand(runtime: Runtime, args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        nick: { type: "string", short: "n" },
+        room: { type: "string", short: "r", multiple: true },
+        "no-color": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new CliError((error as Error).message, USAGE);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new CliError("", USAGE, 0);
+  if (positionals.length > 1) throw new CliError(`unexpected argument ${positionals[1]}`, USAGE);
+  if (!values.nick) throw new CliError("--nick is required", USAGE);
+  for (const room of values.room ?? []) {
+    if (roomName(room) === undefined) throw new CliError(`not a room name: ${room}`, USAGE);
+  }
+  const { host, port } = parseAddress(positionals[0], USAGE);
+  const interactive = runtime.isTerminal("stdin");
+  const color = runtime.isTerminal("stdout") && !runtime.env("NO_COLOR") && !values["no-color"];
+
+  const client = new ChatClient({
+    runtime,
+    host,
+    port,
+    nick: values.nick,
+    rooms: (values.room ?? []).map((r) => roomName(r)!),
+    client: `tcpchat-connect/${VERSION}`,
+  });
+  const session = new TerminalSession(client, interactive, color);
+  return await session.run(host, port);
+}
+
+/** One run of the client: wiring between the chat client and the terminal. */
+class TerminalSession {
+  #current: string | null = null;
+  readonly #rl: readline.Interface;
+  #exit!: (code: number) => void;
+  #quitting = false;
+
+  constructor(readonly client: ChatClient, readonly interactive: boolean, readonly color: boolean) {
+    this.#rl = readline.createInterface({
+      input: process.stdin,
+      output: interactive ? process.stdout : undefined,
+      terminal: interactive,
+      historySize: 500,
+    });
+  }
+
+  get #format() {
+    return { color: this.color, self: this.client.nick };
+  }
+
+  /** Prints above the prompt, keeping the half-typed line as it was. */
+  #print(line: string): void {
+    if (!this.interactive) {
+      process.stdout.write(line + "\n");
+      return;
+    }
+    readline.cursorTo(process.stdout, 0);
+    readline.clearLine(process.stdout, 0);
+    process.stdout.write(line + "\n");
+    this.#rl.prompt(true);
+  }
+
+  #status(text: string): void {
+    this.#print(formatStatus(text, this.#format));
+  }
+
+  #setCurrent(room: string | null): void {
+    this.#current = room;
+    this.#rl.setPrompt(room ? `[${room}] ` : "[no room] ");
+    if (this.interactive) this.#rl.prompt(true);
+  }
+
+  async run(host: string, port: number): Promise<number> {
+    const done = new Promise<number>((resolve) => (this.#exit = resolve));
+    this.#subscribe();
+    this.#rl.pause();
+    try {
+      await this.client.connect();
+    } catch (error) {
+      this.#rl.close();
+      const message = error instanceof ChatError ? error.message : (error as Error).message;
+      process.stderr.write(`tcpchat: cannot join ${host}:${port}: ${message}\n`);
+      return 1;
+    }
+    this.#status(`connected to ${host}:${port} as ${this.client.nick}; /help for commands`);
+    if (this.#current === null) this.#setCurrent([...this.client.rooms.keys()].at(-1) ?? null);
+    this.#readInput();
+    return await done;
+  }
+
+  #subscribe(): void {
+    const show = (frame: ServerFrame) => {
+      const line = formatFrame(frame, this.#format);
+      if (line !== null) this.#print(line);
+    };
+    for (const event of ["msg", "dm", "join", "leave", "nick", "presence", "error", "left"] as const) {
+      this.client.on(event, show);
+    }
+    this.client.on("room", (room) => {
+      this.#status(`in #${room.room} with ${room.members.join(", ")}`);
+      this.#setCurrent(room.room);
+    });
+    this.client.on("left", (left) => {
+      if (this.#current === left.room) this.#setCurrent([...this.client.rooms.keys()].at(-1) ?? null);
+    });
+    this.client.on("bye", (bye) => bye.reason !== "quit" && this.#status(`server said bye (${bye.reason})`));
+    this.client.on("state", (s) => {
+      if (s.state === "reconnecting") {
+        this.#status(`connection lost (${s.reason}); reconnecting in ${(s.delayMs! / 1000).toFixed(1)} s (attempt ${s.attempt})`);
+      }
+    });
+    this.client.on("welcome", (w) => w.resumed && this.#status(`reconnected as ${w.welcome.nick}`));
+    this.client.on("resumed", (r) => {
+      const lost = r.lost ? `; ${r.lost} older messages are no longer kept by the server` : "";
+      this.#status(`caught up ${r.caughtUp} message${r.caughtUp === 1 ? "" : "s"} in #${r.room}${lost}`);
+    });
+    this.client.on("renamed", (r) => this.#status(`${r.old} was still taken after reconnecting; you are now ${r.new}`));
+  }
+
+  #readInput(): void {
+    this.#rl.resume();
+    // Piped input is handled one line at a time, so messages go out in order.
+    let queue = Promise.resolve();
+    this.#rl.on("line", (line) => {
+      if (this.interactive) {
+        // Erase the echoed input line: what was said comes back from the server, with its time.
+        readline.moveCursor(process.stdout, 0, -1);
+        readline.clearLine(process.stdout, 0);
+      }
+      queue = queue.then(() => this.#onLine(line));
+      if (this.interactive) this.#rl.prompt();
+    });
+    this.#rl.on("SIGINT", () => void this.#quit());
+    this.#rl.on("close", () => void queue.then(() => this.#quit()));
+    if (this.interactive) this.#rl.prompt();
+  }
+
+  async #onLine(line: string): Promise<void> {
+    if (this.#quitting || line.trim() === "") return;
+    const trimmed = line.trim();
+    if (trimmed === "/help") {
+      for (const help of [...TEXT_HELP, ...EXTRA_HELP]) this.#status(help);
+      return;
+    }
+    if (trimmed.startsWith("/switch")) {
+      const room = roomName(trimmed.slice(7).trim());
+      if (room && this.client.rooms.has(room)) this.#setCurrent(room);
+      else this.#status(`/switch takes a room you are in: ${[...this.client.rooms.keys()].join(", ")}`);
+      return;
+    }
+    const input = parseTextLine(line, { registered: true, currentRoom: this.#current });
+    if (input.kind === "help") return;
+    if (input.kind === "error") return this.#print(formatFrame({ type: "error", code: input.code, message: input.message }, this.#format)!);
+    const frame = input.frame;
+    if (frame.type === "quit") return await this.#quit(frame.reason);
+    try {
+      const answer = await this.client.request(frame);
+      // Events already show msg, dm, nick, presence and joins; these answers have no event.
+      if (answer.type === "who" || answer.type === "rooms" || answer.type === "pong") {
+        this.#print(formatFrame(answer, this.#format)!);
+      }
+    } catch (error) {
+      const e = error as ChatError;
+      this.#print(formatFrame({ type: "error", code: (e.code ?? "error") as never, message: e.message.replace(/^\w+: /, "") }, this.#format)!);
+    }
+  }
+
+  async #quit(reason?: string): Promise<void> {
+    if (this.#quitting) return;
+    this.#quitting = true;
+    await this.client.close(reason);
+    if (this.interactive) process.stdout.write("\n");
+    this.#rl.close();
+    this.#exit(0);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The client commands as a person and a script use them: `tcpchat connect`
+ * driven in a real terminal (tmux), and `tcpchat send` exit codes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { TestClient } from "../support/chat_client.ts";
+import { type ChatServerProcess, startChatServer } from "../support/chat_server.ts";
+import { binPath, REPO_ROOT } from "../support/runtimes.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
+
+async function tcpchat(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([binPath("bun"), "main.ts", ...args], {
+    cwd: REPO_ROOT,
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  return { code: await proc.exited, stdout, stderr };
+}
+
+describe("tcpchat send", () => {
+  let server: ChatServerProcess;
+  beforeAll(async () => {
+    server = await startChatServer("bun", ["--rate-per-s", "0"]);
+  });
+  afterAll(() => server.stop());
+
+  test("sends and exits 0 once acknowledged; stdin lines each become a message", async () => {
+    const watcher = await TestClient.register(server.port, "watcher");
+    await watcher.request({ type: "join", room: "ops" });
+    const one = await tcpchat(["send", `127.0.0.1:${server.port}`, "--nick", "cron", "--room", "ops", "backup", "done"]);
+    expect(one).toMatchObject({ code: 0 });
+    expect(await watcher.waitFor((f) => f.type === "msg")).toMatchObject({ room: "ops", from: "cron", text: "backup done" });
+    const many = await tcpchat(["send", `127.0.0.1:${server.port}`, "--nick", "cron", "--room", "#ops"], "line 1\nline 2\n");
+    expect(many.code).toBe(0);
+    expect((await watcher.waitFor((f) => f.type === "msg")).text).toBe("line 1");
+    expect((await watcher.waitFor((f) => f.type === "msg")).text).toBe("line 2");
+    watcher.destroy();
+  });
+
+  test("exit 1 when the server cannot be reached, 3 when it refuses, 2 for bad usage", async () => {
+    const unreachable = await tcpchat(["send", "127.0.0.1:1", "--nick", "x", "--room", "r", "hi"]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/refused/i);
+    const holder = await TestClient.register(server.port, "taken");
+    const taken = await tcpchat(["send", `127.0.0.1:${server.port}`, "--nick", "TAKEN", "--room", "r", "hi"]);
+    expect(taken.code).toBe(3);
+    expect(taken.stderr).toContain("nick_taken");
+    const badRoom = await tcpchat(["send", `127.0.0.1:${server.port}`, "--nick", "x2", "--room", "Bad Room", "hi"]);
+    expect(badRoom.code).toBe(3);
+    expect(badRoom.stderr).toContain("invalid");
+    expect((await tcpchat(["send", "--room", "r", "hi"])).code).toBe(2);
+    holder.destroy();
+  });
+});
+
+describe.skipIf(!hasTmux)("tcpchat connect in a terminal (tmux)", () => {
+  let server: ChatServerProcess;
+  const sessions: string[] = [];
+  beforeAll(async () => {
+    server = await startChatServer("bun", ["--rate-per-s", "0"]);
+  });
+  afterAll(async () => {
+    for (const s of sessions) spawnSync("tmux", ["kill-session", "-t", s]);
+    await server.stop();
+  });
+
+  function open(nick: string): string {
+    const name = `tcpchat-test-${nick}-${process.pid}`;
+    sessions.push(name);
+    const command = `cd ${REPO_ROOT} && ${binPath("bun")} main.ts connect 127.0.0.1:${server.port} --nick ${nick}; echo EXIT=$?; sleep 60`;
+    expect(spawnSync("tmux", ["new-session", "-d", "-s", name, "-x", "120", "-y", "30", command]).status).toBe(0);
+    return name;
+  }
+  const keys = (session: string, ...k: string[]) => spawnSync("tmux", ["send-keys", "-t", session, ...k]);
+  const screen = (session: string) => spawnSync("tmux", ["capture-pane", "-p", "-t", session]).stdout.toString();
+  async function waitScreen(session: string, pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = screen(session);
+      if (pattern.test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`screen of ${session} never matched ${pattern}:\n${text}`);
+      await sleep(50);
+    }
+  }
+
+  test("two people talk; a message arriving mid-typing leaves the typed text intact; /who, /msg; Ctrl-C exits 0", async () => {
+    const ada = open("ada");
+    const bob = open("bob");
+    await waitScreen(ada, /connected to .* as ada/);
+    await waitScreen(bob, /connected to .* as bob/);
+    keys(bob, "half way thr");
+    await waitScreen(bob, /\[lobby\] half way thr/);
+    keys(ada, "hello bob", "Enter");
+    const bobScreen = await waitScreen(bob, /<ada> hello bob/);
+    // The message is printed above the prompt, and the prompt still holds the unfinished line.
+    const lines = bobScreen.trimEnd().split("\n");
+    expect(lines.at(-1)).toBe("[lobby] half way thr");
+    keys(bob, "ough", "Enter");
+    await waitScreen(ada, /<bob> half way through/);
+
+    keys(ada, "/who", "Enter");
+    await waitScreen(ada, /\* #lobby: .*(ada \(online\)).*|\* #lobby: .*bob \(online\)/);
+    keys(ada, "/msg bob a secret", "Enter");
+    await waitScreen(bob, /<- ada: a secret/);
+    await waitScreen(ada, /-> bob: a secret/);
+
+    keys(bob, "C-c");
+    await waitScreen(bob, /EXIT=0/);
+    await waitScreen(ada, /bob left #lobby \(quit\)/);
+    keys(ada, "C-d");
+    await waitScreen(ada, /EXIT=0/);
+  }, 30_000);
+});
