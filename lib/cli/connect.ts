@@ -9,7 +9,6 @@
  */
 import process from "node:process";
 import * as readline from "node:readline";
-import { parseArgs } from "node:util";
 import { ChatClient, ChatError } from "../client/chat_client.ts";
 import { formatFrame, formatStatus } from "../client/terminal_format.ts";
 import { roomName } from "../protocol/names.ts";
@@ -18,6 +17,7 @@ import { parseTextLine, TEXT_HELP } from "../protocol/text_commands.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { parseAddress } from "./address.ts";
+import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
 const USAGE = `Usage: tcpchat connect [HOST:PORT] --nick NAME [--room ROOM ...] [--no-color]
@@ -31,24 +31,11 @@ const EXTRA_HELP = ["/switch ROOM        make a joined room the current one"];
 
 /** Runs the interactive client; resolves with the exit code. */
 export async function connectCommand(runtime: Runtime, args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        nick: { type: "string", short: "n" },
-        room: { type: "string", short: "r", multiple: true },
-        "no-color": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw new CliError((error as Error).message, USAGE);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) throw new CliError("", USAGE, 0);
+  const { values, positionals } = parseCommandArgs(args, {
+    nick: { type: "string", short: "n" },
+    room: { type: "string", short: "r", multiple: true },
+    "no-color": { type: "boolean" },
+  }, USAGE);
   if (positionals.length > 1) throw new CliError(`unexpected argument ${positionals[1]}`, USAGE);
   if (!values.nick) throw new CliError("--nick is required", USAGE);
   for (const room of values.room ?? []) {

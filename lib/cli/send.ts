@@ -10,11 +10,11 @@
  */
 import process from "node:process";
 import * as readline from "node:readline";
-import { parseArgs } from "node:util";
 import { ChatClient, ChatError } from "../client/chat_client.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { parseAddress } from "./address.ts";
+import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
 const USAGE = `Usage: tcpchat send [HOST:PORT] --nick NAME --room ROOM [TEXT...]
@@ -25,23 +25,10 @@ server or connection lost, 2 bad usage, 3 refused by the server.`;
 
 /** Runs `send`; resolves with the exit code. */
 export async function sendCommand(runtime: Runtime, args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        nick: { type: "string", short: "n" },
-        room: { type: "string", short: "r" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw new CliError((error as Error).message, USAGE);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) throw new CliError("", USAGE, 0);
+  const { values, positionals } = parseCommandArgs(args, {
+    nick: { type: "string", short: "n" },
+    room: { type: "string", short: "r" },
+  }, USAGE);
   if (!values.nick) throw new CliError("--nick is required", USAGE);
   if (!values.room) throw new CliError("--room is required", USAGE);
   // The first positional is the address only if it looks like one; everything else is text.

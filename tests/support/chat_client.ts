@@ -107,34 +107,33 @@ export class TestClient {
   }
 
   /** Skips frames until one matches; throws with what was seen on timeout. */
-  async waitFor(match: (frame: Frame) => boolean, timeoutMs = 3000): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    const seen: string[] = [];
-    for (;;) {
-      let frame: Frame;
-      try {
-        frame = await this.next(Math.max(1, deadline - Date.now()));
-      } catch (error) {
-        throw new Error(`${(error as Error).message}; saw: ${seen.slice(-5).join(" | ")}`);
-      }
-      if (match(frame)) return frame;
-      seen.push(JSON.stringify(frame));
-    }
+  waitFor(match: (frame: Frame) => boolean, timeoutMs = 3000): Promise<Frame> {
+    return this.#skipUntil((ms) => this.next(ms), match, (f) => JSON.stringify(f), timeoutMs);
   }
 
   /** Skips text lines until one matches. */
-  async waitForLine(match: RegExp | string, timeoutMs = 3000): Promise<string> {
+  waitForLine(match: RegExp | string, timeoutMs = 3000): Promise<string> {
+    const test = (line: string) => (typeof match === "string" ? line.includes(match) : match.test(line));
+    return this.#skipUntil((ms) => this.nextLine(ms), test, (l) => l, timeoutMs);
+  }
+
+  async #skipUntil<T>(
+    read: (timeoutMs: number) => Promise<T>,
+    match: (item: T) => boolean,
+    show: (item: T) => string,
+    timeoutMs: number,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     const seen: string[] = [];
     for (;;) {
-      let line: string;
+      let item: T;
       try {
-        line = await this.nextLine(Math.max(1, deadline - Date.now()));
+        item = await read(Math.max(1, deadline - Date.now()));
       } catch (error) {
         throw new Error(`${(error as Error).message}; saw: ${seen.slice(-5).join(" | ")}`);
       }
-      if (typeof match === "string" ? line.includes(match) : match.test(line)) return line;
-      seen.push(line);
+      if (match(item)) return item;
+      seen.push(show(item));
     }
   }
 
