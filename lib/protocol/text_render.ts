@@ -11,10 +11,23 @@ export function textGreeting(serverName: string): string {
   return `* Welcome to ${serverName}. Type a nick to sign in (letters, digits, _ - . up to 32):`;
 }
 
+/** C0 controls but TAB, DEL, and C1 controls. */
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text a user wrote, safe to print on one line: control characters become
+ * U+FFFD, so nobody can fake a line of server output with a newline or steer
+ * a person's terminal with escape sequences.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROLS, "\ufffd");
+}
+
 /** `[room] <nick> text`, or `[room] * nick action` for `/me`. */
 export function renderMsg(msg: MsgFrame): string {
-  if (msg.text.startsWith("/me ")) return `[${msg.room}] * ${msg.from} ${msg.text.slice(4)}`;
-  return `[${msg.room}] <${msg.from}> ${msg.text}`;
+  const text = printable(msg.text);
+  if (text.startsWith("/me ")) return `[${msg.room}] * ${msg.from} ${text.slice(4)}`;
+  return `[${msg.room}] <${msg.from}> ${text}`;
 }
 
 /**
@@ -41,16 +54,18 @@ export function renderTextFrame(frame: ServerFrame, self: string | null): string
     case "msg":
       return renderMsg(frame);
     case "dm":
-      return frame.from === self && frame.to !== self ? `-> ${frame.to}: ${frame.text}` : `<- ${frame.from}: ${frame.text}`;
+      return frame.from === self && frame.to !== self
+        ? `-> ${frame.to}: ${printable(frame.text)}`
+        : `<- ${frame.from}: ${printable(frame.text)}`;
     case "who":
       return `* #${frame.room}: ` +
-        frame.users.map((u) => `${u.nick} (${u.status}${u.note ? `: ${u.note}` : ""})`).join(", ");
+        frame.users.map((u) => `${u.nick} (${u.status}${u.note ? `: ${printable(u.note)}` : ""})`).join(", ");
     case "rooms":
       return frame.rooms.length === 0
         ? "* No rooms yet; /join ROOM creates one"
         : "* Rooms: " + frame.rooms.map((r) => `#${r.name} (${r.members} here, seq ${r.seq})`).join(", ");
     case "presence":
-      if (frame.status === "away") return `* ${frame.nick} is away${frame.note ? ` (${frame.note})` : ""}`;
+      if (frame.status === "away") return `* ${frame.nick} is away${frame.note ? ` (${printable(frame.note)})` : ""}`;
       if (frame.status === "online") return `* ${frame.nick} is back`;
       return `* ${frame.nick} went offline (${frame.reason ?? "disconnect"})`;
     case "pong":
