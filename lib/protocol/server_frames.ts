@@ -87,6 +87,8 @@ export interface ErrorFrame {
   id?: string;
   field?: string;
   retry_after_ms?: number;
+  /** Set by the server on every error it sends; the same id is in its log line. */
+  trace?: string;
 }
 
 /** Builds an `error` frame; optional parts are left out rather than set to undefined. */

@@ -100,6 +100,12 @@ export interface Runtime {
   onSignal(signal: SignalName, handler: () => void): () => void;
   /** Reads a whole UTF-8 file. */
   readTextFile(path: string): Promise<string>;
+  /**
+   * Appends `bytes` to the file at `path`, creating it if needed. The file is
+   * opened and closed on each call, so one deleted or rotated away is created
+   * again. Rejects on any error (a full disk, a missing directory).
+   */
+  appendFile(path: string, bytes: Uint8Array): Promise<void>;
   /** The command-line arguments after the script (or compiled binary). */
   readonly args: string[];
   /** Reads an environment variable. */
