@@ -5,6 +5,7 @@
  * @module
  */
 import { CliError } from "./lib/cli/cli_error.ts";
+import { configCommand } from "./lib/cli/config.ts";
 import { connectCommand } from "./lib/cli/connect.ts";
 import { sendCommand } from "./lib/cli/send.ts";
 import { serveCommand } from "./lib/cli/serve.ts";
@@ -21,6 +22,7 @@ interface Command {
 /** Only commands that work are listed (and so shown in the help). */
 const COMMANDS: Record<string, Command> = {
   serve: { summary: "run the chat server (tcpchat serve --help for options)", run: serveCommand },
+  config: { summary: "check or print the configuration: tcpchat config check|print|example", run: configCommand },
   connect: { summary: "chat in the terminal: tcpchat connect [HOST:PORT] --nick NAME", run: connectCommand },
   send: { summary: "send a message from a script: tcpchat send [HOST:PORT] --nick NAME --room ROOM TEXT", run: sendCommand },
 };

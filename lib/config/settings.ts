@@ -35,10 +35,19 @@ export interface Settings {
   shutdown_grace: number;
   log_level: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
   log_format: "auto" | "pretty" | "json";
+  log_file: string;
+  metrics: string;
 }
 
 /** How a setting's value is written in flags, env and files. */
 export type SettingKind = "string" | "int" | "duration" | "bytes" | "bool" | "number";
+
+/**
+ * When a changed value takes effect on a SIGHUP reload: `live` at once, for
+ * existing and new connections; `new_connections` for connections accepted
+ * after the reload; `restart` only after a restart (a reload keeps the old value).
+ */
+export type ReloadEffect = "live" | "new_connections" | "restart";
 
 /** One row of the settings table. */
 export interface SettingSpec<T> {
@@ -48,10 +57,16 @@ export interface SettingSpec<T> {
   doc: string;
   /** Extra validation on the parsed value (range, allowed words). */
   check?: v.GenericSchema<T, T>;
+  /** How a reload applies a change; `live` when absent. */
+  reload?: ReloadEffect;
 }
 
-const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
-const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1, "must be at least 1"));
+const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0, "must be 0 or more"));
+const hostPortOrEmpty = v.pipe(
+  v.string(),
+  v.regex(/^$|^(?:\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, "must be HOST:PORT (e.g. 127.0.0.1:9100) or empty"),
+);
 const roomOrEmpty = v.pipe(
   v.string(),
   v.regex(/^$|^#?[a-z0-9_.\-]{1,64}$/, "a room name (a-z 0-9 _ - ., 1-64 chars) or empty"),
@@ -59,15 +74,23 @@ const roomOrEmpty = v.pipe(
 
 /** The settings table; keys are the names used in files, env (upper-cased) and flags (kebab-cased). */
 export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } = {
-  host: { kind: "string", default: "0.0.0.0", doc: "address to listen on" },
+  host: { kind: "string", default: "0.0.0.0", doc: "address to listen on", reload: "restart" },
   port: {
     kind: "int",
     default: 7777,
     doc: "TCP port to listen on (0 picks a free one)",
-    check: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
+    check: v.pipe(v.number(), v.integer(), v.minValue(0, "must be 0 to 65535"), v.maxValue(65535, "must be 0 to 65535")),
+    reload: "restart",
   },
   server_name: { kind: "string", default: "tcpchat", doc: "name sent to clients in welcome" },
-  max_frame: { kind: "bytes", default: 16384, doc: "longest line accepted, LF excluded", check: positiveInt },
+  max_frame: {
+    kind: "bytes",
+    default: 16384,
+    doc: "longest line accepted, LF excluded",
+    check: positiveInt,
+    // Each connection's line splitter is sized once, and welcome told the client the old value.
+    reload: "new_connections",
+  },
   max_text: { kind: "int", default: 4000, doc: "longest msg/dm text, in characters", check: positiveInt },
   register_timeout: {
     kind: "duration",
@@ -154,13 +177,25 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     kind: "string",
     default: "info",
     doc: "trace, debug, info, warning, error or fatal",
-    check: v.picklist(["trace", "debug", "info", "warning", "error", "fatal"]),
+    check: v.picklist(["trace", "debug", "info", "warning", "error", "fatal"], "must be trace, debug, info, warning, error or fatal"),
   },
   log_format: {
     kind: "string",
     default: "auto",
-    doc: "pretty, json, or auto (pretty on a terminal, json otherwise)",
-    check: v.picklist(["auto", "pretty", "json"]),
+    doc: "pretty, json, or auto (pretty on a terminal, json otherwise; the log file is never a terminal)",
+    check: v.picklist(["auto", "pretty", "json"], "must be auto, pretty or json"),
+  },
+  log_file: {
+    kind: "string",
+    default: "",
+    doc: "also append log lines to this file (empty: none); recreated if it vanishes",
+  },
+  metrics: {
+    kind: "string",
+    default: "",
+    doc: "HOST:PORT to serve /metrics, /healthz and /readyz over HTTP (empty: off)",
+    check: hostPortOrEmpty,
+    reload: "restart",
   },
 };
 
@@ -174,34 +209,36 @@ export function defaultSettings(): Settings {
   return out as unknown as Settings;
 }
 
-/** A setting value that could not be read; `message` says what was expected. */
+/** A setting value that could not be read; `detail` says what was expected and what was given. */
 export class SettingError extends Error {
   /** Stable code for scripts. */
   readonly code = "bad_setting";
-  constructor(readonly setting: string, message: string) {
-    super(message);
+  constructor(readonly setting: string, readonly detail: string) {
+    super(`${setting}: ${detail}`);
   }
 }
 
 /**
  * Reads one setting from a string (flag, env) or a typed value (config file),
- * applying its kind and checks. Throws {@linkcode SettingError}.
+ * applying its kind and checks. Every source goes through here. Throws
+ * {@linkcode SettingError}.
  */
 export function parseSetting<K extends keyof Settings>(name: K, raw: unknown): Settings[K] {
   const spec = SETTING_SPECS[name] as SettingSpec<unknown>;
   const value = parseKind(name, spec.kind, raw);
   if (spec.check) {
     const result = v.safeParse(spec.check, value);
-    if (!result.success) {
-      throw new SettingError(name, `${name}: ${result.issues[0].message} (got ${JSON.stringify(raw)})`);
-    }
+    if (!result.success) throw new SettingError(name, `${result.issues[0].message}, got ${show(raw)}`);
   }
   return value as Settings[K];
 }
 
+function show(raw: unknown): string {
+  return JSON.stringify(raw) ?? String(raw);
+}
+
 function parseKind(name: string, kind: SettingKind, raw: unknown): unknown {
-  const fail = (expected: string) =>
-    new SettingError(name, `${name}: expected ${expected}, got ${JSON.stringify(raw)}`);
+  const fail = (expected: string) => new SettingError(name, `expected ${expected}, got ${show(raw)}`);
   switch (kind) {
     case "string":
       if (typeof raw !== "string") throw fail("a string");
@@ -230,4 +267,37 @@ function parseKind(name: string, kind: SettingKind, raw: unknown): unknown {
       return bytes;
     }
   }
+}
+
+const KIND_SCHEMAS: Record<SettingKind, v.GenericSchema> = {
+  string: v.string(),
+  int: v.pipe(v.number(), v.integer()),
+  duration: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  bytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  bool: v.boolean(),
+  number: v.number(),
+};
+
+/**
+ * The whole configuration as one valibot schema, built from the table: every
+ * setting present with its kind's type and its check, nothing else.
+ */
+export const SETTINGS_SCHEMA: v.GenericSchema<Settings> = v.strictObject(
+  Object.fromEntries(
+    SETTING_NAMES.map((name) => {
+      const spec = SETTING_SPECS[name] as SettingSpec<unknown>;
+      const kind = KIND_SCHEMAS[spec.kind];
+      return [name, spec.check ? v.pipe(kind, spec.check) : kind];
+    }),
+  ),
+) as unknown as v.GenericSchema<Settings>;
+
+/** Environment variable for a setting: `heartbeat_interval` → `TCPCHAT_HEARTBEAT_INTERVAL`. */
+export function envName(setting: string): string {
+  return `TCPCHAT_${setting.toUpperCase()}`;
+}
+
+/** `serve` flag name for a setting: `max_frame` → `max-frame`. */
+export function flagName(setting: string): string {
+  return setting.replaceAll("_", "-");
 }

@@ -36,3 +36,18 @@ export function parseDuration(raw: unknown): number | undefined {
 export function parseByteSize(raw: unknown): number | undefined {
   return parseWithUnits(raw, SIZE_BYTES);
 }
+
+/** The shortest exact way to write `ms` with a unit: `30s`, `15m`, `250ms`. */
+export function formatDuration(ms: number): string {
+  return formatWithUnits(ms, [["h", 3_600_000], ["m", 60_000], ["s", 1000]], "ms");
+}
+
+/** The shortest exact way to write `bytes` with a binary unit: `16KiB`, `1MiB`, `1000`. */
+export function formatByteSize(bytes: number): string {
+  return formatWithUnits(bytes, [["GiB", 1024 ** 3], ["MiB", 1024 * 1024], ["KiB", 1024]], "");
+}
+
+function formatWithUnits(n: number, units: [string, number][], bare: string): string {
+  for (const [unit, factor] of units) if (n !== 0 && n % factor === 0) return `${n / factor}${unit}`;
+  return `${n}${bare}`;
+}

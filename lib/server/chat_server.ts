@@ -9,6 +9,7 @@ import type { Settings } from "../config/settings.ts";
 import { Hub, type HubSink } from "../hub/hub.ts";
 import type { Session } from "../hub/session.ts";
 import { log } from "../ops/log.ts";
+import { traceError } from "../ops/trace.ts";
 import { encodeJsonFrame, errorFrame, type ServerFrame } from "../protocol/server_frames.ts";
 import { textGreeting } from "../protocol/text_render.ts";
 import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
@@ -65,12 +66,27 @@ export class ChatServer implements HubSink<Connection> {
     return this.#shuttingDown;
   }
 
+  /** Whether the server accepts connections: started and not shutting down. */
+  get ready(): boolean {
+    return this.#listener !== undefined && !this.#shuttingDown;
+  }
+
+  /** The open connections (for metrics and the lame-duck drain); do not modify. */
+  get openConnections(): ReadonlySet<Connection> {
+    return this.#connections;
+  }
+
   /** Binds the listener and starts accepting. */
   async start(): Promise<NetAddr> {
     this.#listener = await this.runtime.listen({ hostname: this.settings.host, port: this.settings.port });
     this.#restartSweep();
     void this.#acceptLoop(this.#listener);
     return this.#listener.addr;
+  }
+
+  /** Call after the settings object was updated in place (a reload): re-reads what is not read on each use. */
+  settingsChanged(): void {
+    if (this.#sweepTimer !== undefined && !this.#shuttingDown) this.#restartSweep();
   }
 
   /** Re-reads sweep timing from the settings (after a reload). */
@@ -98,9 +114,18 @@ export class ChatServer implements HubSink<Connection> {
       : null;
     if (refusal !== null) {
       this.stats.countDisconnect("server_full");
-      logger.info("refused {peer}: {why}", { peer: `${host}:${conn.remoteAddr.port}`, why: refusal, reason: "server_full" });
+      this.stats.countError("server_full");
+      this.stats.framesOut.error++;
+      // Logged by traceError, with the trace sent.
+      const frame = traceError(errorFrame("server_full", refusal), {
+        conn: null,
+        peer: `${host}:${conn.remoteAddr.port}`,
+        nick: "-",
+      });
       // One error line, then close: written without a queue, since nothing else will follow.
-      conn.write(encodeJsonFrame(errorFrame("server_full", refusal))).finally(() => conn.close()).catch(() => {});
+      const bytes = encodeJsonFrame(frame);
+      this.stats.bytesOut += bytes.length;
+      conn.write(bytes).finally(() => conn.close()).catch(() => {});
       return;
     }
     this.#peerLimits.add(host);
@@ -110,7 +135,7 @@ export class ChatServer implements HubSink<Connection> {
     conn.setNoDelay(true);
     this.#awaitingGreeting.push(connection);
     this.#greetingTimer ??= setInterval(() => this.#greet(), 50);
-    logger.debug("connect conn={conn} peer={peer}", { conn: connection.id, peer: connection.peer });
+    logger.debug("connect conn={conn} peer={peer}", connection.logFields);
     void connection.run();
   }
 
@@ -138,9 +163,7 @@ export class ChatServer implements HubSink<Connection> {
     this.#peerLimits.remove(connection.conn.remoteAddr.hostname);
     this.stats.countDisconnect(reason);
     logger.info("disconnect conn={conn} peer={peer} nick={nick} reason={reason}", {
-      conn: connection.id,
-      peer: connection.peer,
-      nick: connection.session.nick ?? "-",
+      ...connection.logFields,
       reason,
       dialect: connection.dialect,
     });
@@ -185,20 +208,25 @@ export class ChatServer implements HubSink<Connection> {
 
   /** HubSink: one frame to one session. */
   send(to: Session<Connection>, frame: ServerFrame): void {
-    this.stats.framesOut++;
-    to.peer.sendFrame(frame);
+    if (frame.type === "error") to.peer.sendError(frame);
+    else to.peer.sendFrame(frame);
   }
 
   /** HubSink: the same frame to many; JSON recipients share one encoding. */
   broadcast(to: Iterable<Session<Connection>>, frame: ServerFrame, except?: Session<Connection>): void {
+    const startedAt = frame.type === "msg" ? performance.now() : -1;
     let json: Uint8Array | undefined;
+    let jsonSent = 0;
     for (const session of to) {
       if (session === except) continue;
       const connection = session.peer;
-      this.stats.framesOut++;
-      if (connection.dialect === "json") connection.enqueue(json ??= encodeJsonFrame(frame));
-      else connection.sendFrame(frame);
+      if (connection.dialect === "json") {
+        connection.enqueue(json ??= encodeJsonFrame(frame));
+        jsonSent++;
+      } else connection.sendFrame(frame); // Counts itself.
     }
+    this.stats.framesOut[frame.type] += jsonSent;
+    if (startedAt >= 0) this.stats.fanout.queued(startedAt);
   }
 
   /** HubSink: close after what is queued has been written. */
@@ -206,17 +234,22 @@ export class ChatServer implements HubSink<Connection> {
     session.peer.closeAfterFlush(reason);
   }
 
+  /** Stops accepting (new connections are refused by the OS) and reports not ready from now on. */
+  stopAccepting(): void {
+    this.#shuttingDown = true;
+    this.#listener?.close();
+  }
+
   /**
    * Graceful shutdown: stop accepting, say `bye` `shutdown` to everyone,
    * flush, close; anything still open after `shutdown_grace` is closed hard.
    * Resolves with how many clients were told and how long it took.
    */
-  async shutdown(): Promise<{ told: number; drainedMs: number; forced: number }> {
+  async shutdown(graceMs = this.settings.shutdown_grace): Promise<{ told: number; drainedMs: number; forced: number }> {
     const started = this.now();
-    this.#shuttingDown = true;
-    this.#listener?.close();
+    this.stopAccepting();
     const told = this.hub.shutdown();
-    const deadline = started + this.settings.shutdown_grace;
+    const deadline = started + graceMs;
     while (this.#connections.size > 0 && this.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

@@ -15,15 +15,18 @@ import {
   type ErrorCode,
   encodeJsonFrame,
   errorFrame,
+  type ErrorFrame,
   type LeaveReason,
   type ServerFrame,
 } from "../protocol/server_frames.ts";
 import { parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
 import { renderTextFrame } from "../protocol/text_render.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
+import { type ConnectionFields, traceError } from "../ops/trace.ts";
 import type { CloseReason, Conn } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
+import type { ServerStats } from "./server_stats.ts";
 import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
 
 /**
@@ -37,6 +40,7 @@ export interface ConnectionContext {
   readonly settings: Settings;
   readonly hub: Hub<Connection>;
   readonly scheduler: WriteScheduler;
+  readonly stats: ServerStats;
   now(): number;
   /** Called once when the socket is closed, with why. */
   onClosed(connection: Connection, reason: DisconnectReason): void;
@@ -92,6 +96,11 @@ export class Connection implements Flushable, LivenessState {
     return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
   }
 
+  /** Who this is, for log lines: every line about a connection carries these. */
+  get logFields(): ConnectionFields {
+    return { conn: this.id, peer: this.peer, nick: this.session.nick ?? "-" };
+  }
+
   /** Whether `hello` succeeded and the session is still in the hub. */
   get registered(): boolean {
     return this.session.registered;
@@ -119,6 +128,7 @@ export class Connection implements Flushable, LivenessState {
 
   #onChunk(chunk: Uint8Array): void {
     this.heardFrom = true;
+    this.ctx.stats.bytesIn += chunk.length;
     if (this.#closeAfterFlush) return; // Closing: input is read only to see the peer's FIN.
     this.#chunkNow = this.ctx.now();
     if (this.dialect !== "json" && (this.#telnet !== null || chunk.indexOf(0xff) >= 0)) {
@@ -159,8 +169,9 @@ export class Connection implements Flushable, LivenessState {
     const decoded = decodeJsonFrame(line);
     if (!decoded.ok) {
       const { code, message, field, id } = decoded.problem;
-      return this.sendFrame(errorFrame(code, message, { id, field }));
+      return this.sendError(errorFrame(code, message, { id, field }));
     }
+    this.ctx.stats.framesIn[decoded.frame.type]++;
     this.ctx.hub.handle(this.session, decoded.frame, this.#chunkNow);
   }
 
@@ -171,6 +182,7 @@ export class Connection implements Flushable, LivenessState {
     const input = parseTextLine(line.replace(/\0/g, ""), text);
     switch (input.kind) {
       case "frame":
+        this.ctx.stats.framesIn[input.frame.type]++;
         return this.ctx.hub.handle(this.session, input.frame, this.#chunkNow);
       case "help":
         return this.#enqueueText(TEXT_HELP.join("\r\n"));
@@ -180,12 +192,26 @@ export class Connection implements Flushable, LivenessState {
   }
 
   #sendError(code: ErrorCode, message: string): void {
-    this.sendFrame(errorFrame(code, message));
+    this.sendError(errorFrame(code, message));
+  }
+
+  /** Queues an error frame with a new trace id, which its log line carries too. */
+  sendError(frame: ErrorFrame): void {
+    this.ctx.stats.countError(frame.code);
+    const traced = traceError(frame, this.logFields);
+    // A person sees only code and message, so the trace goes into the message.
+    if (this.#speaksText) traced.message += ` (trace ${traced.trace})`;
+    this.sendFrame(traced);
+  }
+
+  get #speaksText(): boolean {
+    return this.dialect === "text" || this.dialect === "unknown";
   }
 
   /** Queues one frame in this connection's dialect. */
   sendFrame(frame: ServerFrame): void {
-    if (this.dialect !== "text" && this.dialect !== "unknown") return this.enqueue(encodeJsonFrame(frame));
+    this.ctx.stats.framesOut[frame.type]++;
+    if (!this.#speaksText) return this.enqueue(encodeJsonFrame(frame));
     this.#trackTextState(frame);
     const line = renderTextFrame(frame, this.session.nick);
     if (line !== null) this.#enqueueText(line);
@@ -224,6 +250,7 @@ export class Connection implements Flushable, LivenessState {
       return;
     }
     this.#inFlightBytes = bytes.length;
+    this.ctx.stats.bytesOut += bytes.length;
     this.writeStartedAt = this.ctx.now();
     this.conn.write(bytes).then(this.#onWriteSettled, this.#onWriteSettled);
   }
@@ -261,10 +288,16 @@ export class Connection implements Flushable, LivenessState {
   dropSlowConsumer(): void {
     if (this.#closed || this.endReason === "slow_consumer") return;
     this.endReason = "slow_consumer";
+    this.ctx.stats.slowConsumers++;
     this.#queue.clear();
     queueMicrotask(() => {
       this.ctx.hub.detach(this.session, "slow_consumer");
-      if (this.#inFlightBytes === 0) this.conn.write(encodeJsonFrame({ type: "bye", reason: "slow_consumer" })).catch(() => {});
+      if (this.#inFlightBytes === 0) {
+        const bye = encodeJsonFrame({ type: "bye", reason: "slow_consumer" });
+        this.ctx.stats.framesOut.bye++;
+        this.ctx.stats.bytesOut += bye.length;
+        this.conn.write(bye).catch(() => {});
+      }
       this.close("slow_consumer");
     });
   }

@@ -3,7 +3,7 @@
  * end-to-end suites, on 127.0.0.1 with a free port and JSON logs, on top of
  * the general {@linkcode spawnServer}.
  */
-import { RUNTIMES, type RuntimeName, type ServerProcess, spawnServer } from "./runtimes.ts";
+import { RUNTIMES, type RuntimeName, type ServerProcess, type SpawnOptions, spawnServer } from "./runtimes.ts";
 
 /** Runtimes the end-to-end suites run against (`TCPCHAT_TEST_RUNTIMES=bun,deno` narrows it). */
 export const SERVER_RUNTIMES: RuntimeName[] = RUNTIMES;
@@ -14,8 +14,12 @@ export interface ChatServerProcess extends ServerProcess {
   waitForLog(text: string, timeoutMs?: number): Promise<void>;
 }
 
-/** Starts `tcpchat serve` with `flags` (later flags win over the test defaults). */
-export async function startChatServer(runtime: RuntimeName, flags: string[]): Promise<ChatServerProcess> {
+/** Starts `tcpchat serve` with `flags` (later flags win over the test defaults); `options` adds env, deno flags. */
+export async function startChatServer(
+  runtime: RuntimeName,
+  flags: string[],
+  options: SpawnOptions = {},
+): Promise<ChatServerProcess> {
   const server = await spawnServer(runtime, "main.ts", [
     "serve",
     "--host",
@@ -25,7 +29,7 @@ export async function startChatServer(runtime: RuntimeName, flags: string[]): Pr
     "--log-format",
     "json",
     ...flags,
-  ]);
+  ], options);
   return {
     ...server,
     async waitForLog(text: string, timeoutMs = 3000) {

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { defaultSettings, parseSetting } from "../../lib/config/settings.ts";
-import { settingsFromFlags } from "../../lib/cli/serve.ts";
+import { parseSettingArgs, serveUsage } from "../../lib/cli/serve.ts";
+import { resolveConfig } from "../../lib/config/sources.ts";
+
+const settingsFromFlags = (args: string[]) => resolveConfig({ flags: parseSettingArgs(args, serveUsage()).flags }).settings;
 
 describe("settings", () => {
   test("durations and sizes accept units; bare numbers are ms and bytes", () => {

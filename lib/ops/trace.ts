@@ -1,0 +1,49 @@
+/**
+ * Trace ids for error frames: every `error` the server sends carries a
+ * `trace` that also appears in the log line written for it, so a user's
+ * report ("I got text_too_long, trace k3f9x2-1c") leads to the log line with
+ * the connection id, peer address and nick.
+ *
+ * @module
+ */
+import type { ErrorCode, ErrorFrame } from "../protocol/server_frames.ts";
+import { log } from "./log.ts";
+
+const logger = log("errors");
+
+/** Unique per process start, so traces from different runs never collide. */
+const BOOT = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+let next = 0;
+
+/** A new trace id: `<boot>-<counter>`, both base 36. */
+export function newTraceId(): string {
+  return `${BOOT}-${(++next).toString(36)}`;
+}
+
+/** Errors that close the connection or report a limit: logged at info; the rest at debug. */
+const NOTABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "server_full",
+  "rate_limited",
+  "frame_too_large",
+  "text_too_long",
+  "too_many_rooms",
+]);
+
+/** Who a log line is about: connection id (null before one is made), peer address, nick (`-` before hello). */
+export type ConnectionFields = {
+  conn: number | null;
+  peer: string;
+  nick: string;
+};
+
+/**
+ * Returns a copy of `frame` with a new `trace`, and logs it with `who`.
+ */
+export function traceError(frame: ErrorFrame, who: ConnectionFields): ErrorFrame {
+  const traced: ErrorFrame = { ...frame, trace: newTraceId() };
+  const properties = { code: frame.code, trace: traced.trace, ...who, message: frame.message };
+  const template = "error {code} sent, trace {trace}";
+  if (NOTABLE.has(frame.code)) logger.info(template, properties);
+  else logger.debug(template, properties);
+  return traced;
+}
