@@ -9,6 +9,7 @@
  */
 import type { HubCounts } from "../hub/hub.ts";
 import { logFileStats } from "../ops/log.ts";
+import type { DisconnectReason } from "./connection.ts";
 import { FANOUT_BUCKETS_S, type ServerStats } from "./server_stats.ts";
 
 /** What the metrics are read from; {@linkcode ChatServer} is one. */
@@ -37,7 +38,7 @@ const DISCONNECT_REASONS = [
   "server_full",
   "reset",
   "error",
-];
+] satisfies DisconnectReason[];
 
 const startedAtSeconds = Date.now() / 1000;
 
@@ -97,7 +98,7 @@ export function renderMetrics(source: MetricsSource): string {
     queuedBytes += c.pendingBytes;
   }
   const counts = source.hub.counts();
-  const disconnects = new Map(DISCONNECT_REASONS.map((reason) => [reason, 0]));
+  const disconnects = new Map<string, number>(DISCONNECT_REASONS.map((reason) => [reason, 0]));
   for (const [reason, n] of stats.disconnects) disconnects.set(reason, n);
   const log = logFileStats();
   const fanout = stats.fanout;
