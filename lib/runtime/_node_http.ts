@@ -1,0 +1,80 @@
+/**
+ * Bridges `node:http` (https://nodejs.org/api/http.html) to a fetch-style
+ * handler: each `IncomingMessage` becomes a `Request`, and the handler's
+ * `Response` is written back with the socket's backpressure respected.
+ * Used by the Node adapter only; Deno and Bun serve `Request`s natively.
+ *
+ * @module
+ */
+
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import type { HttpHandler, HttpServer, ListenOptions } from "./types.ts";
+import { listenError, normalizeHostname } from "./_net.ts";
+
+/** Builds a `Request` from Node's request; the body streams, it is not read up front. */
+function toRequest(req: http.IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const method = req.method ?? "GET";
+  const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+  const hasBody = method !== "GET" && method !== "HEAD";
+  const init: RequestInit & { duplex?: "half" } = { method, headers };
+  if (hasBody) {
+    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+    // Required by Node's fetch for a streaming request body.
+    init.duplex = "half";
+  }
+  return new Request(url, init);
+}
+
+/** Writes `response` to `res`, waiting for `drain` when Node's buffer is full. */
+async function writeResponse(response: Response, res: http.ServerResponse): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, response.statusText || undefined, headers);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  for await (const chunk of response.body) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+  }
+  res.end();
+}
+
+/** Serves `handler` over `node:http`; a throwing handler becomes a 500. */
+export function serveNodeHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer> {
+  const server = http.createServer((req, res) => {
+    (async () => writeResponse(await handler(toRequest(req)), res))().catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", (error) => reject(listenError(options, error)));
+    server.listen({ host: options.hostname, port: options.port }, () => {
+      server.removeAllListeners("error");
+      server.on("error", () => {});
+      const address = server.address() as AddressInfo;
+      resolve({
+        addr: { hostname: normalizeHostname(address.address), port: address.port },
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            // Keep-alive sockets with no request in flight would hold close() open.
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
+}

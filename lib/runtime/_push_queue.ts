@@ -1,0 +1,159 @@
+/**
+ * Turns push-style callbacks (Bun's `data`/`open` handlers, Node's `data` and
+ * `connection` events) into the pull-style `AsyncIterable` the runtime layer
+ * exposes, with pause/resume backpressure. Bun and Node share it; Deno reads
+ * by pulling and does not need it.
+ *
+ * @module
+ */
+
+/** How a {@linkcode PushQueue} measures its items and throttles its source. */
+export interface PushQueueOptions<T> {
+  /** Size of one item, in whatever unit `highWaterMark` uses. Default: 1. */
+  sizeOf?: (item: T) => number;
+  /** Buffered size at which `pause` is called. Default: 64 KiB worth of `sizeOf`. */
+  highWaterMark?: number;
+  /** Stops the source (e.g. `socket.pause()`). */
+  pause?: () => void;
+  /** Restarts the source (e.g. `socket.resume()`). */
+  resume?: () => void;
+  /** Disposes of an item nobody will take (pushed after the end, or left by `return`). */
+  drop?: (item: T) => void;
+}
+
+/** Default buffered size before the source is paused. */
+export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
+const DONE: IteratorResult<never> = { value: undefined, done: true };
+const DONE_PROMISE: Promise<IteratorResult<never>> = Promise.resolve(DONE);
+const one = () => 1;
+
+/**
+ * A single-consumer queue: the source calls {@linkcode PushQueue.push} and
+ * {@linkcode PushQueue.end}; the consumer iterates it. When the consumer
+ * falls behind by `highWaterMark`, the source is paused until the buffer is
+ * empty again, so a fast peer cannot grow this process's memory.
+ *
+ * @example
+ * ```ts
+ * const chunks = new PushQueue<Uint8Array>({
+ *   sizeOf: (c) => c.byteLength,
+ *   pause: () => socket.pause(),
+ *   resume: () => socket.resume(),
+ * });
+ * socket.on("data", (c) => chunks.push(c));
+ * socket.on("end", () => chunks.end());
+ * for await (const chunk of chunks) handle(chunk);
+ * ```
+ */
+export class PushQueue<T> implements AsyncIterableIterator<T> {
+  #items: T[] = [];
+  #head = 0;
+  #size = 0;
+  #ended = false;
+  #paused = false;
+  #waiter: ((result: IteratorResult<T>) => void) | undefined;
+  readonly #sizeOf: (item: T) => number;
+  readonly #highWaterMark: number;
+  readonly #pause: (() => void) | undefined;
+  readonly #resume: (() => void) | undefined;
+  readonly #drop: ((item: T) => void) | undefined;
+
+  /** Creates an empty, open queue. */
+  constructor(options: PushQueueOptions<T> = {}) {
+    this.#sizeOf = options.sizeOf ?? one;
+    this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.#pause = options.pause;
+    this.#resume = options.resume;
+    this.#drop = options.drop;
+  }
+
+  /** True once `end` or `return` was called: later pushes are dropped. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Hands an item to the waiting consumer, or buffers it. Dropped after `end`. */
+  push(item: T): void {
+    if (this.#ended) {
+      this.#drop?.(item);
+      return;
+    }
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      // Fast path: the consumer is already waiting, nothing is buffered.
+      this.#waiter = undefined;
+      waiter({ value: item, done: false });
+      return;
+    }
+    this.#items.push(item);
+    this.#size += this.#sizeOf(item);
+    if (!this.#paused && this.#size >= this.#highWaterMark) {
+      this.#paused = true;
+      this.#pause?.();
+    }
+  }
+
+  /** No more items: the consumer gets what is buffered, then the end. Idempotent. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter(DONE);
+    }
+  }
+
+  /** The next item, or the end. One call at a time (single consumer). */
+  next(): Promise<IteratorResult<T>> {
+    if (this.#head < this.#items.length) {
+      const item = this.#items[this.#head]!;
+      // Release the slot so a consumer that keeps few chunks lets them be freed.
+      (this.#items as (T | undefined)[])[this.#head] = undefined;
+      this.#head++;
+      this.#size -= this.#sizeOf(item);
+      if (this.#head === this.#items.length) {
+        this.#items.length = 0;
+        this.#head = 0;
+        this.#size = 0;
+        // Resume only when drained, so a pause/resume pair costs at most one
+        // round per high-water-mark's worth of data.
+        if (this.#paused) {
+          this.#paused = false;
+          this.#resume?.();
+        }
+      }
+      return Promise.resolve({ value: item, done: false });
+    }
+    if (this.#ended) return DONE_PROMISE;
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+    });
+  }
+
+  /**
+   * The consumer stopped early (`break` out of `for await`): buffered items are
+   * dropped and later ones are discarded, but the source is resumed so the
+   * runtime still notices the peer closing.
+   */
+  return(): Promise<IteratorResult<T>> {
+    if (this.#drop !== undefined) {
+      for (let i = this.#head; i < this.#items.length; i++) this.#drop(this.#items[i]!);
+    }
+    this.#items.length = 0;
+    this.#head = 0;
+    this.#size = 0;
+    this.end();
+    if (this.#paused) {
+      this.#paused = false;
+      this.#resume?.();
+    }
+    return DONE_PROMISE;
+  }
+
+  /** The queue is its own (one-shot) iterator. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}

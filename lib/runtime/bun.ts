@@ -1,0 +1,313 @@
+/**
+ * Runtime adapter for Bun.
+ *
+ * - TCP: `Bun.listen` / `Bun.connect` — https://bun.com/docs/runtime/networking/tcp
+ * - HTTP: `Bun.serve` — https://bun.com/docs/runtime/http/server
+ * - Signals, env, argv, memory: Node's `process` — https://bun.com/docs/runtime/nodejs-compat
+ * - Appending to files: Node's `fs/promises` — https://bun.com/docs/runtime/nodejs-compat
+ *
+ * Bun's sockets are push-style and unbuffered: `socket.write` takes what the
+ * kernel accepts right now and returns the count, dropping the rest. This file
+ * keeps the untaken tail (and later writes, in order) and flushes it from the
+ * `drain` handler, so `Conn.write` never loses bytes.
+ *
+ * Behaviour relied on (checked against Bun 1.4.5):
+ * - `data` chunks are fresh buffers, never reused: consumers may keep them.
+ * - `end()` closes the socket at once even with `allowHalfOpen`; `shutdown()`
+ *   is the real half-close (FIN, still readable).
+ * - A peer reset reaches the `close` handler as an `ECONNRESET` error, even while
+ *   reading is paused; `write` then returns -1.
+ * - `close()` runs the `close` handler synchronously.
+ *
+ * @module
+ */
+
+import { appendFile } from "node:fs/promises";
+import type {
+  CloseReason,
+  Conn,
+  HttpHandler,
+  HttpServer,
+  ListenOptions,
+  Listener,
+  NetAddr,
+  Runtime,
+  SignalName,
+} from "./types.ts";
+import { PushQueue } from "./_push_queue.ts";
+import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
+
+type BunSocket = Bun.Socket<BunConn>;
+type BunSocketHandler = Bun.SocketHandler<BunConn>;
+
+/** A write the kernel has not fully taken yet. */
+interface PendingWrite {
+  bytes: Uint8Array;
+  offset: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+// Shared by every fully taken write: the common case allocates nothing.
+const RESOLVED: Promise<void> = Promise.resolve();
+
+class BunConn implements Conn {
+  readonly readable: PushQueue<Uint8Array>;
+  readonly closed: Promise<CloseReason>;
+  readonly remoteAddr: NetAddr;
+  readonly #socket: BunSocket;
+  #settle!: (reason: CloseReason) => void;
+  // Writes waiting for `drain`, oldest first; `#head` skips the taken ones.
+  #pending: (PendingWrite | undefined)[] = [];
+  #head = 0;
+  #writeClosed = false;
+  // A closeWrite waiting for the pending writes, and whether its FIN went out.
+  #fin: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+  #finSent = false;
+  #done = false;
+  #localClose = false;
+  #handlerError: Error | undefined;
+
+  constructor(socket: BunSocket) {
+    this.#socket = socket;
+    // Both can be missing when the peer is already gone by the time `open` runs.
+    this.remoteAddr = { hostname: normalizeHostname(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
+    this.readable = new PushQueue<Uint8Array>({
+      sizeOf: (chunk) => chunk.byteLength,
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    });
+    this.closed = new Promise((resolve) => (this.#settle = resolve));
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.#done || this.#writeClosed) return Promise.reject(connectionClosedError());
+    if (this.#head === this.#pending.length) {
+      const taken = this.#socket.write(bytes);
+      if (taken === bytes.byteLength) return RESOLVED;
+      if (taken < 0) return Promise.reject(connectionClosedError());
+      return this.#enqueue(bytes, taken);
+    }
+    return this.#enqueue(bytes, 0);
+  }
+
+  closeWrite(): Promise<void> {
+    if (this.#fin !== undefined) return this.#fin.promise;
+    if (this.#writeClosed) return RESOLVED;
+    if (this.#done) return Promise.reject(connectionClosedError());
+    this.#writeClosed = true;
+    if (this.#head === this.#pending.length) {
+      this.#socket.shutdown();
+      return RESOLVED;
+    }
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    this.#fin = { promise, resolve, reject };
+    return promise;
+  }
+
+  close(): void {
+    if (this.#done) return;
+    this.#localClose = true;
+    this.#socket.close();
+    // Bun calls the close handler synchronously; this covers it if it ever does not.
+    this.onClose(undefined);
+  }
+
+  setNoDelay(noDelay = true): void {
+    this.#socket.setNoDelay(noDelay);
+  }
+
+  setKeepAlive(keepAlive = true): void {
+    this.#socket.setKeepAlive(keepAlive);
+  }
+
+  #enqueue(bytes: Uint8Array, offset: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ bytes, offset, resolve, reject });
+    });
+  }
+
+  /** `drain` handler: the kernel has room again. */
+  onDrain(): void {
+    const pending = this.#pending;
+    while (this.#head < pending.length) {
+      const write = pending[this.#head]!;
+      const rest = write.bytes.byteLength - write.offset;
+      const taken = this.#socket.write(write.bytes, write.offset, rest);
+      // -1: the socket is closing; the close handler rejects what is left.
+      if (taken < 0) return;
+      if (taken < rest) {
+        write.offset += taken;
+        return;
+      }
+      pending[this.#head++] = undefined;
+      write.resolve();
+    }
+    pending.length = 0;
+    this.#head = 0;
+    // Bun also calls `drain` when nothing was pending: send the FIN only once.
+    const fin = this.#fin;
+    if (fin !== undefined && !this.#finSent) {
+      this.#finSent = true;
+      this.#socket.shutdown();
+      fin.resolve();
+    }
+  }
+
+  /** `error` handler: only reached when one of our handlers threw. */
+  onError(error: Error): void {
+    this.#handlerError ??= error;
+  }
+
+  /** `close` handler (also called by `close()`): settles everything once. */
+  onClose(error: Error | undefined): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.readable.end();
+    const cause = error ?? this.#handlerError;
+    for (let i = this.#head; i < this.#pending.length; i++) this.#pending[i]!.reject(connectionClosedError(cause));
+    this.#pending.length = 0;
+    this.#head = 0;
+    this.#fin?.reject(connectionClosedError(cause));
+    // A rejected closeWrite nobody awaits must not become an unhandled rejection.
+    this.#fin?.promise.catch(() => {});
+    this.#settle(this.#localClose ? "local" : cause === undefined ? "eof" : closeReasonOf(cause));
+  }
+}
+
+const connHandlers: Omit<BunSocketHandler, "open"> = {
+  data(socket, data) {
+    socket.data.readable.push(data);
+  },
+  end(socket) {
+    socket.data.readable.end();
+  },
+  drain(socket) {
+    socket.data?.onDrain();
+  },
+  error(socket, error) {
+    socket.data?.onError(error);
+  },
+  close(socket, error) {
+    socket.data?.onClose(error);
+  },
+};
+
+class BunListener implements Listener {
+  readonly addr: NetAddr;
+  readonly #server: Bun.TCPSocketListener<BunConn>;
+  readonly #accepted: PushQueue<Conn>;
+  #closed = false;
+
+  constructor(server: Bun.TCPSocketListener<BunConn>, accepted: PushQueue<Conn>) {
+    this.#server = server;
+    this.#accepted = accepted;
+    this.addr = { hostname: server.hostname, port: server.port };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.stop(false);
+    this.#accepted.end();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Conn> {
+    return this.#accepted;
+  }
+}
+
+function listen(options: ListenOptions): Promise<Listener> {
+  // Bun accepts on its own; connections wait here until the server pulls them.
+  const accepted = new PushQueue<Conn>({ drop: (conn) => conn.close() });
+  let server: Bun.TCPSocketListener<BunConn>;
+  try {
+    server = Bun.listen<BunConn>({
+      hostname: options.hostname,
+      port: options.port,
+      allowHalfOpen: true,
+      socket: {
+        ...connHandlers,
+        open(socket) {
+          socket.data = new BunConn(socket);
+          accepted.push(socket.data);
+        },
+      },
+    });
+  } catch (error) {
+    return Promise.reject(listenError(options, error));
+  }
+  return Promise.resolve(new BunListener(server, accepted));
+}
+
+async function connect(options: ListenOptions): Promise<Conn> {
+  try {
+    const socket = await Bun.connect<BunConn>({
+      hostname: options.hostname,
+      port: options.port,
+      allowHalfOpen: true,
+      socket: {
+        ...connHandlers,
+        open(socket) {
+          socket.data = new BunConn(socket);
+        },
+        // Present so Bun does not also report the rejection as unhandled.
+        connectError() {},
+      },
+    });
+    return socket.data;
+  } catch (error) {
+    throw connectError(options, error);
+  }
+}
+
+function serveHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer> {
+  try {
+    const server = Bun.serve({
+      hostname: options.hostname,
+      port: options.port,
+      fetch: (request) => handler(request),
+    });
+    const addr = { hostname: server.hostname ?? options.hostname, port: server.port ?? options.port };
+    return Promise.resolve({ addr, close: () => server.stop() });
+  } catch (error) {
+    return Promise.reject(listenError(options, error));
+  }
+}
+
+function onSignal(signal: SignalName, handler: () => void): () => void {
+  process.on(signal, handler);
+  return () => void process.off(signal, handler);
+}
+
+/**
+ * Builds the Bun {@linkcode Runtime}. Call only under Bun.
+ *
+ * @example
+ * ```ts
+ * const runtime = createBunRuntime();
+ * const listener = await runtime.listen({ hostname: "127.0.0.1", port: 0 });
+ * ```
+ */
+export function createBunRuntime(): Runtime {
+  return {
+    name: "bun",
+    version: Bun.version,
+    listen,
+    connect,
+    serveHttp,
+    onSignal,
+    readTextFile: (path) => Bun.file(path).text(),
+    // Bun has no append in its own file API; its node:fs is native.
+    appendFile: (path, bytes) => appendFile(path, bytes),
+    // Also right for `bun build --compile` binaries: Bun 1.4.5 reports
+    // ["bun", "/$bunfs/root/<name>", ...args] there.
+    args: process.argv.slice(2),
+    env: (name) => process.env[name],
+    exit: (code) => process.exit(code),
+    memoryRss: () => process.memoryUsage.rss(),
+    isTerminal: (stream) => process[stream].isTTY === true,
+  };
+}
