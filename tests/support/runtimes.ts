@@ -1,0 +1,296 @@
+/**
+ * Runs a TypeScript entry file as a server under bun, deno or node, for suites
+ * that test the same behaviour on every runtime (the runtime conformance
+ * suite, the chat server's end-to-end suites, benchmarks).
+ *
+ * - bun: `node_modules/.bin/bun <entry> ...args`
+ * - deno: `node_modules/.bin/deno run <denoFlags> <entry> ...args`
+ * - node: `node <bundle> ...args`, the bundle made once per entry per test
+ *   process with `bun build --target=node` into a temp dir.
+ *
+ * The server must print a `listening <port>` (or `listening <host>:<port>`)
+ * line on stdout when ready. Each child runs in its own process group, and
+ * `stop()` (or the test process exiting) kills the whole group.
+ *
+ * @example
+ * ```ts
+ * for (const runtime of RUNTIMES) {
+ *   await using server = await spawnServer(runtime, "main.ts", ["serve", "--port", "0"]);
+ *   // ... connect to server.port ...
+ *   await server.waitForLine("client connected", { stream: "stderr" });
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
+import { basename, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** A runtime a server can be spawned under. */
+export type RuntimeName = "bun" | "deno" | "node";
+
+/** Every supported runtime, in a stable order. */
+export const ALL_RUNTIMES: readonly RuntimeName[] = ["bun", "deno", "node"];
+
+/** The runtimes suites run against: all, or the comma list in `TCPCHAT_TEST_RUNTIMES`. */
+export const RUNTIMES: RuntimeName[] = (process.env.TCPCHAT_TEST_RUNTIMES ?? ALL_RUNTIMES.join(","))
+  .split(",")
+  .map((name) => name.trim())
+  .filter((name): name is RuntimeName => (ALL_RUNTIMES as readonly string[]).includes(name));
+
+/** Absolute path of the repository root. */
+export const REPO_ROOT: string = fileURLToPath(new URL("../..", import.meta.url).href);
+
+/** Deno permissions when none are given: what the chat server needs. */
+export const DEFAULT_DENO_FLAGS: readonly string[] = ["--allow-net", "--allow-env", "--allow-read"];
+
+/** Absolute path of a tool installed in `node_modules/.bin`, so PATH does not matter. */
+export function binPath(name: "bun" | "deno"): string {
+  return join(REPO_ROOT, "node_modules", ".bin", name);
+}
+
+let bundleDir: string | undefined;
+const bundles = new Map<string, Promise<string>>();
+
+/** Bundles `entry` for node once per test process; later calls share the result. */
+export function nodeBundle(entry: string): Promise<string> {
+  const file = resolve(REPO_ROOT, entry);
+  let bundle = bundles.get(file);
+  if (bundle === undefined) {
+    bundleDir ??= mkdtempSync(join(tmpdir(), "tcpchat-node-bundle-"));
+    const out = join(bundleDir, `${bundles.size}-${basename(file).replace(/\.ts$/, "")}.mjs`);
+    bundle = run([binPath("bun"), "build", file, "--target=node", "--outfile", out]).then(() => out);
+    bundles.set(file, bundle);
+  }
+  return bundle;
+}
+
+/** Runs a command to completion; rejects with its output when it fails. */
+function run(argv: string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolvePromise() : reject(new Error(`${argv.join(" ")} exited ${code}:\n${output}`))
+    );
+  });
+}
+
+/** Options for {@linkcode spawnServer}. */
+export interface SpawnOptions {
+  /** Permission flags for `deno run`. Default: {@linkcode DEFAULT_DENO_FLAGS}. */
+  denoFlags?: readonly string[];
+  /** Extra environment variables (added to this process's). */
+  env?: Record<string, string>;
+  /** How long to wait for the `listening` line. Default: 20 s. */
+  readyTimeoutMs?: number;
+  /** Command put in front of the runtime's argv, e.g. `["taskset", "-c", "1"]`. */
+  prefix?: readonly string[];
+  /** How long `stop()` waits after SIGTERM before SIGKILL. Default: 3 s. */
+  stopTimeoutMs?: number;
+}
+
+/** The argv that runs `entry` under `runtime`. */
+export async function commandFor(
+  runtime: RuntimeName,
+  entry: string,
+  args: readonly string[] = [],
+  denoFlags: readonly string[] = DEFAULT_DENO_FLAGS,
+): Promise<string[]> {
+  const file = isAbsolute(entry) ? entry : resolve(REPO_ROOT, entry);
+  switch (runtime) {
+    case "bun":
+      return [binPath("bun"), file, ...args];
+    case "deno":
+      return [binPath("deno"), "run", ...denoFlags, file, ...args];
+    case "node":
+      return [process.env.TCPCHAT_NODE ?? "node", await nodeBundle(file), ...args];
+  }
+}
+
+/** A server child process. `await using` stops it. */
+export interface ServerProcess extends AsyncDisposable {
+  /** The runtime it runs under. */
+  readonly runtime: RuntimeName;
+  /** The port from its `listening` line. */
+  readonly port: number;
+  /** Its process id (also its process group id). */
+  readonly pid: number;
+  /** The child process itself. */
+  readonly proc: ChildProcess;
+  /** Exit code once it exits; 128 + signal number when killed by a signal. */
+  readonly exited: Promise<number>;
+  /** True until it exits. */
+  alive(): boolean;
+  /** Its exit code once it exited (as in `exited`), else null. */
+  exitCode(): number | null;
+  /** Everything it printed to stdout so far. */
+  stdout(): string;
+  /** Everything it printed to stderr so far. */
+  stderr(): string;
+  /** Complete lines of `stream` (default stdout) so far. */
+  lines(stream?: OutputStream): string[];
+  /**
+   * Resolves with the first line of `stream` (default stdout) at index `from`
+   * or later that matches (a string matches a line containing it); rejects,
+   * with the output, after `timeoutMs` (default 5 s) or if the process exits first.
+   */
+  waitForLine(pattern: string | RegExp, options?: WaitOptions): Promise<string>;
+  /** Its resident set size now, from /proc (Linux). */
+  rssBytes(): number;
+  /** Sends a signal to the process only. */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGTERM to the process group, SIGKILL after `stopTimeoutMs`; resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+/** Which output of the child a line is read from. */
+export type OutputStream = "stdout" | "stderr";
+
+/** Options for {@linkcode ServerProcess.waitForLine}. */
+export interface WaitOptions {
+  /** First line index to look at (e.g. `lines().length` before an action). Default: 0. */
+  from?: number;
+  /** Default: 5 s. */
+  timeoutMs?: number;
+  /** Default: stdout. */
+  stream?: OutputStream;
+}
+
+const live = new Set<ChildProcess>();
+
+// A crashed or interrupted test run must not leave servers behind.
+process.on("exit", () => {
+  for (const child of live) killGroup(child, "SIGKILL");
+  if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true });
+});
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+const READY = /^listening (?:\S+:)?(\d+)\s*$/m;
+
+/**
+ * Starts `entry` (a path relative to the repo root, or absolute) with `args`
+ * under `runtime` and waits for its `listening` line.
+ */
+export async function spawnServer(
+  runtime: RuntimeName,
+  entry: string,
+  args: readonly string[] = [],
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  const argv = [...(options.prefix ?? []), ...await commandFor(runtime, entry, args, options.denoFlags)];
+  const proc = spawn(argv[0]!, argv.slice(1), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  live.add(proc);
+  let stdoutText = "";
+  let stderrText = "";
+  const changed = new Set<() => void>();
+  const notify = () => changed.forEach((fn) => fn());
+  proc.stdout!.setEncoding("utf8").on("data", (text: string) => {
+    stdoutText += text;
+    notify();
+  });
+  proc.stderr!.setEncoding("utf8").on("data", (text: string) => {
+    stderrText += text;
+    notify();
+  });
+  let running = true;
+  let exitCode: number | null = null;
+  const exited = new Promise<number>((resolveExit) => {
+    // 'close', not 'exit': by then all of its output has been read.
+    proc.on("close", (code, signal) => {
+      running = false;
+      exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
+      live.delete(proc);
+      notify();
+      resolveExit(exitCode);
+    });
+  });
+  const describe = () => `${runtime} ${argv.join(" ")}\n--- stdout ---\n${stdoutText}\n--- stderr ---\n${stderrText}`;
+
+  const lines = (stream: OutputStream = "stdout") => {
+    const all = (stream === "stdout" ? stdoutText : stderrText).split("\n");
+    all.pop(); // The text after the last newline is not a complete line yet.
+    return all;
+  };
+
+  const waitForLine = (pattern: string | RegExp, { from = 0, timeoutMs = 5000, stream }: WaitOptions = {}) =>
+    new Promise<string>((resolveLine, reject) => {
+      const matches = (line: string) => typeof pattern === "string" ? line.includes(pattern) : pattern.test(line);
+      const check = () => {
+        const found = lines(stream).slice(from).find(matches);
+        if (found !== undefined) done(() => resolveLine(found));
+        else if (!running) done(() => reject(new Error(`exited before printing ${pattern}: ${describe()}`)));
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no line ${pattern} within ${timeoutMs} ms: ${describe()}`))),
+        timeoutMs,
+      );
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        changed.delete(check);
+        settle();
+      };
+      changed.add(check);
+      check();
+    });
+
+  const stop = async () => {
+    if (!running) return;
+    killGroup(proc, "SIGTERM");
+    const timer = setTimeout(() => killGroup(proc, "SIGKILL"), options.stopTimeoutMs ?? 3000);
+    await exited;
+    clearTimeout(timer);
+    // Whatever the server spawned itself goes too.
+    killGroup(proc, "SIGKILL");
+  };
+
+  let port: number;
+  try {
+    const line = await waitForLine(READY, { timeoutMs: options.readyTimeoutMs ?? 20_000 });
+    port = Number(READY.exec(line)![1]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    runtime,
+    port,
+    pid: proc.pid!,
+    proc,
+    exited,
+    alive: () => running,
+    exitCode: () => exitCode,
+    stdout: () => stdoutText,
+    stderr: () => stderrText,
+    lines,
+    waitForLine,
+    rssBytes: () => {
+      const status = readFileSync(`/proc/${proc.pid}/status`, "utf8");
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    signal: (signal) => void proc.kill(signal),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
