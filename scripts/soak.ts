@@ -1,0 +1,559 @@
+/**
+ * Soak test: thousands of clients on loopback join rooms, chat, leave, vanish
+ * (quit, FIN, RST, half a frame, a stalled reader) and come back with `join
+ * since` for a set time. Then it proves that:
+ *
+ * - every client that stayed connected got every message of its rooms, in
+ *   seq order, without gaps or duplicates, as the log of acknowledged sends
+ *   says (one consensus per room and seq; every text was really sent, by its
+ *   `from`);
+ * - every client that came back got exactly what it missed (or what history
+ *   still kept);
+ * - nothing is left behind: no member in any room, one `disconnect` log line
+ *   per connection, and, where the server has `/metrics`, no connection,
+ *   registered user or queued byte;
+ * - the server's RSS comes back near its baseline.
+ *
+ * ```sh
+ * npm run soak -- --seconds 300 --clients 2000 --runtime bun
+ * ```
+ *
+ * Only 127.0.0.1 is used; the run is bounded by `--seconds`, and stops by itself.
+ *
+ * @module
+ */
+import * as net from "node:net";
+import { parseArgs } from "node:util";
+import { SETTING_SPECS } from "../lib/config/settings.ts";
+import type { Frame } from "../tests/support/chat_client.ts";
+import { type ChatServerProcess, startChatServer } from "../tests/support/chat_server.ts";
+import { ALL_RUNTIMES, type RuntimeName } from "../tests/support/runtimes.ts";
+import { Rng } from "./fuzz.ts";
+
+const HISTORY = 100;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+/** One JSON-dialect connection: frames dispatched as they come, requests matched by id. */
+class Wire {
+  #buffer = "";
+  #nextId = 0;
+  readonly #pending = new Map<string, { resolve: (f: Frame) => void; timer: ReturnType<typeof setTimeout> }>();
+  /** Every frame, answers included. */
+  onFrame: (frame: Frame) => void = () => {};
+  readonly closed: Promise<void>;
+  isClosed = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setEncoding("utf8");
+    socket.on("error", () => {});
+    socket.on("data", (text: string) => {
+      this.#buffer += text;
+      let nl: number;
+      while ((nl = this.#buffer.indexOf("\n")) >= 0) {
+        const line = this.#buffer.slice(0, nl);
+        this.#buffer = this.#buffer.slice(nl + 1);
+        this.#dispatch(line);
+      }
+    });
+    this.closed = new Promise((resolve) =>
+      socket.on("close", () => {
+        this.isClosed = true;
+        for (const [id, p] of this.#pending) {
+          clearTimeout(p.timer);
+          p.resolve({ type: "closed", id });
+        }
+        this.#pending.clear();
+        resolve();
+      })
+    );
+  }
+
+  static open(port: number): Promise<Wire> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: "127.0.0.1" });
+      socket.once("connect", () => resolve(new Wire(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  #dispatch(line: string): void {
+    let frame: Frame;
+    try {
+      frame = JSON.parse(line);
+    } catch {
+      frame = { type: "<not json>", line };
+    }
+    this.onFrame(frame);
+    const pending = frame.id === undefined ? undefined : this.#pending.get(frame.id);
+    if (pending) {
+      this.#pending.delete(frame.id);
+      clearTimeout(pending.timer);
+      pending.resolve(frame);
+    }
+  }
+
+  send(frame: Frame | string): void {
+    if (!this.isClosed) this.socket.write(typeof frame === "string" ? frame : JSON.stringify(frame) + "\n");
+  }
+
+  /** Sends with an id; resolves with the answer, `{type:"closed"}`, or `{type:"timeout"}`. */
+  request(frame: Frame, timeoutMs = 15_000): Promise<Frame> {
+    const id = `q${++this.#nextId}`;
+    return new Promise((resolve) => {
+      if (this.isClosed) return resolve({ type: "closed", id });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve({ type: "timeout", id, request: frame.type });
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, timer });
+      this.send({ ...frame, id });
+    });
+  }
+}
+
+/** What everyone saw of one room: seq -> "from\0text", from whoever saw it first, and the acks. */
+class RoomLog {
+  readonly bySeq = new Map<number, string>();
+}
+
+/** Shared bookkeeping of a soak run. */
+class Ledger {
+  readonly rooms = new Map<string, RoomLog>();
+  /** Every text sent, with its sender's nick: a received message must be one of these. */
+  readonly sent = new Map<string, string>();
+  readonly problems: string[] = [];
+  readonly counts = {
+    connections: 0,
+    sent: 0,
+    acked: 0,
+    delivered: 0,
+    resumes: 0,
+    caughtUp: 0,
+    lostToHistory: 0,
+    rateLimited: 0,
+    nickRetries: 0,
+    departures: {} as Record<string, number>,
+  };
+
+  problem(text: string): void {
+    if (this.problems.length < 200) this.problems.push(text);
+  }
+
+  /** Checks one message against what others saw at its seq and against what was sent. */
+  see(msg: Frame, who: string): void {
+    const log = this.rooms.get(msg.room);
+    if (!log) return this.problem(`${who}: message in unknown room ${msg.room}`);
+    const entry = `${msg.from}\u0000${msg.text}`;
+    const before = log.bySeq.get(msg.seq);
+    if (before === undefined) log.bySeq.set(msg.seq, entry);
+    else if (before !== entry) this.problem(`${who}: ${msg.room}#${msg.seq} is ${JSON.stringify(entry)}, others saw ${JSON.stringify(before)}`);
+    const sender = this.sent.get(msg.text);
+    if (sender !== msg.from) this.problem(`${who}: ${msg.room}#${msg.seq} ${JSON.stringify(msg.text)} from ${msg.from} was never sent by it`);
+  }
+
+  depart(how: string): void {
+    this.counts.departures[how] = (this.counts.departures[how] ?? 0) + 1;
+  }
+}
+
+/** A client's place in a room: the last seq it saw (from the snapshot on, every seq must arrive). */
+interface Place {
+  lastSeq: number;
+}
+
+/** One simulated user: a steady one stays to the end, a churner comes and goes. */
+class SoakUser {
+  readonly nick: string;
+  readonly places = new Map<string, Place>();
+  wire: Wire | null = null;
+  /** Rooms being joined, with the `since` asked for. */
+  readonly #joining = new Map<string, number | undefined>();
+  #counter = 0;
+  #generation = 0;
+
+  constructor(readonly index: number, readonly steady: boolean, readonly rooms: string[], readonly ledger: Ledger, readonly rng: Rng) {
+    this.nick = `${steady ? "st" : "ch"}${index}`;
+  }
+
+  /** Connects, registers (waiting out its previous session if the server still holds it) and joins its rooms. */
+  async connect(port: number): Promise<boolean> {
+    this.#generation++;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      let wire: Wire;
+      try {
+        wire = await Wire.open(port);
+      } catch (error) {
+        this.ledger.problem(`${this.nick}: cannot connect: ${(error as Error).message}`);
+        return false;
+      }
+      this.ledger.counts.connections++;
+      wire.onFrame = (frame) => this.#onFrame(frame);
+      const welcome = await wire.request({ type: "hello", nick: this.nick });
+      if (welcome.type === "welcome") {
+        this.wire = wire;
+        for (const room of this.rooms) {
+          if (await this.#join(room)) continue;
+          wire.socket.destroy();
+          this.wire = null;
+          return false;
+        }
+        return true;
+      }
+      wire.socket.destroy();
+      if (welcome.code !== "nick_taken") {
+        this.ledger.problem(`${this.nick}: hello answered with ${JSON.stringify(welcome)}`);
+        return false;
+      }
+      this.ledger.counts.nickRetries++;
+      await sleep(50 + attempt * 20);
+    }
+    this.ledger.problem(`${this.nick}: nick still taken after 50 tries`);
+    return false;
+  }
+
+  async #join(room: string): Promise<boolean> {
+    const since = this.places.get(room)?.lastSeq;
+    this.#joining.set(room, since);
+    const snapshot = await this.wire!.request(since === undefined ? { type: "join", room } : { type: "join", room, since });
+    if (snapshot.type === "room" || snapshot.type === "closed") return snapshot.type === "room";
+    this.ledger.problem(`${this.nick}: join ${room} answered with ${JSON.stringify(snapshot)}`);
+    return false;
+  }
+
+  /**
+   * A snapshot, handled as it arrives (messages right behind it in the same read follow from
+   * its seq): the history must be exactly what was missed, or what history still keeps of it.
+   */
+  #onSnapshot(snapshot: Frame): void {
+    const since = this.#joining.get(snapshot.room);
+    this.#joining.delete(snapshot.room);
+    const history = snapshot.history as Frame[];
+    for (const m of history) this.ledger.see(m, this.nick);
+    if (since !== undefined) {
+      this.ledger.counts.resumes++;
+      const seqs = history.map((m) => m.seq);
+      const first = Math.max(since + 1, snapshot.seq - HISTORY + 1);
+      const expected = Array.from({ length: Math.max(0, snapshot.seq - first + 1) }, (_, i) => first + i);
+      if (JSON.stringify(seqs) !== JSON.stringify(expected)) {
+        this.ledger.problem(`${this.nick}: join ${snapshot.room} since ${since} at seq ${snapshot.seq} got history ${seqs.join(",")}`);
+      }
+      this.ledger.counts.caughtUp += seqs.length;
+      this.ledger.counts.lostToHistory += Math.max(0, first - since - 1);
+    }
+    this.places.set(snapshot.room, { lastSeq: snapshot.seq });
+  }
+
+  #onFrame(frame: Frame): void {
+    if (frame.type === "msg") {
+      this.ledger.counts.delivered++;
+      const place = this.places.get(frame.room);
+      if (!place) return this.ledger.problem(`${this.nick}: message for ${frame.room} before its snapshot`);
+      if (frame.seq !== place.lastSeq + 1) {
+        this.ledger.problem(`${this.nick}: ${frame.room} seq ${frame.seq} after ${place.lastSeq}`);
+      }
+      place.lastSeq = Math.max(place.lastSeq, frame.seq);
+      this.ledger.see(frame, this.nick);
+    } else if (frame.type === "room") {
+      this.#onSnapshot(frame);
+    } else if (frame.type === "error" && frame.code === "rate_limited") {
+      this.ledger.counts.rateLimited++;
+    } else if (frame.type === "ping") {
+      this.wire?.send({ type: "pong", t: frame.t });
+    } else if (frame.type === "<not json>" || (frame.type === "bye" && frame.reason !== "quit")) {
+      this.ledger.problem(`${this.nick}: unexpected ${JSON.stringify(frame).slice(0, 200)}`);
+    }
+  }
+
+  /** Sends one message to one of its rooms; the ack is logged. */
+  async chat(): Promise<void> {
+    const wire = this.wire;
+    if (!wire || this.rooms.length === 0) return;
+    const room = this.rng.pick(this.rooms);
+    const text = `${this.nick}/${this.#generation}/${++this.#counter}`;
+    this.ledger.sent.set(text, this.nick);
+    this.ledger.counts.sent++;
+    const ack = await wire.request({ type: "msg", room, text });
+    if (ack.type === "msg") {
+      this.ledger.counts.acked++;
+      this.ledger.see(ack, this.nick);
+    } else if (ack.type !== "closed" && !(ack.type === "error" && ack.code === "rate_limited")) {
+      this.ledger.problem(`${this.nick}: msg answered with ${JSON.stringify(ack)}`);
+    }
+  }
+
+  /** Goes away in one of the ways real clients do. */
+  async leave(how: string): Promise<void> {
+    const wire = this.wire;
+    if (!wire) return;
+    this.ledger.depart(how);
+    switch (how) {
+      case "quit":
+        await wire.request({ type: "quit" }, 5000);
+        break;
+      case "leave+quit":
+        for (const room of this.rooms) await wire.request({ type: "leave", room }, 5000);
+        this.places.clear(); // it left: next time it joins afresh
+        await wire.request({ type: "quit" }, 5000);
+        break;
+      case "fin":
+        wire.socket.end();
+        break;
+      case "reset":
+        wire.socket.resetAndDestroy();
+        break;
+      case "half-frame":
+        wire.send('{"type":"msg","room":"' + this.rooms[0] + '","text":"never');
+        await sleep(10);
+        wire.socket.resetAndDestroy();
+        break;
+      case "stall":
+        // Stops reading while the rooms go on, then vanishes.
+        wire.socket.pause();
+        await sleep(300 + this.rng.int(700));
+        wire.socket.resetAndDestroy();
+        break;
+    }
+    await Promise.race([wire.closed, sleep(3000)]);
+    wire.socket.destroy();
+    this.wire = null;
+  }
+}
+
+const DEPARTURES = ["quit", "leave+quit", "fin", "reset", "half-frame", "stall"];
+
+/** Options of a soak run. */
+export interface SoakOptions {
+  runtime: RuntimeName;
+  seconds: number;
+  clients: number;
+  /** Messages per second, all clients together. */
+  msgRate: number;
+  seed: number;
+  log?: (line: string) => void;
+}
+
+/** What a soak run did and found. */
+export interface SoakReport {
+  options: SoakOptions;
+  rooms: number;
+  counts: Ledger["counts"];
+  disconnectLines: number;
+  rss: { baselineMiB: number; peakMiB: number; endMiB: number };
+  metrics: Record<string, number> | null;
+  problems: string[];
+  seconds: number;
+}
+
+/** The server's `disconnect` log lines (one per closed connection), with their connection ids. */
+export function disconnectRecords(stderr: string): { conn: number; nick: string; reason: string }[] {
+  return stderr.split("\n").flatMap((line) => {
+    if (!line.includes('"disconnect ')) return [];
+    try {
+      const record = JSON.parse(line);
+      return String(record.message).startsWith("disconnect") ? [record.properties] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Reads the gauges and counters of `/metrics` (summing label sets per name). */
+async function scrapeMetrics(address: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://${address}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const match = /^([a-z_]+)(?:\{[^}]*\})? (\S+)$/.exec(line);
+    if (match) out[match[1]] = (out[match[1]] ?? 0) + Number(match[2]);
+  }
+  return out;
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+  return true;
+}
+
+/** Runs a soak against a fresh server. */
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const started = Date.now();
+  const log = options.log ?? (() => {});
+  const rng = new Rng(options.seed);
+  const withMetrics = "metrics" in SETTING_SPECS;
+  const flags = ["--default-room", "", "--history", String(HISTORY), ...(withMetrics ? ["--metrics", "127.0.0.1:0"] : [])];
+  const server = await startChatServer(options.runtime, flags);
+  const ledger = new Ledger();
+  let metricsAddress: string | null = null;
+  if (withMetrics) metricsAddress = (await server.waitForLine(/^metrics /, { timeoutMs: 5000 }).catch(() => "")).slice(8) || null;
+  const roomCount = Math.max(4, Math.round(options.clients / 25));
+  const rooms = Array.from({ length: roomCount }, (_, i) => `soak${i}`);
+  for (const room of rooms) ledger.rooms.set(room, new RoomLog());
+  const users = Array.from({ length: options.clients }, (_, i) => {
+    const mine = [...new Set(Array.from({ length: 1 + rng.int(3) }, () => rng.pick(rooms)))];
+    return new SoakUser(i, i % 2 === 0, mine, ledger, new Rng(options.seed + i + 1));
+  });
+  const rssBaseline = server.rssBytes();
+  let rssPeak = rssBaseline;
+  const sampler = setInterval(() => {
+    if (server.alive()) rssPeak = Math.max(rssPeak, server.rssBytes());
+  }, 500);
+  const endAt = started + options.seconds * 1000;
+  // Each client chats at this mean interval, so all of them together send msgRate per second.
+  const meanGapMs = (options.clients / options.msgRate) * 1000;
+  const gap = (r: Rng) => Math.max(20, -Math.log(1 - r.next()) * meanGapMs);
+
+  try {
+    // Arrivals are spread over the first seconds, as after a deploy.
+    const rampMs = Math.min(3000, options.seconds * 200);
+    const lives = users.map(async (user) => {
+      await sleep(user.rng.int(rampMs));
+      if (user.steady) {
+        if (!(await user.connect(server.port))) return;
+        while (Date.now() < endAt) {
+          await sleep(Math.min(gap(user.rng), 20_000, Math.max(0, endAt - Date.now())));
+          if (Date.now() < endAt) await user.chat();
+        }
+        return;
+      }
+      while (Date.now() < endAt) {
+        if (!(await user.connect(server.port))) return;
+        const stayUntil = Math.min(endAt, Date.now() + 500 + user.rng.int(4000));
+        while (Date.now() < stayUntil) {
+          await sleep(Math.min(gap(user.rng), Math.max(0, stayUntil - Date.now())));
+          if (Date.now() < stayUntil) await user.chat();
+        }
+        await user.leave(user.rng.pick(DEPARTURES));
+        if (Date.now() < endAt) await sleep(100 + user.rng.int(1500));
+      }
+    });
+    const progress = setInterval(() => {
+      const c = ledger.counts;
+      log(`${((Date.now() - started) / 1000).toFixed(0)} s: ${c.connections} connections, ${c.acked} acked, ${c.delivered} delivered, ` +
+        `${c.resumes} resumes, RSS ${mib(server.alive() ? server.rssBytes() : 0)} MiB, ${ledger.problems.length} problems`);
+    }, 10_000);
+    await Promise.all(lives);
+    clearInterval(progress);
+    if (!server.alive()) throw new Error(`the server exited (${await server.exited})`);
+
+    // Everything sent has an answer by now; every steady client must reach each room's last seq.
+    const observer = await Wire.open(server.port);
+    ledger.counts.connections++;
+    await observer.request({ type: "hello", nick: "observer" });
+    const finalSeq = new Map<string, number>();
+    for (const r of (await observer.request({ type: "rooms" })).rooms as Frame[]) finalSeq.set(r.name, r.seq);
+    const steady = users.filter((u) => u.steady && u.wire);
+    const caughtUp = () => steady.every((u) => [...u.places].every(([room, p]) => p.lastSeq >= (finalSeq.get(room) ?? 0)));
+    if (!(await waitFor(caughtUp, 15_000))) ledger.problem("steady clients did not all reach the last seq of their rooms");
+    for (const user of steady) {
+      for (const [room, place] of user.places) {
+        if (place.lastSeq !== finalSeq.get(room)) ledger.problem(`${user.nick}: ${room} ends at ${place.lastSeq}, the room at ${finalSeq.get(room)}`);
+      }
+    }
+    const unseen = [...ledger.rooms].flatMap(([room, log]) => {
+      const missing = Array.from({ length: finalSeq.get(room) ?? 0 }, (_, i) => i + 1).filter((s) => !log.bySeq.has(s));
+      return missing.length ? [`${room}: ${missing.length} seqs nobody saw`] : [];
+    });
+    if (unseen.length) ledger.problem(`messages nobody received: ${unseen.slice(0, 5).join("; ")}`);
+    await Promise.all(steady.map((user, i) => user.leave(i % 2 === 0 ? "quit" : "fin")));
+
+    // Nothing left behind: no members, and one disconnect line per connection.
+    const empty = async () => ((await observer.request({ type: "rooms" })).rooms as Frame[]).every((r) => r.members === 0);
+    if (!(await waitFor(empty, 10_000))) {
+      const left = ((await observer.request({ type: "rooms" })).rooms as Frame[]).filter((r) => r.members > 0);
+      ledger.problem(`members left behind: ${JSON.stringify(left.slice(0, 5))}`);
+    }
+    for (const room of rooms) {
+      const who = await observer.request({ type: "who", room });
+      if (who.type === "who" && who.users.length > 0) ledger.problem(`who ${room} still lists ${who.users.length} users`);
+    }
+    await observer.request({ type: "quit" });
+    observer.socket.destroy();
+    const opened = ledger.counts.connections;
+    await waitFor(() => disconnectRecords(server.stderr()).length >= opened, 10_000);
+    const records = disconnectRecords(server.stderr());
+    const ids = new Set(records.map((r) => r.conn));
+    if (records.length !== opened || ids.size !== opened) {
+      ledger.problem(`${opened} connections but ${records.length} disconnect lines for ${ids.size} connections`);
+    }
+    let metrics: Record<string, number> | null = null;
+    if (metricsAddress) {
+      const settled = async () => {
+        metrics = await scrapeMetrics(metricsAddress!);
+        return metrics.tcpchat_connections === 0 && metrics.tcpchat_users_registered === 0 && metrics.tcpchat_outbound_queue_bytes === 0;
+      };
+      if (!(await waitFor(settled, 10_000))) ledger.problem(`metrics after everyone left: ${JSON.stringify(metrics)}`);
+    }
+
+    // Memory returns near the baseline once everyone is gone (garbage collectors take their time).
+    const rssLimit = rssBaseline + Math.max(48 * 1024 * 1024, (rssPeak - rssBaseline) / 2);
+    let rssEnd = server.rssBytes();
+    await waitFor(() => (rssEnd = server.rssBytes()) <= rssLimit, 20_000);
+    if (rssEnd > rssLimit) ledger.problem(`RSS ${mib(rssEnd)} MiB after everyone left; baseline ${mib(rssBaseline)}, peak ${mib(rssPeak)}`);
+    ledger.problems.push(...logErrors(server));
+    return {
+      options,
+      rooms: roomCount,
+      counts: ledger.counts,
+      disconnectLines: records.length,
+      rss: { baselineMiB: mib(rssBaseline), peakMiB: mib(rssPeak), endMiB: mib(rssEnd) },
+      metrics: metrics ? pick(metrics) : null,
+      problems: ledger.problems,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    clearInterval(sampler);
+    for (const user of users) user.wire?.socket.destroy();
+    await server.stop();
+  }
+}
+
+function pick(metrics: Record<string, number>): Record<string, number> {
+  const names = ["tcpchat_connections", "tcpchat_users_registered", "tcpchat_outbound_queue_bytes", "tcpchat_connections_accepted_total", "tcpchat_disconnects_total"];
+  return Object.fromEntries(names.map((n) => [n, metrics[n]]));
+}
+
+/** Log lines at ERROR or above. */
+function logErrors(server: ChatServerProcess): string[] {
+  return server.stderr().split("\n").filter((l) => /"level":"(ERROR|FATAL)"/.test(l)).slice(0, 10).map((l) => `server logged: ${l.slice(0, 300)}`);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: "string", default: "60" },
+      clients: { type: "string", default: "2000" },
+      "msg-rate": { type: "string" },
+      runtime: { type: "string", default: "bun" },
+      seed: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "Usage: npm run soak -- [--seconds 60] [--clients 2000] [--msg-rate N/s (clients/10)] [--runtime bun|deno|node] [--seed N]\n" +
+        "Soaks a fresh server on 127.0.0.1; exits 1 if anything was lost or left behind.",
+    );
+    return 0;
+  }
+  const runtime = values.runtime as RuntimeName;
+  if (!ALL_RUNTIMES.includes(runtime)) throw new Error(`--runtime must be one of ${ALL_RUNTIMES.join(", ")}`);
+  const clients = Number(values.clients);
+  const options: SoakOptions = {
+    runtime,
+    seconds: Number(values.seconds),
+    clients,
+    msgRate: Number(values["msg-rate"] ?? clients / 10),
+    seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed),
+    log: (line) => console.log(line),
+  };
+  console.log(`soaking ${runtime}: ${clients} clients, ${options.msgRate} msg/s, ${options.seconds} s, seed ${options.seed}`);
+  const report = await runSoak(options);
+  console.log(JSON.stringify({ ...report, options: { ...options, log: undefined } }, null, 1));
+  return report.problems.length === 0 ? 0 : 1;
+}
+
+if (import.meta.main) process.exit(await main());
