@@ -22,6 +22,7 @@ interface Command {
 /** Only commands that work are listed (and so shown in the help). */
 const COMMANDS: Record<string, Command> = {
   serve: { summary: "run the chat server (tcpchat serve --help for options)", run: serveCommand },
+  bench: { summary: "load-test a running server (tcpchat bench --help for options)", run: async (rt, args) => (await import("./lib/cli/bench.ts")).benchCommand(rt, args) },
   config: { summary: "check or print the configuration: tcpchat config check|print|example", run: configCommand },
   connect: { summary: "chat in the terminal: tcpchat connect [HOST:PORT] --nick NAME", run: connectCommand },
   send: { summary: "send a message from a script: tcpchat send [HOST:PORT] --nick NAME --room ROOM TEXT", run: sendCommand },
