@@ -20,6 +20,8 @@ import { createDenoRuntime } from "./deno.ts";
 import { createNodeRuntime } from "./node.ts";
 
 export type * from "./types.ts";
+/** Errors from `connect`, `listen`, `serveHttp` and failed writes carry one of these `code`s. */
+export type { NetError, NetErrorCode } from "./_net.ts";
 
 let runtime: Runtime | undefined;
 

@@ -25,7 +25,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,15 +53,36 @@ export function binPath(name: "bun" | "deno"): string {
   return join(REPO_ROOT, "node_modules", ".bin", name);
 }
 
+const BUNDLE_DIR_PREFIX = "tcpchat-node-bundle-";
+const STALE_BUNDLE_MS = 60 * 60 * 1000;
 let bundleDir: string | undefined;
 const bundles = new Map<string, Promise<string>>();
+
+/**
+ * Removes bundle dirs over an hour old: `bun test` runs no `exit` handlers,
+ * so a test run cannot clean up its own.
+ */
+function removeStaleBundleDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(BUNDLE_DIR_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    try {
+      if (Date.now() - statSync(dir).mtimeMs > STALE_BUNDLE_MS) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Another test run removed it first.
+    }
+  }
+}
 
 /** Bundles `entry` for node once per test process; later calls share the result. */
 export function nodeBundle(entry: string): Promise<string> {
   const file = resolve(REPO_ROOT, entry);
   let bundle = bundles.get(file);
   if (bundle === undefined) {
-    bundleDir ??= mkdtempSync(join(tmpdir(), "tcpchat-node-bundle-"));
+    if (bundleDir === undefined) {
+      removeStaleBundleDirs();
+      bundleDir = mkdtempSync(join(tmpdir(), BUNDLE_DIR_PREFIX));
+    }
     const out = join(bundleDir, `${bundles.size}-${basename(file).replace(/\.ts$/, "")}.mjs`);
     bundle = run([binPath("bun"), "build", file, "--target=node", "--outfile", out]).then(() => out);
     bundles.set(file, bundle);
@@ -164,13 +185,25 @@ export interface WaitOptions {
   stream?: OutputStream;
 }
 
-const live = new Set<ChildProcess>();
-
-// A crashed or interrupted test run must not leave servers behind.
 process.on("exit", () => {
-  for (const child of live) killGroup(child, "SIGKILL");
   if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true });
 });
+
+/**
+ * Starts a tiny `sh` that SIGKILLs process group `pgid` when its stdin closes,
+ * which happens when this process dies in any way. `bun test` runs no `exit`
+ * handlers and a SIGKILLed runner runs nothing, so this is what keeps a
+ * crashed or interrupted run from leaving servers behind.
+ */
+function startWatchdog(pgid: number): ChildProcess {
+  const watchdog = spawn("sh", ["-c", 'read _; kill -KILL -"$0" 2>/dev/null', String(pgid)], {
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  // Neither the watchdog nor its pipe may keep this process alive.
+  watchdog.unref();
+  (watchdog.stdin as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -200,7 +233,7 @@ export async function spawnServer(
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
-  live.add(proc);
+  const watchdog = proc.pid === undefined ? undefined : startWatchdog(proc.pid);
   let stdoutText = "";
   let stderrText = "";
   const changed = new Set<() => void>();
@@ -213,6 +246,11 @@ export async function spawnServer(
     stderrText += text;
     notify();
   });
+  // E.g. ENOENT for the runtime binary: shown in the error that waitForLine reports.
+  proc.on("error", (error) => {
+    stderrText += `spawn failed: ${error.message}\n`;
+    notify();
+  });
   let running = true;
   let exitCode: number | null = null;
   const exited = new Promise<number>((resolveExit) => {
@@ -220,7 +258,6 @@ export async function spawnServer(
     proc.on("close", (code, signal) => {
       running = false;
       exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
-      live.delete(proc);
       notify();
       resolveExit(exitCode);
     });
@@ -262,6 +299,7 @@ export async function spawnServer(
     clearTimeout(timer);
     // Whatever the server spawned itself goes too.
     killGroup(proc, "SIGKILL");
+    watchdog?.kill("SIGKILL");
   };
 
   let port: number;
