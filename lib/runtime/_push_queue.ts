@@ -7,18 +7,31 @@
  * @module
  */
 
+/** Something that can be told to stop and restart pushing, e.g. a socket. */
+export interface Pausable {
+  pause(): void;
+  resume(): void;
+}
+
 /** How a {@linkcode PushQueue} measures its items and throttles its source. */
 export interface PushQueueOptions<T> {
   /** Size of one item, in whatever unit `highWaterMark` uses. Default: 1. */
   sizeOf?: (item: T) => number;
-  /** Buffered size at which `pause` is called. Default: 64 KiB worth of `sizeOf`. */
+  /** Buffered size at which the source is paused. Default: 64 KiB worth of `sizeOf`. */
   highWaterMark?: number;
-  /** Stops the source (e.g. `socket.pause()`). */
-  pause?: () => void;
-  /** Restarts the source (e.g. `socket.resume()`). */
-  resume?: () => void;
+  /**
+   * The source to pause and resume. Passed as an object (the socket itself)
+   * rather than two closures: one queue lives per connection, and thousands
+   * of idle connections should not each carry extra functions.
+   */
+  source?: Pausable;
   /** Disposes of an item nobody will take (pushed after the end, or left by `return`). */
   drop?: (item: T) => void;
+}
+
+/** `sizeOf` for byte chunks, shared by every queue. */
+export function byteLength(chunk: Uint8Array): number {
+  return chunk.byteLength;
 }
 
 /** Default buffered size before the source is paused. */
@@ -36,18 +49,15 @@ const one = () => 1;
  *
  * @example
  * ```ts
- * const chunks = new PushQueue<Uint8Array>({
- *   sizeOf: (c) => c.byteLength,
- *   pause: () => socket.pause(),
- *   resume: () => socket.resume(),
- * });
+ * const chunks = new PushQueue<Uint8Array>({ sizeOf: byteLength, source: socket });
  * socket.on("data", (c) => chunks.push(c));
  * socket.on("end", () => chunks.end());
  * for await (const chunk of chunks) handle(chunk);
  * ```
  */
 export class PushQueue<T> implements AsyncIterableIterator<T> {
-  #items: T[] = [];
+  /** Made on the first item that has to wait; most queues hand items straight to a waiting consumer. */
+  #items: T[] | null = null;
   #head = 0;
   #size = 0;
   #ended = false;
@@ -55,16 +65,14 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
   #waiter: ((result: IteratorResult<T>) => void) | undefined;
   readonly #sizeOf: (item: T) => number;
   readonly #highWaterMark: number;
-  readonly #pause: (() => void) | undefined;
-  readonly #resume: (() => void) | undefined;
+  readonly #source: Pausable | undefined;
   readonly #drop: ((item: T) => void) | undefined;
 
   /** Creates an empty, open queue. */
   constructor(options: PushQueueOptions<T> = {}) {
     this.#sizeOf = options.sizeOf ?? one;
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-    this.#pause = options.pause;
-    this.#resume = options.resume;
+    this.#source = options.source;
     this.#drop = options.drop;
   }
 
@@ -86,11 +94,11 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
       waiter({ value: item, done: false });
       return;
     }
-    this.#items.push(item);
+    (this.#items ??= []).push(item);
     this.#size += this.#sizeOf(item);
     if (!this.#paused && this.#size >= this.#highWaterMark) {
       this.#paused = true;
-      this.#pause?.();
+      this.#source?.pause();
     }
   }
 
@@ -107,21 +115,22 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
 
   /** The next item, or the end. One call at a time (single consumer). */
   next(): Promise<IteratorResult<T>> {
-    if (this.#head < this.#items.length) {
-      const item = this.#items[this.#head]!;
+    const items = this.#items;
+    if (items !== null && this.#head < items.length) {
+      const item = items[this.#head]!;
       // Release the slot so a consumer that keeps few chunks lets them be freed.
-      (this.#items as (T | undefined)[])[this.#head] = undefined;
+      (items as (T | undefined)[])[this.#head] = undefined;
       this.#head++;
       this.#size -= this.#sizeOf(item);
-      if (this.#head === this.#items.length) {
-        this.#items.length = 0;
+      if (this.#head === items.length) {
+        this.#items = null;
         this.#head = 0;
         this.#size = 0;
         // Resume only when drained, so a pause/resume pair costs at most one
         // round per high-water-mark's worth of data.
         if (this.#paused) {
           this.#paused = false;
-          this.#resume?.();
+          this.#source?.resume();
         }
       }
       return Promise.resolve({ value: item, done: false });
@@ -138,16 +147,17 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
    * runtime still notices the peer closing.
    */
   return(): Promise<IteratorResult<T>> {
+    const items = this.#items ?? [];
     if (this.#drop !== undefined) {
-      for (let i = this.#head; i < this.#items.length; i++) this.#drop(this.#items[i]!);
+      for (let i = this.#head; i < items.length; i++) this.#drop(items[i]!);
     }
-    this.#items.length = 0;
+    this.#items = null;
     this.#head = 0;
     this.#size = 0;
     this.end();
     if (this.#paused) {
       this.#paused = false;
-      this.#resume?.();
+      this.#source?.resume();
     }
     return DONE_PROMISE;
   }

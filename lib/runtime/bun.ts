@@ -34,7 +34,7 @@ import type {
   Runtime,
   SignalName,
 } from "./types.ts";
-import { PushQueue } from "./_push_queue.ts";
+import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 
 type BunSocket = Bun.Socket<BunConn>;
@@ -53,10 +53,12 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 class BunConn implements Conn {
   readonly readable: PushQueue<Uint8Array>;
-  readonly closed: Promise<CloseReason>;
+  /** Made when first asked for: an idle connection need not carry a promise and its resolver. */
+  #closedPromise: Promise<CloseReason> | undefined;
+  #closeReason: CloseReason | undefined;
   readonly remoteAddr: NetAddr;
   readonly #socket: BunSocket;
-  #settle!: (reason: CloseReason) => void;
+  #settle: ((reason: CloseReason) => void) | undefined;
   // Writes waiting for `drain`, oldest first; `#head` skips the taken ones.
   #pending: (PendingWrite | undefined)[] = [];
   #head = 0;
@@ -73,11 +75,16 @@ class BunConn implements Conn {
     // Both can be missing when the peer is already gone by the time `open` runs.
     this.remoteAddr = { hostname: normalizeHostname(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
     this.readable = new PushQueue<Uint8Array>({
-      sizeOf: (chunk) => chunk.byteLength,
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
+      sizeOf: byteLength,
+      source: socket,
     });
-    this.closed = new Promise((resolve) => (this.#settle = resolve));
+  }
+
+  get closed(): Promise<CloseReason> {
+    this.#closedPromise ??= this.#closeReason !== undefined
+      ? Promise.resolve(this.#closeReason)
+      : new Promise((resolve) => (this.#settle = resolve));
+    return this.#closedPromise;
   }
 
   write(bytes: Uint8Array): Promise<void> {
@@ -173,7 +180,8 @@ class BunConn implements Conn {
     this.#fin?.reject(connectionClosedError(cause));
     // A rejected closeWrite nobody awaits must not become an unhandled rejection.
     this.#fin?.promise.catch(() => {});
-    this.#settle(this.#localClose ? "local" : cause === undefined ? "eof" : closeReasonOf(cause));
+    this.#closeReason = this.#localClose ? "local" : cause === undefined ? "eof" : closeReasonOf(cause);
+    this.#settle?.(this.#closeReason);
   }
 }
 

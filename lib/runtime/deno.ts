@@ -47,7 +47,7 @@ import {
  * an idle connection cost ~70 KiB of RSS, with this scheme ~20 KiB (Deno
  * 2.9.6, 2,000 idle connections).
  */
-const MIN_READ_BUFFER_BYTES = 4 * 1024;
+const MIN_READ_BUFFER_BYTES = 1024;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
 /** How long to back off after an accept error such as EMFILE. */

@@ -33,7 +33,7 @@ import type {
   Runtime,
   SignalName,
 } from "./types.ts";
-import { PushQueue } from "./_push_queue.ts";
+import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { serveNodeHttp } from "./_node_http.ts";
 
@@ -74,9 +74,8 @@ class NodeConn implements Conn {
     this.#socket = socket;
     this.remoteAddr = { hostname: normalizeHostname(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
     this.readable = new PushQueue<Uint8Array>({
-      sizeOf: (chunk) => chunk.byteLength,
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
+      sizeOf: byteLength,
+      source: socket,
     });
     this.closed = new Promise((resolve) => (this.#settle = resolve));
     socket.on("data", (chunk: Buffer) => this.readable.push(chunk));

@@ -7,8 +7,7 @@ function byteQueue(highWaterMark: number, events: string[]) {
   return new PushQueue<Uint8Array>({
     sizeOf: (chunk) => chunk.byteLength,
     highWaterMark,
-    pause: () => events.push("pause"),
-    resume: () => events.push("resume"),
+    source: { pause: () => void events.push("pause"), resume: () => void events.push("resume") },
   });
 }
 
@@ -60,8 +59,7 @@ describe("PushQueue", () => {
     const events: string[] = [];
     const queue = new PushQueue<number>({
       highWaterMark: 2,
-      pause: () => events.push("pause"),
-      resume: () => events.push("resume"),
+      source: { pause: () => void events.push("pause"), resume: () => void events.push("resume") },
       drop: (item) => dropped.push(item),
     });
     queue.push(1);
