@@ -155,7 +155,10 @@ export class BenchClient {
     this.#fail("the server closed the connection during set-up");
   }
 
-  /** Consumes handshake lines; returns where the steady state starts in `chunk`, or -1. */
+  /**
+   * Consumes handshake lines; returns where the steady state starts in `chunk`, or -1.
+   * (Not `LineSplitter`: the bytes after the snapshot line must go to the counter as they are.)
+   */
   #readHandshake(chunk: Uint8Array): number {
     let start = 0;
     for (;;) {
@@ -174,12 +177,13 @@ export class BenchClient {
 
   /** Handles one handshake line; true when the handshake is over (done or failed). */
   #handshakeLine(text: string): boolean {
-    let frame: { type?: unknown; room?: unknown; heartbeat?: { interval_ms?: unknown } };
+    let frame: { type?: unknown; room?: unknown; heartbeat?: { interval_ms?: unknown } } | null;
     try {
       frame = JSON.parse(text);
     } catch {
       return false; // the text greeting, if the server sent it first
     }
+    if (typeof frame !== "object" || frame === null) return false;
     if (frame.type === "welcome" && typeof frame.heartbeat?.interval_ms === "number") {
       this.heartbeatMs = frame.heartbeat.interval_ms;
     }
