@@ -116,6 +116,7 @@ function logSetup(runtime: Runtime, settings: Settings): LogSetup {
     level: settings.log_level,
     format,
     color: format === "pretty" && terminal,
+    stderr: (bytes) => runtime.writeStderr(bytes),
     file: settings.log_file === ""
       ? undefined
       : {

@@ -31,6 +31,13 @@ export interface LogSetup {
   /** Stderr: `pretty` for a terminal (colour when `color`), `json` one object a line. */
   format: "pretty" | "json";
   color?: boolean;
+  /**
+   * How lines reach stderr: an async write that never blocks (the runtime
+   * layer's `writeStderr`). Lines are then queued with a bound and dropped,
+   * counted, when stderr is broken or nobody reads it, so logging can never
+   * stall or kill the server. Without it, `console.error` (for tools and tests).
+   */
+  stderr?: (bytes: Uint8Array) => Promise<void>;
   /** Also append every line to this file. */
   file?: { path: string; format: "pretty" | "json"; append: AppendFn };
 }
@@ -60,11 +67,19 @@ function formatterFor(format: "pretty" | "json", color = false): TextFormatter {
 }
 
 let fileWriter: LogFileWriter | null = null;
+let stderrWriter: LogFileWriter | null = null;
 
 /** Configures LogTape for the process; later calls replace the setup (used by reload). */
 export function setupLogging(setup: LogSetup): void {
   const toStderr = formatterFor(setup.format, setup.color);
   const sinks: Record<string, Sink> = { stderr: (record) => console.error(toStderr(record).trimEnd()) };
+  if (setup.stderr) {
+    const write = setup.stderr;
+    // The same bounded, one-in-flight writer as the log file; trouble with stderr cannot be told on stderr.
+    stderrWriter ??= new LogFileWriter("<stderr>", (_path, bytes) => write(bytes), () => {});
+    const writer = stderrWriter;
+    sinks.stderr = (record) => writer.write(toStderr(record));
+  }
   if (setup.file) {
     // One writer for the process: a reload may change its path, but lines it holds are not lost.
     fileWriter ??= new LogFileWriter(setup.file.path, setup.file.append, reportFileTrouble);
@@ -103,11 +118,15 @@ export function logFileStats(): LogFileStats {
   return fileWriter?.stats ?? { errors: 0, droppedLines: 0 };
 }
 
-/** Waits, up to `timeoutMs`, until the log file has every line logged so far. */
+/** Waits, up to `timeoutMs`, until stderr and the log file have every line logged so far. */
 export async function flushLogging(timeoutMs = 1000): Promise<void> {
-  if (!fileWriter) return;
+  const writers = [fileWriter, stderrWriter].filter((w) => w !== null);
+  if (writers.length === 0) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([fileWriter.flush(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  await Promise.race([
+    Promise.all(writers.map((w) => w.flush())),
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
   clearTimeout(timer);
 }
 

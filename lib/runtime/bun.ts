@@ -34,6 +34,7 @@ import type {
   Runtime,
   SignalName,
 } from "./types.ts";
+import { writeProcessStderr } from "./_process_stderr.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 
@@ -310,6 +311,7 @@ export function createBunRuntime(): Runtime {
     readTextFile: (path) => Bun.file(path).text(),
     // Bun has no append in its own file API; its node:fs is native.
     appendFile: (path, bytes) => appendFile(path, bytes),
+    writeStderr: writeProcessStderr,
     // Also right for `bun build --compile` binaries: Bun 1.4.5 reports
     // ["bun", "/$bunfs/root/<name>", ...args] there.
     args: process.argv.slice(2),

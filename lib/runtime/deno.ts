@@ -273,6 +273,10 @@ export function createDenoRuntime(): Runtime {
     onSignal,
     readTextFile: (path) => Deno.readTextFile(path),
     appendFile: (path, bytes) => Deno.writeFile(path, bytes, { append: true }),
+    writeStderr: async (bytes) => {
+      // An async op: a full pipe waits off the event loop. Writes may be partial.
+      for (let offset = 0; offset < bytes.length;) offset += await Deno.stderr.write(bytes.subarray(offset));
+    },
     args: Deno.args,
     env: (name) => Deno.env.get(name),
     exit: (code) => Deno.exit(code),

@@ -33,6 +33,7 @@ import type {
   Runtime,
   SignalName,
 } from "./types.ts";
+import { writeProcessStderr } from "./_process_stderr.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { serveNodeHttp } from "./_node_http.ts";
@@ -220,6 +221,7 @@ export function createNodeRuntime(): Runtime {
     onSignal,
     readTextFile: (path) => readFile(path, "utf8"),
     appendFile: (path, bytes) => appendFile(path, bytes),
+    writeStderr: writeProcessStderr,
     args: process.argv.slice(2),
     env: (name) => process.env[name],
     exit: (code) => process.exit(code),

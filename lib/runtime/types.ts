@@ -106,6 +106,12 @@ export interface Runtime {
    * again. Rejects on any error (a full disk, a missing directory).
    */
   appendFile(path: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Writes to stderr without blocking the event loop, even when nobody reads
+   * the pipe; resolves once written, rejects if stderr is broken. Keep one
+   * write in flight (the log sink does).
+   */
+  writeStderr(bytes: Uint8Array): Promise<void>;
   /** The command-line arguments after the script (or compiled binary). */
   readonly args: string[];
   /** Reads an environment variable. */

@@ -31,16 +31,31 @@ import { basename, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** A runtime a server can be spawned under. */
-export type RuntimeName = "bun" | "deno" | "node";
+export type RuntimeName = SourceRuntimeName | ArtefactName;
+
+/** A runtime that runs any entry file from source (node through an on-the-fly bundle). */
+export type SourceRuntimeName = "bun" | "deno" | "node";
+
+/**
+ * The release artefacts in dist/, which run only the chat server (`main.ts`):
+ * the linux executable, and the bundle under `deno run` and `node`.
+ */
+export type ArtefactName = "binary" | "deno-dist" | "node-dist";
+
+/** Every artefact runtime, in a stable order. */
+export const ARTEFACT_RUNTIMES: readonly ArtefactName[] = ["binary", "deno-dist", "node-dist"];
+
+/** dist/ files behind the artefact runtimes. */
+const ARTEFACT_FILES = { binary: "dist/tcpchat-linux-x64", "deno-dist": "dist/tcpchat.js", "node-dist": "dist/tcpchat.js" };
 
 /** Every supported runtime, in a stable order. */
-export const ALL_RUNTIMES: readonly RuntimeName[] = ["bun", "deno", "node"];
+export const ALL_RUNTIMES: readonly SourceRuntimeName[] = ["bun", "deno", "node"];
 
 /** The runtimes suites run against: all, or the comma list in `TCPCHAT_TEST_RUNTIMES`. */
-export const RUNTIMES: RuntimeName[] = (process.env.TCPCHAT_TEST_RUNTIMES ?? ALL_RUNTIMES.join(","))
+export const RUNTIMES: SourceRuntimeName[] = (process.env.TCPCHAT_TEST_RUNTIMES ?? ALL_RUNTIMES.join(","))
   .split(",")
   .map((name) => name.trim())
-  .filter((name): name is RuntimeName => (ALL_RUNTIMES as readonly string[]).includes(name));
+  .filter((name): name is SourceRuntimeName => (ALL_RUNTIMES as readonly string[]).includes(name));
 
 /** Absolute path of the repository root. */
 export const REPO_ROOT: string = fileURLToPath(new URL("../..", import.meta.url).href);
@@ -126,6 +141,13 @@ export async function commandFor(
   denoFlags: readonly string[] = DEFAULT_DENO_FLAGS,
 ): Promise<string[]> {
   const file = isAbsolute(entry) ? entry : resolve(REPO_ROOT, entry);
+  if (runtime === "binary" || runtime === "deno-dist" || runtime === "node-dist") {
+    if (file !== resolve(REPO_ROOT, "main.ts")) throw new Error(`${runtime} runs only main.ts, not ${entry}`);
+    const artefact = resolve(REPO_ROOT, ARTEFACT_FILES[runtime]);
+    if (runtime === "binary") return [artefact, ...args];
+    if (runtime === "deno-dist") return [binPath("deno"), "run", ...denoFlags, artefact, ...args];
+    return [process.env.TCPCHAT_NODE ?? "node", artefact, ...args];
+  }
   switch (runtime) {
     case "bun":
       return [binPath("bun"), file, ...args];
