@@ -21,6 +21,8 @@ import { WriteScheduler } from "./write_scheduler.ts";
 
 /** How long a silent new connection waits before it is greeted as a person. */
 export const GREETING_DELAY_MS = 250;
+/** How often silent connections are checked for the greeting. */
+const GREETING_PASS_MS = 50;
 
 const logger = log("server");
 const textEncoder = new TextEncoder();
@@ -34,6 +36,7 @@ export class ChatServer implements HubSink<Connection> {
   /** New connections that have not sent a byte yet, oldest first: candidates for the greeting. */
   #awaitingGreeting: Connection[] = [];
   #greetingTimer: ReturnType<typeof setInterval> | undefined;
+  #lastGreetingPassAt = 0;
   readonly #peerLimits: PeerLimits;
   #listener: Listener | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
@@ -134,14 +137,23 @@ export class ChatServer implements HubSink<Connection> {
     this.stats.connectionsAccepted++;
     conn.setNoDelay(true);
     this.#awaitingGreeting.push(connection);
-    this.#greetingTimer ??= setInterval(() => this.#greet(), 50);
+    if (this.#greetingTimer === undefined) {
+      this.#greetingTimer = setInterval(() => this.#greet(), GREETING_PASS_MS);
+      this.#lastGreetingPassAt = this.now();
+    }
     logger.debug("connect conn={conn} peer={peer}", connection.logFields);
     void connection.run();
   }
 
   /** Greets people: connections that stayed silent for GREETING_DELAY_MS get the text greeting. */
   #greet(): void {
-    const cutoff = this.now() - GREETING_DELAY_MS;
+    const now = this.now();
+    // A late pass means the event loop was busy: a program's hello may be waiting unread in its
+    // socket, and greeting it now would send it a non-JSON line. Let pending reads run first.
+    const late = now - this.#lastGreetingPassAt > 2 * GREETING_PASS_MS;
+    this.#lastGreetingPassAt = now;
+    if (late) return;
+    const cutoff = now - GREETING_DELAY_MS;
     let done = 0;
     for (const connection of this.#awaitingGreeting) {
       if (connection.connectedAt > cutoff) break;
