@@ -467,7 +467,7 @@ async function probe(port: number, expectedInLobby: number): Promise<string[]> {
   }
 }
 
-/** Everything the server logged since `from` that is not a JSON log line below ERROR. */
+/** What in `stderr` is not a JSON log line below ERROR (a stack trace, an error record). */
 export function logProblems(stderr: string): string[] {
   const problems: string[] = [];
   for (const line of stderr.split("\n")) {
@@ -574,6 +574,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const baselineRssBytes = target.baselineRss;
   let peakRssBytes = target.peakRss;
   const result = { batches: 0, connections: 0, bytes: 0, failures: [] as FuzzCase[] };
+  let nextReport = started + 30_000;
   try {
     while (result.batches < maxBatches && Date.now() < deadline && result.failures.length < options.maxFailures) {
       const batch = result.batches++;
@@ -582,6 +583,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
       result.bytes += connections.reduce((n, c) => n + c.writes.reduce((m, w) => m + Buffer.from(w, "base64").length, 0), 0);
       const problems = await target.runBatch(connections, options.maxRssGrowthMiB * 1024 * 1024);
       peakRssBytes = Math.max(peakRssBytes, target.peakRss);
+      if (Date.now() >= nextReport) {
+        nextReport += 30_000;
+        options.log?.(`${((Date.now() - started) / 1000).toFixed(0)} s: ${result.batches} batches, ${result.connections} connections, ` +
+          `${mib(result.bytes)} MiB sent, server RSS ${mib(target.server.alive() ? target.server.rssBytes() : 0)} MiB, ${result.failures.length} failing batches`);
+      }
       if (problems.length === 0) continue;
       const fuzzCase: FuzzCase = {
         description: `found by the fuzzer: ${problems[0]}`,
@@ -632,7 +638,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const runtime = values.runtime as RuntimeName;
-  if (!ALL_RUNTIMES.includes(runtime)) throw new Error(`--runtime must be one of ${ALL_RUNTIMES.join(", ")}`);
+  if (!(ALL_RUNTIMES as readonly string[]).includes(runtime)) throw new Error(`--runtime must be one of ${ALL_RUNTIMES.join(", ")}`);
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
   const seconds = values.seconds === undefined && values.iterations === undefined ? 60 : Number(values.seconds ?? Infinity);
   console.log(`fuzzing ${runtime}, seed ${seed}, ${values.iterations ? `${values.iterations} batches` : `${seconds} s`}`);

@@ -12,10 +12,12 @@
  * - nothing is left behind: no member in any room, one `disconnect` log line
  *   per connection, and, where the server has `/metrics`, no connection,
  *   registered user or queued byte;
- * - the server's RSS comes back near its baseline.
+ * - the server's RSS comes back near its baseline: the run is cut into waves
+ *   that each end with everyone gone, and after every wave RSS must be back
+ *   near where the first one left it (a leak grows from wave to wave).
  *
  * ```sh
- * npm run soak -- --seconds 300 --clients 2000 --runtime bun
+ * npm run soak -- --seconds 300 --clients 2000 --waves 3 --runtime bun
  * ```
  *
  * Only 127.0.0.1 is used; the run is bounded by `--seconds`, and stops by itself.
@@ -329,6 +331,8 @@ export interface SoakOptions {
   clients: number;
   /** Messages per second, all clients together. */
   msgRate: number;
+  /** Equal parts of `seconds`, each ending with everyone gone (default 2). */
+  waves?: number;
   seed: number;
   log?: (line: string) => void;
 }
@@ -339,7 +343,8 @@ export interface SoakReport {
   rooms: number;
   counts: Ledger["counts"];
   disconnectLines: number;
-  rss: { baselineMiB: number; peakMiB: number; endMiB: number };
+  /** Before any client, the highest seen, and after each wave once everyone left. */
+  rss: { coldMiB: number; peakMiB: number; afterWaveMiB: number[] };
   metrics: Record<string, number> | null;
   problems: string[];
   seconds: number;
@@ -378,7 +383,102 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: numbe
   return true;
 }
 
-/** Runs a soak against a fresh server. */
+/** The run's setting: the server, its users, and where the counts go. */
+interface SoakContext {
+  server: ChatServerProcess;
+  ledger: Ledger;
+  users: SoakUser[];
+  rooms: string[];
+  metricsAddress: string | null;
+  /** A client's pause between two messages. */
+  gap: (rng: Rng) => number;
+}
+
+/** One wave: everyone arrives (spread over `rampMs`), steady users stay and chat, churners come and go, until `endAt`. */
+async function wave({ server, users, gap }: SoakContext, endAt: number, rampMs: number): Promise<void> {
+  await Promise.all(users.map(async (user) => {
+    await sleep(user.rng.int(rampMs));
+    if (user.steady) {
+      if (!(await user.connect(server.port))) return;
+      while (Date.now() < endAt) {
+        await sleep(Math.min(gap(user.rng), 20_000, Math.max(0, endAt - Date.now())));
+        if (Date.now() < endAt) await user.chat();
+      }
+      return;
+    }
+    while (Date.now() < endAt) {
+      if (!(await user.connect(server.port))) return;
+      const stayUntil = Math.min(endAt, Date.now() + 500 + user.rng.int(4000));
+      while (Date.now() < stayUntil) {
+        await sleep(Math.min(gap(user.rng), Math.max(0, stayUntil - Date.now())));
+        if (Date.now() < stayUntil) await user.chat();
+      }
+      await user.leave(user.rng.pick(DEPARTURES));
+      if (Date.now() < endAt) await sleep(100 + user.rng.int(1500));
+    }
+  }));
+}
+
+/**
+ * After a wave: steady users got every message of their rooms, then they go
+ * too, and nothing may be left behind. Returns the last metrics scrape.
+ */
+async function checkWave({ server, ledger, users, rooms, metricsAddress }: SoakContext): Promise<Record<string, number> | null> {
+  // Everything sent has an answer by now; every steady client must reach each room's last seq.
+  const observer = await Wire.open(server.port);
+  ledger.counts.connections++;
+  await observer.request({ type: "hello", nick: "observer" });
+  const finalSeq = new Map<string, number>();
+  for (const r of (await observer.request({ type: "rooms" })).rooms as Frame[]) finalSeq.set(r.name, r.seq);
+  const steady = users.filter((u) => u.steady && u.wire);
+  const caughtUp = () => steady.every((u) => [...u.places].every(([room, p]) => p.lastSeq >= (finalSeq.get(room) ?? 0)));
+  if (!(await waitFor(caughtUp, 15_000))) ledger.problem("steady clients did not all reach the last seq of their rooms");
+  for (const user of steady) {
+    for (const [room, place] of user.places) {
+      if (place.lastSeq !== finalSeq.get(room)) ledger.problem(`${user.nick}: ${room} ends at ${place.lastSeq}, the room at ${finalSeq.get(room)}`);
+    }
+  }
+  const unseen = [...ledger.rooms].flatMap(([room, log]) => {
+    const missing = Array.from({ length: finalSeq.get(room) ?? 0 }, (_, i) => i + 1).filter((s) => !log.bySeq.has(s));
+    return missing.length ? [`${room}: ${missing.length} seqs nobody saw`] : [];
+  });
+  if (unseen.length) ledger.problem(`messages nobody received: ${unseen.slice(0, 5).join("; ")}`);
+  await Promise.all(steady.map((user, i) => user.leave(i % 2 === 0 ? "quit" : "fin")));
+
+  // Nothing left behind: no members, nobody in who, one disconnect line per connection, empty gauges.
+  const members = async () => ((await observer.request({ type: "rooms" })).rooms as Frame[]).filter((r) => r.members > 0);
+  if (!(await waitFor(async () => (await members()).length === 0, 10_000))) {
+    ledger.problem(`members left behind: ${JSON.stringify((await members()).slice(0, 5))}`);
+  }
+  for (const room of rooms) {
+    const who = await observer.request({ type: "who", room });
+    if (who.type === "who" && who.users.length > 0) ledger.problem(`who ${room} still lists ${who.users.length} users`);
+  }
+  await observer.request({ type: "quit" });
+  observer.socket.destroy();
+  const opened = ledger.counts.connections;
+  await waitFor(() => disconnectRecords(server.stderr()).length >= opened, 10_000);
+  const records = disconnectRecords(server.stderr());
+  const ids = new Set(records.map((r) => r.conn));
+  if (records.length !== opened || ids.size !== opened) {
+    ledger.problem(`${opened} connections but ${records.length} disconnect lines for ${ids.size} connections`);
+  }
+  if (!metricsAddress) return null;
+  let metrics: Record<string, number> = {};
+  const settled = async () => {
+    metrics = await scrapeMetrics(metricsAddress);
+    return metrics.tcpchat_connections === 0 && metrics.tcpchat_users_registered === 0 && metrics.tcpchat_outbound_queue_bytes === 0;
+  };
+  if (!(await waitFor(settled, 10_000))) ledger.problem(`metrics after everyone left: ${JSON.stringify(pick(metrics))}`);
+  return metrics;
+}
+
+/**
+ * Runs a soak against a fresh server in `waves` equal waves. After each wave
+ * everyone has left; the first wave's RSS then is the warm baseline, which
+ * later waves must come back to (garbage-collected runtimes keep some of
+ * their peak heap, so the cold baseline before any client is only reported).
+ */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
   const log = options.log ?? (() => {});
@@ -387,8 +487,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const flags = ["--default-room", "", "--history", String(HISTORY), ...(withMetrics ? ["--metrics", "127.0.0.1:0"] : [])];
   const server = await startChatServer(options.runtime, flags);
   const ledger = new Ledger();
-  let metricsAddress: string | null = null;
-  if (withMetrics) metricsAddress = (await server.waitForLine(/^metrics /, { timeoutMs: 5000 }).catch(() => "")).slice(8) || null;
+  const metricsAddress = withMetrics
+    ? (await server.waitForLine(/^metrics /, { timeoutMs: 5000 }).catch(() => "")).slice(8) || null
+    : null;
   const roomCount = Math.max(4, Math.round(options.clients / 25));
   const rooms = Array.from({ length: roomCount }, (_, i) => `soak${i}`);
   for (const room of rooms) ledger.rooms.set(room, new RoomLog());
@@ -396,116 +497,53 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const mine = [...new Set(Array.from({ length: 1 + rng.int(3) }, () => rng.pick(rooms)))];
     return new SoakUser(i, i % 2 === 0, mine, ledger, new Rng(options.seed + i + 1));
   });
-  const rssBaseline = server.rssBytes();
-  let rssPeak = rssBaseline;
+  // Each client chats at this mean interval, so all of them together send msgRate per second.
+  const meanGapMs = (options.clients / options.msgRate) * 1000;
+  const ctx: SoakContext = { server, ledger, users, rooms, metricsAddress, gap: (r) => Math.max(20, -Math.log(1 - r.next()) * meanGapMs) };
+  const rssCold = server.rssBytes();
+  let rssPeak = rssCold;
+  const afterWave: number[] = [];
+  let metrics: Record<string, number> | null = null;
   const sampler = setInterval(() => {
     if (server.alive()) rssPeak = Math.max(rssPeak, server.rssBytes());
   }, 500);
-  const endAt = started + options.seconds * 1000;
-  // Each client chats at this mean interval, so all of them together send msgRate per second.
-  const meanGapMs = (options.clients / options.msgRate) * 1000;
-  const gap = (r: Rng) => Math.max(20, -Math.log(1 - r.next()) * meanGapMs);
-
+  const progress = setInterval(() => {
+    const c = ledger.counts;
+    log(`${((Date.now() - started) / 1000).toFixed(0)} s: ${c.connections} connections, ${c.acked} acked, ${c.delivered} delivered, ` +
+      `${c.resumes} resumes, RSS ${mib(server.alive() ? server.rssBytes() : 0)} MiB, ${ledger.problems.length} problems`);
+  }, 10_000);
   try {
-    // Arrivals are spread over the first seconds, as after a deploy.
-    const rampMs = Math.min(3000, options.seconds * 200);
-    const lives = users.map(async (user) => {
-      await sleep(user.rng.int(rampMs));
-      if (user.steady) {
-        if (!(await user.connect(server.port))) return;
-        while (Date.now() < endAt) {
-          await sleep(Math.min(gap(user.rng), 20_000, Math.max(0, endAt - Date.now())));
-          if (Date.now() < endAt) await user.chat();
-        }
-        return;
+    const waves = Math.max(1, options.waves ?? 2);
+    const waveMs = (options.seconds * 1000) / waves;
+    for (let w = 0; w < waves; w++) {
+      // Arrivals are spread over the first seconds, as after a deploy.
+      await wave(ctx, Date.now() + waveMs, Math.min(3000, waveMs / 5));
+      if (!server.alive()) throw new Error(`the server exited (${await server.exited})`);
+      metrics = await checkWave(ctx);
+      // Once everyone is gone, memory must come back to where the first wave left it.
+      const warm = afterWave[0];
+      const limit = warm === undefined ? Infinity : warm + Math.max(24 * 1024 * 1024, warm * 0.15);
+      let rss = server.rssBytes();
+      if (!(await waitFor(() => (rss = server.rssBytes()) <= limit, 15_000))) {
+        ledger.problem(`RSS ${mib(rss)} MiB after wave ${w + 1}; ${mib(warm)} MiB after wave 1 (peak ${mib(rssPeak)})`);
       }
-      while (Date.now() < endAt) {
-        if (!(await user.connect(server.port))) return;
-        const stayUntil = Math.min(endAt, Date.now() + 500 + user.rng.int(4000));
-        while (Date.now() < stayUntil) {
-          await sleep(Math.min(gap(user.rng), Math.max(0, stayUntil - Date.now())));
-          if (Date.now() < stayUntil) await user.chat();
-        }
-        await user.leave(user.rng.pick(DEPARTURES));
-        if (Date.now() < endAt) await sleep(100 + user.rng.int(1500));
-      }
-    });
-    const progress = setInterval(() => {
-      const c = ledger.counts;
-      log(`${((Date.now() - started) / 1000).toFixed(0)} s: ${c.connections} connections, ${c.acked} acked, ${c.delivered} delivered, ` +
-        `${c.resumes} resumes, RSS ${mib(server.alive() ? server.rssBytes() : 0)} MiB, ${ledger.problems.length} problems`);
-    }, 10_000);
-    await Promise.all(lives);
-    clearInterval(progress);
-    if (!server.alive()) throw new Error(`the server exited (${await server.exited})`);
-
-    // Everything sent has an answer by now; every steady client must reach each room's last seq.
-    const observer = await Wire.open(server.port);
-    ledger.counts.connections++;
-    await observer.request({ type: "hello", nick: "observer" });
-    const finalSeq = new Map<string, number>();
-    for (const r of (await observer.request({ type: "rooms" })).rooms as Frame[]) finalSeq.set(r.name, r.seq);
-    const steady = users.filter((u) => u.steady && u.wire);
-    const caughtUp = () => steady.every((u) => [...u.places].every(([room, p]) => p.lastSeq >= (finalSeq.get(room) ?? 0)));
-    if (!(await waitFor(caughtUp, 15_000))) ledger.problem("steady clients did not all reach the last seq of their rooms");
-    for (const user of steady) {
-      for (const [room, place] of user.places) {
-        if (place.lastSeq !== finalSeq.get(room)) ledger.problem(`${user.nick}: ${room} ends at ${place.lastSeq}, the room at ${finalSeq.get(room)}`);
-      }
+      afterWave.push(rss);
+      log(`wave ${w + 1} done: RSS ${mib(rss)} MiB with everyone gone (peak ${mib(rssPeak)} MiB)`);
     }
-    const unseen = [...ledger.rooms].flatMap(([room, log]) => {
-      const missing = Array.from({ length: finalSeq.get(room) ?? 0 }, (_, i) => i + 1).filter((s) => !log.bySeq.has(s));
-      return missing.length ? [`${room}: ${missing.length} seqs nobody saw`] : [];
-    });
-    if (unseen.length) ledger.problem(`messages nobody received: ${unseen.slice(0, 5).join("; ")}`);
-    await Promise.all(steady.map((user, i) => user.leave(i % 2 === 0 ? "quit" : "fin")));
-
-    // Nothing left behind: no members, and one disconnect line per connection.
-    const empty = async () => ((await observer.request({ type: "rooms" })).rooms as Frame[]).every((r) => r.members === 0);
-    if (!(await waitFor(empty, 10_000))) {
-      const left = ((await observer.request({ type: "rooms" })).rooms as Frame[]).filter((r) => r.members > 0);
-      ledger.problem(`members left behind: ${JSON.stringify(left.slice(0, 5))}`);
-    }
-    for (const room of rooms) {
-      const who = await observer.request({ type: "who", room });
-      if (who.type === "who" && who.users.length > 0) ledger.problem(`who ${room} still lists ${who.users.length} users`);
-    }
-    await observer.request({ type: "quit" });
-    observer.socket.destroy();
-    const opened = ledger.counts.connections;
-    await waitFor(() => disconnectRecords(server.stderr()).length >= opened, 10_000);
-    const records = disconnectRecords(server.stderr());
-    const ids = new Set(records.map((r) => r.conn));
-    if (records.length !== opened || ids.size !== opened) {
-      ledger.problem(`${opened} connections but ${records.length} disconnect lines for ${ids.size} connections`);
-    }
-    let metrics: Record<string, number> | null = null;
-    if (metricsAddress) {
-      const settled = async () => {
-        metrics = await scrapeMetrics(metricsAddress!);
-        return metrics.tcpchat_connections === 0 && metrics.tcpchat_users_registered === 0 && metrics.tcpchat_outbound_queue_bytes === 0;
-      };
-      if (!(await waitFor(settled, 10_000))) ledger.problem(`metrics after everyone left: ${JSON.stringify(metrics)}`);
-    }
-
-    // Memory returns near the baseline once everyone is gone (garbage collectors take their time).
-    const rssLimit = rssBaseline + Math.max(48 * 1024 * 1024, (rssPeak - rssBaseline) / 2);
-    let rssEnd = server.rssBytes();
-    await waitFor(() => (rssEnd = server.rssBytes()) <= rssLimit, 20_000);
-    if (rssEnd > rssLimit) ledger.problem(`RSS ${mib(rssEnd)} MiB after everyone left; baseline ${mib(rssBaseline)}, peak ${mib(rssPeak)}`);
     ledger.problems.push(...logErrors(server));
     return {
       options,
       rooms: roomCount,
       counts: ledger.counts,
-      disconnectLines: records.length,
-      rss: { baselineMiB: mib(rssBaseline), peakMiB: mib(rssPeak), endMiB: mib(rssEnd) },
+      disconnectLines: disconnectRecords(server.stderr()).length,
+      rss: { coldMiB: mib(rssCold), peakMiB: mib(rssPeak), afterWaveMiB: afterWave.map(mib) },
       metrics: metrics ? pick(metrics) : null,
       problems: ledger.problems,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
     clearInterval(sampler);
+    clearInterval(progress);
     for (const user of users) user.wire?.socket.destroy();
     await server.stop();
   }
@@ -527,6 +565,7 @@ async function main(): Promise<number> {
       seconds: { type: "string", default: "60" },
       clients: { type: "string", default: "2000" },
       "msg-rate": { type: "string" },
+      waves: { type: "string", default: "2" },
       runtime: { type: "string", default: "bun" },
       seed: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -534,23 +573,25 @@ async function main(): Promise<number> {
   });
   if (values.help) {
     console.log(
-      "Usage: npm run soak -- [--seconds 60] [--clients 2000] [--msg-rate N/s (clients/10)] [--runtime bun|deno|node] [--seed N]\n" +
+      "Usage: npm run soak -- [--seconds 60] [--clients 2000] [--msg-rate N/s (clients/10)] [--waves 2]\n" +
+        "                       [--runtime bun|deno|node] [--seed N]\n" +
         "Soaks a fresh server on 127.0.0.1; exits 1 if anything was lost or left behind.",
     );
     return 0;
   }
   const runtime = values.runtime as RuntimeName;
-  if (!ALL_RUNTIMES.includes(runtime)) throw new Error(`--runtime must be one of ${ALL_RUNTIMES.join(", ")}`);
+  if (!(ALL_RUNTIMES as readonly string[]).includes(runtime)) throw new Error(`--runtime must be one of ${ALL_RUNTIMES.join(", ")}`);
   const clients = Number(values.clients);
   const options: SoakOptions = {
     runtime,
     seconds: Number(values.seconds),
     clients,
     msgRate: Number(values["msg-rate"] ?? clients / 10),
+    waves: Number(values.waves),
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed),
     log: (line) => console.log(line),
   };
-  console.log(`soaking ${runtime}: ${clients} clients, ${options.msgRate} msg/s, ${options.seconds} s, seed ${options.seed}`);
+  console.log(`soaking ${runtime}: ${clients} clients, ${options.msgRate} msg/s, ${options.seconds} s in ${options.waves} waves, seed ${options.seed}`);
   const report = await runSoak(options);
   console.log(JSON.stringify({ ...report, options: { ...options, log: undefined } }, null, 1));
   return report.problems.length === 0 ? 0 : 1;
