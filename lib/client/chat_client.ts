@@ -99,6 +99,10 @@ interface Pending {
 interface JoinedRoom {
   lastSeq: number;
   resuming: boolean;
+  /** The room incarnation the seqs belong to. */
+  epoch?: string;
+  /** The server forgot the room (a restart): catching up must start from the beginning. */
+  refetch?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -282,6 +286,8 @@ export class ChatClient extends Emitter<ClientEvents> {
       for (;;) {
         try {
           await this.join(name, room.lastSeq);
+          // A new incarnation: our seqs mean nothing there, so ask for everything it kept.
+          if (room.refetch) await this.join(name, 0);
           break;
         } catch (error) {
           // Joins are rate limited: a client in many rooms waits its turn.
@@ -381,10 +387,19 @@ export class ChatClient extends Emitter<ClientEvents> {
     let room = this.#rooms.get(snapshot.room);
     // The server's automatic default-room join after a reconnect carries no `since`; our own join does.
     if (room?.resuming && snapshot.id === undefined) return;
+    if (room?.resuming && room.epoch !== undefined && snapshot.epoch !== room.epoch && !room.refetch) {
+      // The server forgot the room (a restart) and its seqs began again: what came after our
+      // `since` is not all we missed. Emit nothing yet; #resumeRooms asks again from seq 0.
+      room.refetch = true;
+      room.lastSeq = 0;
+      return;
+    }
     const resumed = room?.resuming === true;
     room ??= { lastSeq: 0, resuming: false };
-    // A room whose seq went backwards was lost by the server (a restart): follow it afresh.
-    if (snapshot.seq < room.lastSeq) room.lastSeq = 0;
+    room.refetch = false;
+    // Also for servers that send no epoch: a seq that went backwards means the room began again.
+    if ((room.epoch !== undefined && snapshot.epoch !== room.epoch) || snapshot.seq < room.lastSeq) room.lastSeq = 0;
+    room.epoch = snapshot.epoch;
     this.#rooms.set(snapshot.room, room);
     const before = room.lastSeq;
     room.resuming = false;

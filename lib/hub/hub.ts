@@ -68,6 +68,7 @@ export class Hub<P = unknown> {
   /** Rooms with no members but with history, oldest-emptied first: forgotten first when rooms run out. */
   readonly #emptyRooms = new Map<string, Room<P>>();
   #nextSession = 0;
+  #nextRoom = 0;
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
 
   constructor(
@@ -244,11 +245,14 @@ export class Hub<P = unknown> {
       if (!this.#makeRoomFor()) {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
       }
-      room = new Room<P>(name, this.settings.history);
+      room = new Room<P>(name, this.settings.history, `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
       this.#rooms.set(name, room);
     }
     room.history.capacity = this.settings.history;
-    const history = since === undefined ? room.history.last(this.settings.history_on_join) : room.history.after(since);
+    // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
+    const history = since === undefined
+      ? room.history.last(this.settings.history_on_join)
+      : room.history.after(since > room.seq ? 0 : since);
     const alreadyMember = room.members.has(session);
     if (!alreadyMember) {
       room.members.add(session);
@@ -256,7 +260,7 @@ export class Hub<P = unknown> {
       this.#emptyRooms.delete(name);
     }
     const members = [...room.members].map((m) => m.nick!);
-    this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, members, history }, id));
+    this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history }, id));
     // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
     if (!alreadyMember) this.sink.broadcast(room.members, { type: "join", room: name, nick: session.nick! });
   }

@@ -15,7 +15,12 @@ export class Room<P = unknown> {
   seq = 0;
   readonly history: RoomHistory;
 
-  constructor(readonly name: string, historyCapacity: number) {
+  constructor(
+    readonly name: string,
+    historyCapacity: number,
+    /** Names this incarnation: a room forgotten and made again (or a restarted server) gets a new one. */
+    readonly epoch: string,
+  ) {
     this.history = new RoomHistory(historyCapacity);
   }
 

@@ -55,7 +55,16 @@ export type ServerFrame =
     limits: { max_frame: number; max_text: number; rate_per_s: number; burst: number };
     id?: string;
   }
-  | { type: "room"; room: string; seq: number; members: string[]; history: MsgFrame[]; id?: string }
+  | {
+    type: "room";
+    room: string;
+    seq: number;
+    /** This incarnation of the room: it changes when the server forgot the room (a restart) and seqs began again. */
+    epoch: string;
+    members: string[];
+    history: MsgFrame[];
+    id?: string;
+  }
   | { type: "join"; room: string; nick: string }
   | { type: "leave"; room: string; nick: string; reason: LeaveReason }
   | { type: "nick"; old: string; new: string; id?: string }

@@ -142,6 +142,24 @@ describe("rooms", () => {
     expect(snap.type === "room" && snap.history.map((m) => m.seq)).toEqual([26, 27, 28, 29, 30]);
   });
 
+  test("a since past the room's seq (seen before a restart) gets all kept history; a remade room has a new epoch", () => {
+    settings.rate_per_s = 0;
+    settings.default_room = "";
+    const a = user("alice");
+    send(a, { type: "join", room: "ops" });
+    const first = a.peer.got.find((f) => f.type === "room");
+    send(a, { type: "msg", room: "ops", text: "one" });
+    send(a, { type: "msg", room: "ops", text: "two" });
+    a.peer.got.length = 0;
+    send(a, { type: "join", room: "ops", since: 40 });
+    const snap = a.peer.got[0];
+    expect(snap.type === "room" && snap.history.map((m) => m.text)).toEqual(["one", "two"]);
+    expect(snap.type === "room" && first?.type === "room" && snap.epoch === first.epoch).toBe(true);
+    send(a, { type: "join", room: "fresh" });
+    const other = a.peer.got.find((f) => f.type === "room" && f.room === "fresh");
+    expect(other?.type === "room" && snap.type === "room" && other.epoch !== snap.epoch).toBe(true);
+  });
+
   test("without since the last history_on_join messages come; history keeps only the last N", () => {
     settings.rate_per_s = 0;
     settings.history = 50;

@@ -76,6 +76,7 @@ describe("text dialect properties", () => {
       fc.array(userText, { maxLength: 4 }).map((texts): ServerFrame => ({
         type: "room",
         room: "lobby",
+        epoch: "e1",
         seq: texts.length,
         members: ["tex"],
         history: texts.map(msg),
