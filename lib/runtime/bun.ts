@@ -22,7 +22,6 @@
  * @module
  */
 
-import { appendFile } from "node:fs/promises";
 import type {
   CloseReason,
   Conn,
@@ -32,9 +31,8 @@ import type {
   Listener,
   NetAddr,
   Runtime,
-  SignalName,
 } from "./types.ts";
-import { writeProcessStderr } from "./_process_stderr.ts";
+import { PROCESS_SERVICES } from "./_process.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 
@@ -286,11 +284,6 @@ function serveHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpSe
   }
 }
 
-function onSignal(signal: SignalName, handler: () => void): () => void {
-  process.on(signal, handler);
-  return () => void process.off(signal, handler);
-}
-
 /**
  * Builds the Bun {@linkcode Runtime}. Call only under Bun.
  *
@@ -307,17 +300,7 @@ export function createBunRuntime(): Runtime {
     listen,
     connect,
     serveHttp,
-    onSignal,
     readTextFile: (path) => Bun.file(path).text(),
-    // Bun has no append in its own file API; its node:fs is native.
-    appendFile: (path, bytes) => appendFile(path, bytes),
-    writeStderr: writeProcessStderr,
-    // Also right for `bun build --compile` binaries: Bun 1.4.5 reports
-    // ["bun", "/$bunfs/root/<name>", ...args] there.
-    args: process.argv.slice(2),
-    env: (name) => process.env[name],
-    exit: (code) => process.exit(code),
-    memoryRss: () => process.memoryUsage.rss(),
-    isTerminal: (stream) => process[stream].isTTY === true,
+    ...PROCESS_SERVICES,
   };
 }

@@ -21,7 +21,7 @@
  */
 
 import * as net from "node:net";
-import { appendFile, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type {
   CloseReason,
   Conn,
@@ -31,9 +31,8 @@ import type {
   Listener,
   NetAddr,
   Runtime,
-  SignalName,
 } from "./types.ts";
-import { writeProcessStderr } from "./_process_stderr.ts";
+import { PROCESS_SERVICES } from "./_process.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { serveNodeHttp } from "./_node_http.ts";
@@ -195,11 +194,6 @@ function connect(options: ListenOptions): Promise<Conn> {
   });
 }
 
-function onSignal(signal: SignalName, handler: () => void): () => void {
-  process.on(signal, handler);
-  return () => void process.off(signal, handler);
-}
-
 /**
  * Builds the Node {@linkcode Runtime}. Also what a `bun build --target=node`
  * bundle uses when run by `node`.
@@ -218,14 +212,7 @@ export function createNodeRuntime(): Runtime {
     connect,
     serveHttp: (options: ListenOptions, handler: HttpHandler): Promise<HttpServer> =>
       serveNodeHttp(options, handler),
-    onSignal,
     readTextFile: (path) => readFile(path, "utf8"),
-    appendFile: (path, bytes) => appendFile(path, bytes),
-    writeStderr: writeProcessStderr,
-    args: process.argv.slice(2),
-    env: (name) => process.env[name],
-    exit: (code) => process.exit(code),
-    memoryRss: () => process.memoryUsage.rss(),
-    isTerminal: (stream) => process[stream].isTTY === true,
+    ...PROCESS_SERVICES,
   };
 }
