@@ -77,7 +77,9 @@ export class Publisher {
 export class RoomLoad {
   /** Messages sent by the room's publishers. */
   sent = 0;
+  /** The room's publishers, added with {@linkcode addPublisher}. */
   readonly publishers: Publisher[] = [];
+  /** The room's subscribers (pushed by the run before publishing starts). */
   readonly subscribers: BenchClient[] = [];
   readonly #pace: PublishPace;
   /** Fewest messages a connected subscriber had at the last recount, and how many had exactly that and have not moved since. */
@@ -86,6 +88,7 @@ export class RoomLoad {
   #next = 0;
   #scheduled = false;
 
+  /** `pace` is shared by every room of the run. */
   constructor(pace: PublishPace) {
     this.#pace = pace;
   }
