@@ -37,6 +37,8 @@ export class ChatServer implements HubSink<Connection> {
   #awaitingGreeting: Connection[] = [];
   #greetingTimer: ReturnType<typeof setInterval> | undefined;
   #lastGreetingPassAt = 0;
+  /** When a greeting pass last ran late (the event loop was busy). */
+  #loopLateAt = 0;
   readonly #peerLimits: PeerLimits;
   #listener: Listener | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
@@ -148,11 +150,12 @@ export class ChatServer implements HubSink<Connection> {
   /** Greets people: connections that stayed silent for GREETING_DELAY_MS get the text greeting. */
   #greet(): void {
     const now = this.now();
-    // A late pass means the event loop was busy: a program's hello may be waiting unread in its
-    // socket, and greeting it now would send it a non-JSON line. Let pending reads run first.
-    const late = now - this.#lastGreetingPassAt > 2 * GREETING_PASS_MS;
+    // A late pass means the event loop is busy: a program's hello may be waiting unread in its
+    // socket, and greeting it would send it a non-JSON line. Greet only once the loop has kept
+    // time for a whole greeting delay, so pending reads have run first.
+    if (now - this.#lastGreetingPassAt > 1.5 * GREETING_PASS_MS) this.#loopLateAt = now;
     this.#lastGreetingPassAt = now;
-    if (late) return;
+    if (now - this.#loopLateAt < GREETING_DELAY_MS) return;
     const cutoff = now - GREETING_DELAY_MS;
     let done = 0;
     for (const connection of this.#awaitingGreeting) {
