@@ -131,13 +131,28 @@ export class Connection implements Flushable, LivenessState {
     this.ctx.stats.bytesIn += chunk.length;
     if (this.#closeAfterFlush) return; // Closing: input is read only to see the peer's FIN.
     this.#chunkNow = this.ctx.now();
-    if (this.dialect !== "json" && (this.#telnet !== null || chunk.indexOf(0xff) >= 0)) {
+    if (this.dialect === "unknown") this.#pickDialect(chunk);
+    if (this.dialect === "text" && (this.#telnet !== null || chunk.indexOf(0xff) >= 0)) {
       this.#telnet ??= new TelnetFilter();
       const { data, reply } = this.#telnet.push(chunk);
       if (reply) this.enqueue(reply);
       chunk = data;
     }
     this.#splitter.push(chunk, this);
+  }
+
+  /**
+   * Fixes the dialect from the first byte that is not white space: `{` starts
+   * a JSON line, anything else a text line. This is the first-line rule of the
+   * protocol, applied before the bytes are filtered, so a JSON client's input
+   * never goes through the telnet filter (0xFF in it must be a `bad_frame`).
+   */
+  #pickDialect(chunk: Uint8Array): void {
+    for (const byte of chunk) {
+      if (byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a) continue;
+      this.dialect = byte === 0x7b ? "json" : "text";
+      return;
+    }
   }
 
   /** LineHandler: one complete line. */
