@@ -40,15 +40,16 @@ describe.each(SERVER_RUNTIMES)("bad input (%s)", (runtime) => {
     c.sendBytes(chunk);
     expect(await c.waitFor((f) => f.type === "error")).toMatchObject({ code: "frame_too_large" });
     // Keep the line going: 128 MiB to warm up (garbage collectors settle into a plateau), then
-    // 256 MiB more. The server holds at most one frame of it, so memory must not follow the input.
+    // 384 MiB more. A server that kept the line would grow by hundreds of MiB; garbage-collector
+    // slack (a heap that grows once more under the burst, seen under Deno) stays far below 64 MiB.
     const pump = async (mib: number) => {
       for (let i = 0; i < mib; i++) c.sendBytes(chunk);
       await stillAnswersWhileLineOpen(c);
     };
     await pump(128);
     const rssWarm = server.rssBytes();
-    await pump(256);
-    expect(server.rssBytes() - rssWarm).toBeLessThan(24 * 1024 * 1024);
+    await pump(384);
+    expect(server.rssBytes() - rssWarm).toBeLessThan(64 * 1024 * 1024);
     c.send("\n");
     await stillAnswers(c);
     expect(c.lines.filter((l) => l.includes("frame_too_large"))).toEqual([]);
