@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { type ConfigArgs, loadConfig } from "../config/load.ts";
 import { applyReload } from "../config/reload.ts";
 import { flagName, SETTING_NAMES, SETTING_SPECS, type Settings } from "../config/settings.ts";
@@ -20,6 +19,7 @@ import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { VERSION } from "../version.ts";
+import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
 const UNIT_HINT: Record<string, string> = { duration: " (e.g. 30s, 250ms)", bytes: " (e.g. 16KiB)" };
@@ -60,19 +60,9 @@ export function parseSettingArgs(
   usage: string,
   maxPositionals = 0,
 ): ConfigArgs & { positionals: string[] } {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
-    help: { type: "boolean", short: "h" },
-    config: { type: "string" },
-  };
+  const options: Record<string, { type: "string" }> = { config: { type: "string" } };
   for (const name of SETTING_NAMES) options[flagName(name)] = { type: "string" };
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: maxPositionals > 0 });
-  } catch (error) {
-    throw new CliError((error as Error).message, usage);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) throw new CliError("", usage, 0);
+  const { values, positionals } = parseCommandArgs(args, options, usage);
   if (positionals.length > maxPositionals) throw new CliError(`unexpected argument ${positionals[maxPositionals]}`, usage);
   const flags: ConfigArgs["flags"] = {};
   for (const name of SETTING_NAMES) {
