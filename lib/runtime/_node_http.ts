@@ -10,11 +10,12 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import type { HttpHandler, HttpServer, ListenOptions } from "./types.ts";
+import type { HttpHandler, HttpServer, ListenOptions, WebSocketOptions } from "./types.ts";
+import { attachNodeWebSocket } from "./_ws_node.ts";
 import { listenError, normalizeHostname } from "./_net.ts";
 
 /** Builds a `Request` from Node's request; the body streams, it is not read up front. */
-function toRequest(req: http.IncomingMessage): Request {
+export function toRequest(req: http.IncomingMessage): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
@@ -53,13 +54,14 @@ async function writeResponse(response: Response, res: http.ServerResponse): Prom
 }
 
 /** Serves `handler` over `node:http`; a throwing handler becomes a 500. */
-export function serveNodeHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer> {
+export function serveNodeHttp(options: ListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
   const server = http.createServer((req, res) => {
-    (async () => writeResponse(await handler(toRequest(req)), res))().catch(() => {
+    (async () => writeResponse(await serve(toRequest(req)), res))().catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
   });
+  const serve = websocket ? attachNodeWebSocket(server, handler, websocket, toRequest) : handler;
   return new Promise((resolve, reject) => {
     server.once("error", (error) => reject(listenError(options, error)));
     server.listen({ host: options.hostname, port: options.port }, () => {

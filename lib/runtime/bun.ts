@@ -3,6 +3,7 @@
  *
  * - TCP: `Bun.listen` / `Bun.connect` — https://bun.com/docs/runtime/networking/tcp
  * - HTTP: `Bun.serve` — https://bun.com/docs/runtime/http/server
+ * - WebSocket: `Bun.serve` handlers, in `_ws_bun.ts`
  * - Signals, env, argv, memory: Node's `process` — https://bun.com/docs/runtime/nodejs-compat
  * - Appending to files: Node's `fs/promises` — https://bun.com/docs/runtime/nodejs-compat
  *
@@ -31,7 +32,9 @@ import type {
   Listener,
   NetAddr,
   Runtime,
+  WebSocketOptions,
 } from "./types.ts";
+import { serveBunWebSocket } from "./_ws_bun.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
@@ -270,9 +273,9 @@ async function connect(options: ListenOptions): Promise<Conn> {
   }
 }
 
-function serveHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer> {
+function serveHttp(options: ListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
   try {
-    const server = Bun.serve({
+    const server = websocket ? serveBunWebSocket(options, handler, websocket) : Bun.serve({
       hostname: options.hostname,
       port: options.port,
       fetch: (request) => handler(request),

@@ -4,6 +4,7 @@
  * - TCP: `Deno.listen` / `Deno.connect` — https://docs.deno.com/api/deno/~/Deno.listen
  *   and https://docs.deno.com/api/deno/~/Deno.TcpConn
  * - HTTP: `Deno.serve` — https://docs.deno.com/api/deno/~/Deno.serve
+ * - WebSocket: `Deno.upgradeWebSocket`, in `_ws_deno.ts`
  * - Signals: `Deno.addSignalListener` — https://docs.deno.com/api/deno/~/Deno.addSignalListener
  * - Appending to files: `Deno.writeFile` with `append` — https://docs.deno.com/api/deno/~/Deno.writeFile
  *
@@ -30,7 +31,9 @@ import type {
   NetAddr,
   Runtime,
   SignalName,
+  WebSocketOptions,
 } from "./types.ts";
+import { denoHandler } from "./_ws_deno.ts";
 import {
   closeReasonOf,
   connectError,
@@ -235,12 +238,12 @@ async function connect(options: ListenOptions): Promise<Conn> {
   }
 }
 
-function serveHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer> {
+function serveHttp(options: ListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
   try {
     const server = Deno.serve(
       // A no-op onListen stops Deno printing "Listening on ..." to stdout.
       { hostname: options.hostname, port: options.port, onListen() {} },
-      (request) => handler(request),
+      websocket ? denoHandler(handler, websocket) : (request) => handler(request),
     );
     const addr = { hostname: normalizeHostname(server.addr.hostname), port: server.addr.port };
     return Promise.resolve({ addr, close: () => server.shutdown() });

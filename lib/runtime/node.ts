@@ -31,6 +31,7 @@ import type {
   Listener,
   NetAddr,
   Runtime,
+  WebSocketOptions,
 } from "./types.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
@@ -210,8 +211,8 @@ export function createNodeRuntime(): Runtime {
     version: process.versions.node,
     listen,
     connect,
-    serveHttp: (options: ListenOptions, handler: HttpHandler): Promise<HttpServer> =>
-      serveNodeHttp(options, handler),
+    serveHttp: (options: ListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> =>
+      serveNodeHttp(options, handler, websocket),
     readTextFile: (path) => readFile(path, "utf8"),
     ...PROCESS_SERVICES,
   };
