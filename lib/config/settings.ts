@@ -37,6 +37,8 @@ export interface Settings {
   log_format: "auto" | "pretty" | "json";
   log_file: string;
   metrics: string;
+  http_listen: string;
+  ws_origins: string;
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -196,6 +198,19 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     doc: "HOST:PORT to serve /metrics, /healthz and /readyz over HTTP (empty: off)",
     check: hostPortOrEmpty,
     reload: "restart",
+  },
+  http_listen: {
+    kind: "string",
+    default: "",
+    doc: "HOST:PORT to serve the browser client at / and WebSocket at /ws (empty: off)",
+    check: hostPortOrEmpty,
+    reload: "restart",
+  },
+  ws_origins: {
+    kind: "string",
+    default: "",
+    doc: "comma-separated origins allowed to open /ws (e.g. https://chat.example.org); * allows any; empty: the server's own host only",
+    reload: "new_connections",
   },
 };
 

@@ -12,11 +12,13 @@ import { log } from "../ops/log.ts";
 import { traceError } from "../ops/trace.ts";
 import { encodeJsonFrame, errorFrame, type ServerFrame } from "../protocol/server_frames.ts";
 import { textGreeting } from "../protocol/text_render.ts";
-import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
+import type { Listener, NetAddr, Runtime } from "../runtime/types.ts";
 import { Connection, type DisconnectReason } from "./connection.ts";
 import { checkLiveness, sweepIntervalMs } from "./liveness.ts";
 import { PeerLimits } from "./peer_limits.ts";
 import { ServerStats } from "./server_stats.ts";
+import { TcpTransport } from "./tcp_transport.ts";
+import type { Transport } from "./transport.ts";
 import { WriteScheduler } from "./write_scheduler.ts";
 
 /** How long a silent new connection waits before it is greeted as a person. */
@@ -102,13 +104,14 @@ export class ChatServer implements HubSink<Connection> {
 
   async #acceptLoop(listener: Listener): Promise<void> {
     try {
-      for await (const conn of listener) this.#accept(conn);
+      for await (const conn of listener) this.accept(new TcpTransport(conn));
     } catch (error) {
       if (!this.#shuttingDown) logger.error("accept loop failed: {error}", { error: String(error) });
     }
   }
 
-  #accept(conn: Conn): void {
+  /** Admits a new client on any transport (TCP here, WebSocket from the web listener), within the limits. */
+  accept(conn: Transport): void {
     const host = conn.remoteAddr.hostname;
     const refusal = this.#shuttingDown
       ? "the server is shutting down"
@@ -130,21 +133,25 @@ export class ChatServer implements HubSink<Connection> {
       // One error line, then close: written without a queue, since nothing else will follow.
       const bytes = encodeJsonFrame(frame);
       this.stats.bytesOut += bytes.length;
-      conn.write(bytes).finally(() => conn.close()).catch(() => {});
+      conn.refuse(bytes);
       return;
     }
     this.#peerLimits.add(host);
     const connection = new Connection(++this.#nextId, conn, this);
     this.#connections.add(connection);
     this.stats.connectionsAccepted++;
-    conn.setNoDelay(true);
+    if (!conn.framed) this.#greetLater(connection);
+    logger.debug("connect conn={conn} peer={peer} transport={transport}", { ...connection.logFields, transport: conn.kind });
+    void connection.run();
+  }
+
+  /** Queues a byte-stream connection for the text greeting, should it stay silent. */
+  #greetLater(connection: Connection): void {
     this.#awaitingGreeting.push(connection);
     if (this.#greetingTimer === undefined) {
       this.#greetingTimer = setInterval(() => this.#greet(), GREETING_PASS_MS);
       this.#lastGreetingPassAt = this.now();
     }
-    logger.debug("connect conn={conn} peer={peer}", connection.logFields);
-    void connection.run();
   }
 
   /** Greets people: connections that stayed silent for GREETING_DELAY_MS get the text greeting. */
@@ -175,12 +182,13 @@ export class ChatServer implements HubSink<Connection> {
   /** ConnectionContext: bookkeeping once a socket is closed. */
   onClosed(connection: Connection, reason: DisconnectReason): void {
     if (!this.#connections.delete(connection)) return;
-    this.#peerLimits.remove(connection.conn.remoteAddr.hostname);
+    this.#peerLimits.remove(connection.transport.remoteAddr.hostname);
     this.stats.countDisconnect(reason);
     logger.info("disconnect conn={conn} peer={peer} nick={nick} reason={reason}", {
       ...connection.logFields,
       reason,
       dialect: connection.dialect,
+      transport: connection.transport.kind,
     });
   }
 

@@ -1,7 +1,8 @@
 /**
- * One client connection on the server: reads lines, fixes the dialect from
- * the first one, turns lines into hub commands, and owns the bounded outbound
- * queue that the write scheduler flushes with one write per turn.
+ * One client connection on the server: reads lines (or WebSocket messages),
+ * fixes the dialect from the first one, turns them into hub commands, and
+ * owns the bounded outbound queue that the write scheduler flushes with one
+ * write per turn. The socket under it is a {@linkcode Transport}.
  *
  * @module
  */
@@ -23,17 +24,17 @@ import { parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_comma
 import { renderTextFrame } from "../protocol/text_render.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
-import type { CloseReason, Conn } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
 import type { ServerStats } from "./server_stats.ts";
 import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
+import type { InboundSink, Transport } from "./transport.ts";
 
 /**
  * Why a connection ended, as logged and counted: a leave reason from the
  * protocol, or one of the transport's own.
  */
-export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error";
+export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error" | "frame_too_large";
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {
@@ -52,7 +53,7 @@ const textEncoder = new TextEncoder();
 const LINGER_MS = 2000;
 
 /** A client connection. */
-export class Connection implements Flushable, LivenessState {
+export class Connection implements Flushable, LivenessState, InboundSink {
   dialect: "unknown" | "json" | "text" = "unknown";
   readonly session: Session<Connection>;
   readonly connectedAt: number;
@@ -80,10 +81,12 @@ export class Connection implements Flushable, LivenessState {
 
   constructor(
     readonly id: number,
-    readonly conn: Conn,
+    readonly transport: Transport,
     readonly ctx: ConnectionContext,
   ) {
     const now = ctx.now();
+    // A WebSocket message is one JSON frame: no first line to guess from.
+    if (transport.framed) this.dialect = "json";
     this.connectedAt = now;
     this.lastInboundAt = now;
     this.#splitter = new LineSplitter(ctx.settings.max_frame);
@@ -92,7 +95,7 @@ export class Connection implements Flushable, LivenessState {
 
   /** `ip:port` of the peer, for logs. */
   get peer(): string {
-    const { hostname, port } = this.conn.remoteAddr;
+    const { hostname, port } = this.transport.remoteAddr;
     return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
   }
 
@@ -106,27 +109,46 @@ export class Connection implements Flushable, LivenessState {
     return this.session.registered;
   }
 
-  /** Bytes waiting in this connection's queue or in flight. */
+  /** Bytes waiting in this connection's queue, in flight, or buffered by the runtime (WebSocket). */
   get pendingBytes(): number {
-    return this.#queue.bytes + this.#inFlightBytes;
+    return this.#queue.bytes + this.#inFlightBytes + this.transport.bufferedBytes;
+  }
+
+  /** InboundSink: whether input is no longer wanted (the socket is closed). */
+  get inputClosed(): boolean {
+    return this.#closed;
   }
 
   /** Reads until the peer is done; resolves when the socket is closed. */
   async run(): Promise<void> {
-    try {
-      for await (const chunk of this.conn.readable) {
-        if (this.#closed) break;
-        this.#onChunk(chunk);
-      }
-    } catch {
-      // A read error ends the connection; `closed` reports the reason.
-    }
+    await this.transport.read(this);
     this.#onReadEnded();
     // Awaited here rather than hooked at the start: one promise and closure less per idle connection.
-    this.#onSocketClosed(await this.conn.closed);
+    this.#onSocketClosed(await this.transport.closed);
   }
 
-  #onChunk(chunk: Uint8Array): void {
+  /** InboundSink: one whole WebSocket text message, which is one frame. */
+  onMessage(text: string): void {
+    this.heardFrom = true;
+    this.ctx.stats.bytesIn += text.length;
+    if (this.#closeAfterFlush) return;
+    this.#chunkNow = this.lastInboundAt = this.ctx.now();
+    // A blank message is skipped, as a blank line is (it still counts as activity).
+    if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === "")) return;
+    this.#onText(text);
+  }
+
+  /** InboundSink: a binary WebSocket message; frames are text. */
+  onBinary(byteLength: number): void {
+    this.heardFrom = true;
+    this.ctx.stats.bytesIn += byteLength;
+    if (this.#closeAfterFlush) return;
+    this.#chunkNow = this.lastInboundAt = this.ctx.now();
+    this.#sendError("bad_frame", "binary message refused: send each JSON frame as one text message");
+  }
+
+  /** InboundSink: bytes of the TCP stream. */
+  onChunk(chunk: Uint8Array): void {
     this.heardFrom = true;
     this.ctx.stats.bytesIn += chunk.length;
     if (this.#closeAfterFlush) return; // Closing: input is read only to see the peer's FIN.
@@ -165,6 +187,11 @@ export class Connection implements Flushable, LivenessState {
     } catch {
       return this.#sendError("bad_frame", "line is not valid UTF-8");
     }
+    this.#onText(line);
+  }
+
+  /** One decoded line or message. */
+  #onText(line: string): void {
     if (this.dialect === "unknown") {
       const start = line.trimStart();
       if (start === "") return;
@@ -259,15 +286,16 @@ export class Connection implements Flushable, LivenessState {
   /** Write scheduler: one write of everything queued, unless one is in flight. */
   flush(cache?: BatchCache): void {
     if (this.#closed || this.#inFlightBytes > 0) return;
-    const bytes = this.#queue.take(cache);
-    if (bytes === null) {
+    const size = this.#queue.bytes;
+    const written = this.transport.write(this.#queue, cache);
+    if (written === null) {
       if (this.#closeAfterFlush && this.lingerDeadline === 0) this.#sendFin();
       return;
     }
-    this.#inFlightBytes = bytes.length;
-    this.ctx.stats.bytesOut += bytes.length;
+    this.#inFlightBytes = size;
+    this.ctx.stats.bytesOut += size;
     this.writeStartedAt = this.ctx.now();
-    this.conn.write(bytes).then(this.#onWriteSettled, this.#onWriteSettled);
+    written.then(this.#onWriteSettled, this.#onWriteSettled);
   }
 
   /** One callback for both outcomes (one function less per connection): an error means a failed write. */
@@ -292,7 +320,7 @@ export class Connection implements Flushable, LivenessState {
 
   #sendFin(): void {
     this.lingerDeadline = this.ctx.now() + LINGER_MS;
-    this.conn.closeWrite().catch(() => this.close(this.endReason ?? "error"));
+    this.transport.closeWrite(this.endReason ?? "disconnect").catch(() => this.close(this.endReason ?? "error"));
   }
 
   /**
@@ -311,7 +339,7 @@ export class Connection implements Flushable, LivenessState {
         const bye = encodeJsonFrame({ type: "bye", reason: "slow_consumer" });
         this.ctx.stats.framesOut.bye++;
         this.ctx.stats.bytesOut += bye.length;
-        this.conn.write(bye).catch(() => {});
+        this.transport.writeNow(bye);
       }
       this.close("slow_consumer");
     });
@@ -329,7 +357,7 @@ export class Connection implements Flushable, LivenessState {
     this.endReason ??= reason;
     this.#closed = true;
     this.#queue.clear();
-    this.conn.close();
+    this.transport.close(this.endReason);
   }
 
   #onReadEnded(): void {
@@ -341,10 +369,10 @@ export class Connection implements Flushable, LivenessState {
     this.closeAfterFlush("disconnect");
   }
 
-  #onSocketClosed(reason: CloseReason): void {
+  #onSocketClosed(reason: DisconnectReason): void {
     this.#closed = true;
     this.#queue.clear();
-    const why: DisconnectReason = this.endReason ?? (reason === "reset" ? "reset" : reason === "eof" || reason === "local" ? "disconnect" : "error");
+    const why: DisconnectReason = this.endReason ?? reason;
     this.ctx.hub.detach(this.session, toLeaveReason(why));
     this.ctx.onClosed(this, why);
   }
@@ -364,6 +392,7 @@ function toLeaveReason(reason: DisconnectReason): LeaveReason {
     case "server_full":
     case "reset":
     case "error":
+    case "frame_too_large":
       return "disconnect";
     default:
       return reason;

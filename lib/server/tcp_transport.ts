@@ -1,0 +1,64 @@
+/**
+ * The TCP (and TLS) transport: a byte stream. Input goes to the connection
+ * in chunks, which it splits into lines; queued frames (each ending in LF)
+ * leave as one write, joined once and shared by the members of a room.
+ *
+ * @module
+ */
+import type { Conn } from "../runtime/types.ts";
+import type { DisconnectReason } from "./connection.ts";
+import type { BatchCache, OutboundQueue } from "./outbound_queue.ts";
+import type { InboundSink, Transport } from "./transport.ts";
+
+/** A {@linkcode Transport} over a runtime {@linkcode Conn}. */
+export class TcpTransport implements Transport {
+  readonly kind = "tcp";
+  readonly framed = false;
+  readonly bufferedBytes = 0;
+
+  constructor(readonly conn: Conn) {
+    conn.setNoDelay(true);
+  }
+
+  get remoteAddr(): Conn["remoteAddr"] {
+    return this.conn.remoteAddr;
+  }
+
+  async read(sink: InboundSink): Promise<void> {
+    try {
+      for await (const chunk of this.conn.readable) {
+        if (sink.inputClosed) break;
+        sink.onChunk(chunk);
+      }
+    } catch {
+      // A read error ends the connection; `closed` reports the reason.
+    }
+  }
+
+  get closed(): Promise<DisconnectReason> {
+    return this.conn.closed.then((reason) =>
+      reason === "reset" ? "reset" : reason === "eof" || reason === "local" ? "disconnect" : "error"
+    );
+  }
+
+  write(queue: OutboundQueue, cache: BatchCache | undefined): Promise<void> | null {
+    const bytes = queue.take(cache);
+    return bytes === null ? null : this.conn.write(bytes);
+  }
+
+  writeNow(frame: Uint8Array): void {
+    this.conn.write(frame).catch(() => {});
+  }
+
+  refuse(frame: Uint8Array): void {
+    this.conn.write(frame).finally(() => this.conn.close()).catch(() => {});
+  }
+
+  closeWrite(): Promise<void> {
+    return this.conn.closeWrite();
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The WebSocket transport: one text message in is one JSON frame (the
+ * runtime has already checked UTF-8 and `max_frame`, closing with 1009 past
+ * it); one queued frame goes out as one text message, without its LF. A
+ * broadcast's frame is encoded once, and decoded to text once for all the
+ * WebSocket members of the room (a WeakMap keyed by the shared bytes).
+ *
+ * @module
+ */
+import type { WsPeer } from "../runtime/types.ts";
+import type { DisconnectReason } from "./connection.ts";
+import type { OutboundQueue } from "./outbound_queue.ts";
+import type { InboundSink, Transport } from "./transport.ts";
+
+const decoder = new TextDecoder();
+/** The text of each encoded frame, made once however many WebSocket peers it goes to. */
+const frameText = new WeakMap<Uint8Array, string>();
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** WebSocket close statuses (RFC 6455, 7.4.1) for the reasons a server closes. */
+function closeStatus(reason: DisconnectReason): number {
+  switch (reason) {
+    case "shutdown":
+      return 1001; // going away
+    case "slow_consumer":
+    case "flood":
+      return 1008; // policy violation
+    case "server_full":
+      return 1013; // try again later
+    case "error":
+      return 1011;
+    default:
+      return 1000;
+  }
+}
+
+/** The text of one encoded frame, without its trailing LF. */
+export function textOfFrame(bytes: Uint8Array): string {
+  let text = frameText.get(bytes);
+  if (text === undefined) {
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0a ? bytes.length - 1 : bytes.length;
+    text = decoder.decode(bytes.subarray(0, end));
+    frameText.set(bytes, text);
+  }
+  return text;
+}
+
+/** A {@linkcode Transport} over a runtime {@linkcode WsPeer}. */
+export class WsTransport implements Transport {
+  readonly kind = "ws";
+  readonly framed = true;
+
+  constructor(readonly peer: WsPeer) {}
+
+  get remoteAddr(): WsPeer["remoteAddr"] {
+    return this.peer.remoteAddr;
+  }
+
+  get bufferedBytes(): number {
+    return this.peer.bufferedAmount;
+  }
+
+  read(sink: InboundSink): Promise<void> {
+    this.peer.onMessage = (message) => {
+      if (sink.inputClosed) return;
+      if (typeof message === "string") sink.onMessage(message);
+      else sink.onBinary(message.byteLength);
+    };
+    return this.peer.closed.then(() => {});
+  }
+
+  get closed(): Promise<DisconnectReason> {
+    return this.peer.closed.then(({ code }) =>
+      code === 1009 ? "frame_too_large" : code === 1006 ? "reset" : code === 1007 || code === 1002 ? "error" : "disconnect"
+    );
+  }
+
+  write(queue: OutboundQueue): Promise<void> | null {
+    const chunks = queue.takeChunks();
+    if (chunks === null) return null;
+    for (const chunk of chunks) this.peer.sendText(textOfFrame(chunk));
+    return RESOLVED;
+  }
+
+  writeNow(frame: Uint8Array): void {
+    this.peer.sendText(textOfFrame(frame));
+  }
+
+  refuse(frame: Uint8Array): void {
+    this.peer.sendText(textOfFrame(frame));
+    this.peer.close(closeStatus("server_full"), "server_full");
+  }
+
+  closeWrite(reason: DisconnectReason): Promise<void> {
+    this.peer.close(closeStatus(reason), reason);
+    return RESOLVED;
+  }
+
+  close(reason: DisconnectReason): void {
+    this.peer.close(closeStatus(reason), reason);
+  }
+}
