@@ -18,6 +18,7 @@ import { flushLogging, log, type LogSetup, setupLogging } from "../ops/log.ts";
 import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
 import { serveOps } from "../server/metrics_http.ts";
+import { pageUrl, serveWeb } from "../server/web_listener.ts";
 import { VERSION } from "../version.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
@@ -151,6 +152,19 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       return 1;
     }
   }
+  let web: HttpServer | undefined;
+  if (settings.http_listen !== "") {
+    try {
+      web = await serveWeb(runtime, server);
+    } catch (error) {
+      logger.fatal("cannot serve the web client on {address}: {error}", { address: settings.http_listen, error: (error as Error).message });
+      await ops?.close();
+      await server.shutdown(0);
+      await flushLogging();
+      return 1;
+    }
+    logger.info("web client at {url}", { url: pageUrl(web.addr) });
+  }
   logger.info("tcpchat {version} on {runtime} listening on {host}:{port}", {
     version: VERSION,
     runtime: runtime.name,
@@ -160,6 +174,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
+  if (web) console.log(`web ${pageUrl(web.addr)}`);
   console.log(`listening ${addr.hostname}:${addr.port}`);
 
   // One reload at a time; a failed one is logged and never stops the next.
@@ -201,6 +216,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     told: result.told + told,
   });
   await ops?.close();
+  await web?.close();
   await flushLogging();
   return 0;
 }

@@ -14,7 +14,7 @@
  * @module
  */
 import type { HttpHandler, ListenOptions, NetAddr, WebSocketOptions, WsClosed, WsPeer } from "./types.ts";
-import { ClosedLatch, isUpgradeOn, upgradeRequired, WS_ABNORMAL } from "./_ws_peer.ts";
+import { ClosedLatch, isUpgradeOn, upgradeRequired, WS_ABNORMAL, WS_MESSAGE_TOO_BIG } from "./_ws_peer.ts";
 import { normalizeHostname } from "./_net.ts";
 
 /** Per-socket data Bun keeps for us. */
@@ -46,6 +46,13 @@ class BunWsPeer implements WsPeer {
     if (this.#latch.done || this.#latch.local) return;
     this.#latch.local = true;
     this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    if (this.#latch.done) return;
+    this.#latch.local = true;
+    this.ws.terminate();
+    this.#latch.settle(WS_ABNORMAL);
   }
 
   get closed(): Promise<WsClosed> {
@@ -89,8 +96,10 @@ export function serveBunWebSocket(
       message(ws, message) {
         ws.data.peer?.onMessage?.(typeof message === "string" ? message : new Uint8Array(message));
       },
-      close(ws, code) {
-        ws.data.peer?.onClose(code);
+      close(ws, code, reason) {
+        // Bun reports its own close for an oversize message as 1006 "Received too big message",
+        // though it sent 1009 on the wire: report what was sent, as the other runtimes do.
+        ws.data.peer?.onClose(code === WS_ABNORMAL && /too big/i.test(reason) ? WS_MESSAGE_TOO_BIG : code);
       },
     },
   });

@@ -64,6 +64,17 @@ class DenoWsPeer implements WsPeer {
     }
   }
 
+  /**
+   * Deno has no way to drop a server WebSocket's TCP connection: this sends
+   * the close frame and settles `closed` at once; Deno frees the socket when
+   * the peer answers, goes away, or its own close timeout passes.
+   */
+  terminate(): void {
+    if (this.#latch.done) return;
+    this.close(1008, "terminated");
+    this.#latch.settle(WS_ABNORMAL);
+  }
+
   get closed(): Promise<WsClosed> {
     return this.#latch.promise;
   }

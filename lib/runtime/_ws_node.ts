@@ -13,7 +13,7 @@ import type * as http from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket as NodeWebSocket } from "ws";
 import type { HttpHandler, NetAddr, WebSocketOptions, WsClosed, WsPeer } from "./types.ts";
-import { ClosedLatch, isUpgradeOn, upgradeRequired, WS_ABNORMAL } from "./_ws_peer.ts";
+import { ClosedLatch, isUpgradeOn, upgradeRequired, WS_ABNORMAL, WS_MESSAGE_TOO_BIG } from "./_ws_peer.ts";
 import { normalizeHostname } from "./_net.ts";
 
 class NodeWsPeer implements WsPeer {
@@ -24,9 +24,14 @@ class NodeWsPeer implements WsPeer {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       this.onMessage?.(isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString("utf8"));
     });
-    ws.on("close", (code: number) => this.#latch.settle(code || WS_ABNORMAL));
-    // Oversize, bad UTF-8 and resets arrive here before `close`; `ws` has already closed with the right status.
-    ws.on("error", () => {});
+    // `ws` sends 1009 for an oversize message but then reports its own close as 1006:
+    // report what was sent, as the other runtimes do.
+    let tooBig = false;
+    ws.on("close", (code: number) => this.#latch.settle(tooBig ? WS_MESSAGE_TOO_BIG : code || WS_ABNORMAL));
+    // Oversize, bad UTF-8 and resets arrive here before `close`; `ws` has already sent the right status.
+    ws.on("error", (error: Error & { code?: string }) => {
+      if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") tooBig = true;
+    });
   }
 
   sendText(text: string): void {
@@ -42,6 +47,13 @@ class NodeWsPeer implements WsPeer {
     if (this.#latch.done || this.#latch.local) return;
     this.#latch.local = true;
     this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    if (this.#latch.done) return;
+    this.#latch.local = true;
+    this.ws.terminate();
+    this.#latch.settle(WS_ABNORMAL);
   }
 
   get closed(): Promise<WsClosed> {

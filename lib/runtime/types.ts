@@ -110,6 +110,12 @@ export interface WsPeer {
   readonly bufferedAmount: number;
   /** Starts the closing handshake with `code` and a short `reason`. Idempotent. */
   close(code: number, reason?: string): void;
+  /**
+   * Drops the connection at once, without waiting for the peer's half of the
+   * closing handshake (a peer that stopped reading never sends it); `closed`
+   * settles now. Idempotent.
+   */
+  terminate(): void;
   /** Settles once, when the socket is closed. Never rejects. */
   readonly closed: Promise<WsClosed>;
 }

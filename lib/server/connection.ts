@@ -121,8 +121,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
 
   /** Reads until the peer is done; resolves when the socket is closed. */
   async run(): Promise<void> {
-    await this.transport.read(this);
-    this.#onReadEnded();
+    if (await this.transport.read(this)) this.#onReadEnded();
     // Awaited here rather than hooked at the start: one promise and closure less per idle connection.
     this.#onSocketClosed(await this.transport.closed);
   }

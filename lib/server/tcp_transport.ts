@@ -24,7 +24,7 @@ export class TcpTransport implements Transport {
     return this.conn.remoteAddr;
   }
 
-  async read(sink: InboundSink): Promise<void> {
+  async read(sink: InboundSink): Promise<boolean> {
     try {
       for await (const chunk of this.conn.readable) {
         if (sink.inputClosed) break;
@@ -33,6 +33,7 @@ export class TcpTransport implements Transport {
     } catch {
       // A read error ends the connection; `closed` reports the reason.
     }
+    return true;
   }
 
   get closed(): Promise<DisconnectReason> {

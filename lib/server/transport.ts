@@ -34,8 +34,12 @@ export interface Transport {
   readonly framed: boolean;
   /** The peer's address. */
   readonly remoteAddr: NetAddr;
-  /** Feeds input to `sink` until the peer is done sending; then resolves. Never rejects. */
-  read(sink: InboundSink): Promise<void>;
+  /**
+   * Feeds input to `sink` until the peer is done sending. Resolves true when
+   * only the peer's sending side ended (TCP FIN: we may still write, then
+   * close), false when the whole socket is closed. Never rejects.
+   */
+  read(sink: InboundSink): Promise<boolean>;
   /** Settles once the socket is closed, with why as the connection logs it. Never rejects. */
   readonly closed: Promise<DisconnectReason>;
   /**

@@ -60,13 +60,14 @@ export class WsTransport implements Transport {
     return this.peer.bufferedAmount;
   }
 
-  read(sink: InboundSink): Promise<void> {
+  read(sink: InboundSink): Promise<boolean> {
     this.peer.onMessage = (message) => {
       if (sink.inputClosed) return;
       if (typeof message === "string") sink.onMessage(message);
       else sink.onBinary(message.byteLength);
     };
-    return this.peer.closed.then(() => {});
+    // A WebSocket has no half-close: input ends when the socket is closed.
+    return this.peer.closed.then(() => false);
   }
 
   get closed(): Promise<DisconnectReason> {
@@ -96,7 +97,8 @@ export class WsTransport implements Transport {
     return RESOLVED;
   }
 
-  close(reason: DisconnectReason): void {
-    this.peer.close(closeStatus(reason), reason);
+  /** At once: a peer that stopped reading would never finish a closing handshake. */
+  close(): void {
+    this.peer.terminate();
   }
 }

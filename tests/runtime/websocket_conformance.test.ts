@@ -61,13 +61,23 @@ for (const runtime of RUNTIMES) {
       ws.socket.destroy();
     });
 
-    test("a message over maxMessageBytes closes with 1009", async () => {
+    test("a message over maxMessageBytes closes with 1009, and closed reports 1009", async () => {
       const ws = await open();
+      const port = (ws.socket.address() as { port: number }).port;
       ws.sendFrame(OP.text, "y".repeat(1001));
       expect(await ws.closeCode()).toBe(1009);
       // Completing the closing handshake, as a client must; then the server closes TCP.
       ws.sendFrame(OP.close, Buffer.from([0x03, 0xf1]));
       await ws.closed;
+      await fixture.waitForLine(new RegExp(`^closed ${port} 1009 `));
+    });
+
+    test("terminate settles closed at once, without waiting for a peer that does not answer", async () => {
+      const ws = await open();
+      const port = (ws.socket.address() as { port: number }).port;
+      ws.sendFrame(OP.text, "terminate");
+      await fixture.waitForLine(`closed ${port} 1006 true`);
+      ws.socket.destroy();
     });
 
     test("close(code) sends that status and closed reports it as local", async () => {

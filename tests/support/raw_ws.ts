@@ -107,12 +107,13 @@ export class RawWs {
     return this.#ended;
   }
 
-  /** Resolves with the first frame (from `from`) that matches; rejects after `timeoutMs`. */
+  /** Resolves with the first frame (from index `from`) that matches; rejects after `timeoutMs`. */
   async waitFrame(match: (f: WsFrame) => boolean, timeoutMs = 3000, from = 0): Promise<WsFrame> {
     const deadline = Date.now() + timeoutMs;
+    // Each frame is looked at once, however many times this wakes.
+    let next = from;
     for (;;) {
-      const found = this.frames.slice(from).find(match);
-      if (found) return found;
+      for (; next < this.frames.length; next++) if (match(this.frames[next])) return this.frames[next];
       if (this.#ended) throw new Error(`closed without the frame; got ${this.describe()}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out; got ${this.describe()}`);
@@ -139,9 +140,10 @@ export class RawWs {
     return frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005;
   }
 
-  /** The received frames, short, for failure messages. */
+  /** The last received frames, short, for failure messages. */
   describe(): string {
-    return this.frames.map((f) => `${f.opcode}:${f.payload.toString("utf8").slice(0, 80)}`).join(" | ");
+    const shown = this.frames.slice(-8).map((f) => `${f.opcode}:${f.payload.toString("utf8").slice(0, 60)}`);
+    return `${this.frames.length} frames, last: ${shown.join(" | ")}`;
   }
 
   #onData(data: Buffer): void {
