@@ -181,6 +181,8 @@ async function compose(event: SubmitEvent): Promise<void> {
 }
 
 function start(): void {
+  // On a phone the member list starts folded, leaving the screen to the messages.
+  if (matchMedia("(max-width: 700px)").matches) byId<HTMLDetailsElement>("members-panel").open = false;
   try {
     byId<HTMLInputElement>("nick").value = localStorage.getItem(NICK_STORAGE_KEY) ?? "";
   } catch {

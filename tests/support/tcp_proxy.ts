@@ -12,6 +12,8 @@ export interface TcpProxy {
   connections(): number;
   /** Drops client sides; with `keepServerSide`, the server side stays open and silent. */
   cutAll(options?: { keepServerSide?: boolean }): void;
+  /** While true, new connections are reset at once (the network is down). */
+  setRefusing(refusing: boolean): void;
   close(): void;
 }
 
@@ -19,7 +21,9 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let count = 0;
+  let refusing = false;
   const server = net.createServer((client) => {
+    if (refusing) return client.resetAndDestroy();
     count++;
     const upstream = net.connect(targetPort, "127.0.0.1");
     const pair = { client, upstream };
@@ -47,6 +51,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         if (!keepServerSide) pair.upstream.destroy();
         else pair.upstream.on("data", () => {}); // keep reading so the server never sees backpressure
       }
+    },
+    setRefusing(value) {
+      refusing = value;
     },
     close() {
       server.close();
