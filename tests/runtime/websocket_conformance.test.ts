@@ -80,6 +80,19 @@ for (const runtime of RUNTIMES) {
       ws.socket.destroy();
     });
 
+    test("a text message that is not UTF-8 closes the socket (1007) and never reaches the peer", async () => {
+      const ws = await open();
+      const port = (ws.socket.address() as { port: number }).port;
+      ws.sendFrame(OP.text, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));
+      // Bun and ws send 1007; Deno drops the TCP connection without a close frame.
+      const line = await fixture.waitForLine(new RegExp(`^closed ${port} `));
+      expect(["1007", "1006"]).toContain(line.split(" ")[2]);
+      const close = ws.frames.find((f) => f.opcode === OP.close);
+      if (close) expect(close.payload.readUInt16BE(0)).toBe(1007);
+      expect(ws.frames.filter((f) => f.opcode === OP.text)).toEqual([]);
+      ws.socket.destroy();
+    });
+
     test("close(code) sends that status and closed reports it as local", async () => {
       const ws = await open();
       const port = (ws.socket.address() as { port: number }).port;
