@@ -141,7 +141,7 @@ export class ChatServer implements HubSink<Connection> {
     this.#connections.add(connection);
     this.stats.connectionsAccepted++;
     if (!conn.framed) this.#greetLater(connection);
-    logger.debug("connect conn={conn} peer={peer} transport={transport}", { ...connection.logFields, transport: conn.kind });
+    logger.debug("connect conn={conn} peer={peer}", { ...connection.logFields, transport: conn.kind });
     void connection.run();
   }
 
