@@ -12,6 +12,7 @@ import { FrameCounter } from "./frame_counter.ts";
 import type { LatencyHistogram } from "./histogram.ts";
 import { pollTimers } from "./phases.ts";
 import { nowMicros } from "./stamp.ts";
+import { connectWebSocket } from "./ws_conn.ts";
 
 const LF = 0x0a;
 /** A handshake line longer than this (a huge room snapshot) fails the set-up. */
@@ -23,6 +24,8 @@ const decoder = new TextDecoder();
 export interface BenchClientOptions {
   hostname: string;
   port: number;
+  /** `ws`: the address is the server's `http_listen`, and the client speaks WebSocket on `/ws`. */
+  transport?: "tcp" | "ws";
   nick: string;
   room: string;
   /** Gives up the handshake after this long. */
@@ -93,7 +96,9 @@ export class BenchClient {
 
   /** Connects, registers `nick` and joins `room`; resolves once the room snapshot arrived. */
   static async open(runtime: Runtime, options: BenchClientOptions): Promise<BenchClient> {
-    const conn = await runtime.connect({ hostname: options.hostname, port: options.port });
+    const conn = options.transport === "ws"
+      ? await connectWebSocket(options.hostname, options.port)
+      : await runtime.connect({ hostname: options.hostname, port: options.port });
     conn.setNoDelay(true);
     const client = new BenchClient(conn, options);
     const timer = setTimeout(

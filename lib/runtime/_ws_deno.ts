@@ -50,6 +50,11 @@ class DenoWsPeer implements WsPeer {
     this.socket.send(text);
   }
 
+  /** Deno has no corking; each message is its own send (Deno queues them in order). */
+  sendTexts(texts: readonly string[]): void {
+    for (const text of texts) this.sendText(text);
+  }
+
   get bufferedAmount(): number {
     return this.socket.bufferedAmount;
   }

@@ -39,6 +39,15 @@ class NodeWsPeer implements WsPeer {
     this.ws.send(text);
   }
 
+  sendTexts(texts: readonly string[]): void {
+    if (this.#latch.done || this.ws.readyState !== this.ws.OPEN) return;
+    // `ws` writes each frame to the socket at once; corking makes the batch one writev.
+    const socket = (this.ws as unknown as { _socket: { cork(): void; uncork(): void } | null })._socket;
+    socket?.cork();
+    for (const text of texts) this.ws.send(text);
+    socket?.uncork();
+  }
+
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }

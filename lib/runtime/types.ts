@@ -106,6 +106,11 @@ export interface WsPeer {
   onMessage: ((message: string | Uint8Array) => void) | null;
   /** Sends one text message; never blocks (the runtime buffers it, see `bufferedAmount`). */
   sendText(text: string): void;
+  /**
+   * Sends several text messages, in order, in as few socket writes as the
+   * runtime allows (one per message would cost a system call each).
+   */
+  sendTexts(texts: readonly string[]): void;
   /** Bytes handed to `sendText` that the runtime has not yet written to the socket. */
   readonly bufferedAmount: number;
   /** Starts the closing handshake with `code` and a short `reason`. Idempotent. */

@@ -79,7 +79,8 @@ export class WsTransport implements Transport {
   write(queue: OutboundQueue): Promise<void> | null {
     const chunks = queue.takeChunks();
     if (chunks === null) return null;
-    for (const chunk of chunks) this.peer.sendText(textOfFrame(chunk));
+    if (chunks.length === 1) this.peer.sendText(textOfFrame(chunks[0]));
+    else this.peer.sendTexts(chunks.map(textOfFrame));
     return RESOLVED;
   }
 
