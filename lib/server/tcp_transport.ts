@@ -12,11 +12,11 @@ import type { InboundSink, Transport } from "./transport.ts";
 
 /** A {@linkcode Transport} over a runtime {@linkcode Conn}. */
 export class TcpTransport implements Transport {
-  readonly kind = "tcp";
   readonly framed = false;
   readonly bufferedBytes = 0;
 
-  constructor(readonly conn: Conn) {
+  /** `kind` is `tls` for a TLS connection: the same byte stream, named so in logs. */
+  constructor(readonly conn: Conn, readonly kind: "tcp" | "tls" = "tcp") {
     conn.setNoDelay(true);
   }
 

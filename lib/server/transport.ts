@@ -26,7 +26,7 @@ export interface InboundSink {
 /** One client's socket, as the connection above sees it. */
 export interface Transport {
   /** For logs and metrics. */
-  readonly kind: "tcp" | "ws";
+  readonly kind: "tcp" | "tls" | "ws";
   /**
    * True when the transport has its own message boundaries (WebSocket): the
    * dialect is JSON from the start and people are never greeted in text.
