@@ -132,6 +132,27 @@ for (const runtime of SERVER_RUNTIMES) {
       await silent.closeCode(3000);
     }, TEST_TIMEOUT_MS);
 
+    test("SIGTERM says bye shutdown to WebSocket users, closes with 1001 and exits 0", async () => {
+      await using server = await start(runtime);
+      const ws = await wsUser(server.web, "leaver");
+      server.signal("SIGTERM");
+      await ws.waitJson((f) => f.type === "bye" && f.reason === "shutdown", 5000);
+      expect(await ws.closeCode(5000)).toBe(1001);
+      ws.sendFrame(OP.close, Buffer.from([0x03, 0xe9]));
+      expect(await server.exited).toBe(0);
+    }, TEST_TIMEOUT_MS);
+
+    test("SIGTERM with a WebSocket user that answers nothing still exits 0, soon after shutdown_grace", async () => {
+      await using server = await start(runtime, ["--shutdown-grace", "500ms"]);
+      const ws = await wsUser(server.web, "deaf");
+      ws.socket.pause();
+      const started = Date.now();
+      server.signal("SIGTERM");
+      expect(await server.exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(4000);
+      ws.socket.destroy();
+    }, TEST_TIMEOUT_MS);
+
     test("the page and its assets are served with a strict content security policy", async () => {
       await using server = await start(runtime);
       const page = await fetch(`http://127.0.0.1:${server.web}/`);
