@@ -97,7 +97,7 @@ export class BenchClient {
   /** Connects, registers `nick` and joins `room`; resolves once the room snapshot arrived. */
   static async open(runtime: Runtime, options: BenchClientOptions): Promise<BenchClient> {
     const conn = options.transport === "ws"
-      ? await connectWebSocket(options.hostname, options.port)
+      ? await connectWebSocket(runtime, options.hostname, options.port)
       : await runtime.connect({ hostname: options.hostname, port: options.port });
     conn.setNoDelay(true);
     const client = new BenchClient(conn, options);
