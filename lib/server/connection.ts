@@ -61,6 +61,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   lastPingAt = 0;
   writeStartedAt = 0;
   flushPending = false;
+  laterPending = false;
   /** Whether any byte has arrived (the text greeting waits for silence). */
   heardFrom = false;
   /** When set, the connection is closing and this is why. */
@@ -279,7 +280,8 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     if (this.#closed || this.endReason === "slow_consumer") return;
     this.#queue.push(bytes);
     if (this.pendingBytes > this.ctx.settings.max_pending) return this.dropSlowConsumer();
-    this.ctx.scheduler.mark(this);
+    if (this.#queue.bytes < this.transport.holdBytes) this.ctx.scheduler.markLater(this);
+    else this.ctx.scheduler.mark(this);
   }
 
   /** Write scheduler: one write of everything queued, unless one is in flight. */

@@ -14,6 +14,8 @@ import type { InboundSink, Transport } from "./transport.ts";
 export class TcpTransport implements Transport {
   readonly framed = false;
   readonly bufferedBytes = 0;
+  /** A TCP read brings many lines at once: the end of the task already batches them. */
+  readonly holdBytes = 0;
 
   /** `kind` is `tls` for a TLS connection: the same byte stream, named so in logs. */
   constructor(readonly conn: Conn, readonly kind: "tcp" | "tls" = "tcp") {

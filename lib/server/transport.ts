@@ -50,6 +50,11 @@ export interface Transport {
   write(queue: OutboundQueue, cache: BatchCache | undefined): Promise<void> | null;
   /** Bytes the runtime holds that the peer has not taken yet, beyond the write promise (WebSocket's buffered amount). */
   readonly bufferedBytes: number;
+  /**
+   * While fewer bytes than this are queued, frames wait for the end of the
+   * event-loop turn rather than the end of the current task (0: never wait).
+   */
+  readonly holdBytes: number;
   /** Sends one encoded frame at once, outside the queue, best effort (a last `bye`). */
   writeNow(frame: Uint8Array): void;
   /** Sends one encoded frame (an `error` server_full) and closes; for connections that are refused. */
