@@ -19,15 +19,20 @@ import { VERSION } from "../version.ts";
 import { parseAddress } from "./address.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
+import { carriesPassword, forgetLastHistory, PASSWORD_ENV, promptHidden } from "./password_prompt.ts";
 
 const USAGE = `Usage: tcpchat connect [HOST:PORT] --nick NAME [--room ROOM ...] [--no-color]
 
 Chat in a terminal. HOST:PORT defaults to 127.0.0.1:7777. Type a line to talk in
 the current room (shown in the prompt); /help lists commands. Ctrl-C or Ctrl-D
 leaves. With stdin not a terminal, each input line is sent and the client exits
-when input ends.`;
+when input ends. A registered nick's password is asked for (not echoed), or read
+from the TCPCHAT_PASSWORD environment variable.`;
 
-const EXTRA_HELP = ["/switch ROOM        make a joined room the current one"];
+const EXTRA_HELP = [
+  "/switch ROOM        make a joined room the current one",
+  "/register, /passwd and /drop without arguments ask for the passwords without echoing them",
+];
 
 /** Runs the interactive client; resolves with the exit code. */
 export async function connectCommand(runtime: Runtime, args: string[]): Promise<number> {
@@ -52,6 +57,7 @@ export async function connectCommand(runtime: Runtime, args: string[]): Promise<
     nick: values.nick,
     rooms: (values.room ?? []).map((r) => roomName(r)!),
     client: `tcpchat-connect/${VERSION}`,
+    password: runtime.env(PASSWORD_ENV),
   });
   const session = new TerminalSession(client, interactive, color);
   return await session.run(host, port);
@@ -104,7 +110,7 @@ class TerminalSession {
     this.#subscribe();
     this.#rl.pause();
     try {
-      await this.client.connect();
+      await this.#connect();
     } catch (error) {
       this.#rl.close();
       const message = error instanceof ChatError ? error.message : (error as Error).message;
@@ -117,17 +123,43 @@ class TerminalSession {
     return await done;
   }
 
+  /** Connects; a registered nick without a (right) password is asked for one, a few times, on a terminal. */
+  async #connect(): Promise<void> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        await this.client.connect();
+        if (this.client.account) this.#status(`logged in as ${this.client.account}`);
+        return;
+      } catch (error) {
+        const code = error instanceof ChatError ? error.code : "";
+        if (!this.interactive || attempt >= 3 || (code !== "nick_reserved" && code !== "unauthorized")) throw error;
+        if (code === "unauthorized") this.#status("wrong password");
+        this.client.usePassword(await promptHidden(this.#rl, `password for ${this.client.nick}: `));
+        this.#rl.pause();
+      }
+    }
+  }
+
   #subscribe(): void {
     const show = (frame: ServerFrame) => {
       const line = formatFrame(frame, this.#format);
       if (line !== null) this.#print(line);
     };
-    for (const event of ["msg", "dm", "join", "leave", "nick", "presence", "error", "left"] as const) {
+    for (
+      const event of ["msg", "dm", "join", "leave", "nick", "presence", "error", "left", "topic", "mode", "role", "ban", "invite", "account"] as const
+    ) {
       this.client.on(event, show);
     }
     this.client.on("room", (room) => {
-      this.#status(`in #${room.room} with ${room.members.join(", ")}`);
+      const ops = room.ops?.length ? `; operators: ${room.ops.map((o) => `@${o}`).join(", ")}` : "";
+      this.#status(`in #${room.room} with ${room.members.join(", ")}${ops}`);
+      if (room.topic) this.#status(`topic of #${room.room}: ${room.topic}`);
       this.#setCurrent(room.room);
+    });
+    this.client.on("leave", (leave) => {
+      if (leave.nick === this.client.nick && this.#current === leave.room) {
+        this.#setCurrent([...this.client.rooms.keys()].at(-1) ?? null);
+      }
     });
     this.client.on("left", (left) => {
       if (this.#current === left.room) this.#setCurrent([...this.client.rooms.keys()].at(-1) ?? null);
@@ -151,6 +183,8 @@ class TerminalSession {
     // Piped input is handled one line at a time, so messages go out in order.
     let queue = Promise.resolve();
     this.#rl.on("line", (line) => {
+      // A password typed on the command line must not stay in the history (up arrow).
+      if (carriesPassword(line)) forgetLastHistory(this.#rl, line);
       if (this.interactive) {
         // Erase the echoed input line: what was said comes back from the server, with its time.
         readline.moveCursor(process.stdout, 0, -1);
@@ -177,21 +211,52 @@ class TerminalSession {
       else this.#status(`/switch takes a room you are in: ${[...this.client.rooms.keys()].join(", ")}`);
       return;
     }
-    const input = parseTextLine(line, { registered: true, currentRoom: this.#current });
+    const asked = this.interactive ? await this.#askPasswords(trimmed) : null;
+    if (asked === false) return;
+    const input = parseTextLine(asked ?? line, { registered: true, currentRoom: this.#current });
     if (input.kind === "help") return;
+    if (input.kind === "show_topic") {
+      const topic = this.client.roomInfo(input.room)?.topic;
+      return this.#status(topic ? `topic of #${input.room}: ${topic}` : `#${input.room} has no topic`);
+    }
     if (input.kind === "error") return this.#print(formatFrame({ type: "error", code: input.code, message: input.message }, this.#format)!);
     const frame = input.frame;
     if (frame.type === "quit") return await this.#quit(frame.reason);
     try {
       const answer = await this.client.request(frame);
       // Events already show msg, dm, nick, presence and joins; these answers have no event.
-      if (answer.type === "who" || answer.type === "rooms" || answer.type === "pong") {
+      if (answer.type === "who" || answer.type === "rooms" || answer.type === "pong" || answer.type === "bans") {
         this.#print(formatFrame(answer, this.#format)!);
       }
     } catch (error) {
       const e = error as ChatError;
       this.#print(formatFrame({ type: "error", code: (e.code ?? "error") as never, message: e.message.replace(/^\w+: /, "") }, this.#format)!);
     }
+  }
+
+  /**
+   * `/register`, `/passwd` or `/drop` typed without passwords: asks for them
+   * without echo and returns the full command; false when the user gave up
+   * (an empty answer); null for any other line.
+   */
+  async #askPasswords(trimmed: string): Promise<string | false | null> {
+    const command = trimmed.toLowerCase();
+    if (command !== "/register" && command !== "/passwd" && command !== "/drop") return null;
+    const ask = async (question: string) => {
+      const answer = await promptHidden(this.#rl, question);
+      return answer === "" ? null : answer;
+    };
+    const first = await ask(command === "/passwd" ? "current password: " : "password: ");
+    if (first === null) return false;
+    if (command !== "/passwd") {
+      if (command === "/register" && (await ask("again: ")) !== first) {
+        this.#status("the passwords differ; nothing changed");
+        return false;
+      }
+      return `${command} ${first}`;
+    }
+    const second = await ask("new password: ");
+    return second === null ? false : `/passwd ${first} ${second}`;
   }
 
   async #quit(reason?: string): Promise<void> {

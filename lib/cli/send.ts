@@ -16,11 +16,13 @@ import { VERSION } from "../version.ts";
 import { parseAddress } from "./address.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
+import { PASSWORD_ENV } from "./password_prompt.ts";
 
 const USAGE = `Usage: tcpchat send [HOST:PORT] --nick NAME --room ROOM [TEXT...]
 
 Sends TEXT (or, without TEXT, each line of stdin) to ROOM and waits until the
-server has accepted every message. Exit codes: 0 sent, 1 cannot reach the
+server has accepted every message. A registered nick's password is read from
+the TCPCHAT_PASSWORD environment variable. Exit codes: 0 sent, 1 cannot reach the
 server or connection lost, 2 bad usage, 3 refused by the server.`;
 
 /** Runs `send`; resolves with the exit code. */
@@ -37,7 +39,15 @@ export async function sendCommand(runtime: Runtime, args: string[]): Promise<num
   const words = looksLikeAddress ? positionals.slice(1) : positionals;
   const lines = words.length > 0 ? [words.join(" ")] : null;
 
-  const client = new ChatClient({ runtime, host, port, nick: values.nick, reconnect: false, client: `tcpchat-send/${VERSION}` });
+  const client = new ChatClient({
+    runtime,
+    host,
+    port,
+    nick: values.nick,
+    reconnect: false,
+    client: `tcpchat-send/${VERSION}`,
+    password: runtime.env(PASSWORD_ENV),
+  });
   try {
     await client.connect();
     await client.join(values.room);

@@ -56,6 +56,25 @@ export interface ClientEvents {
   resumed: { room: string; caughtUp: number; lost: number };
   /** The nick had to change on reconnect because the old one was still held. */
   renamed: { old: string; new: string };
+  /** The session's account changed (registered, password changed, dropped). */
+  account: FrameOf<"account">;
+  /** A room's topic was set (own changes included). */
+  topic: FrameOf<"topic">;
+  mode: FrameOf<"mode">;
+  /** Someone was made or unmade an operator of a room. */
+  role: FrameOf<"role">;
+  /** A ban was set or lifted (operators only hear of these). */
+  ban: FrameOf<"ban">;
+  /** Someone invited this client to a room. */
+  invite: FrameOf<"invite">;
+}
+
+/** What the client knows about a room besides its messages. */
+export interface RoomInfo {
+  topic: string;
+  /** Account names of its account operators. */
+  ops: string[];
+  modes?: FrameOf<"mode">["modes"];
 }
 
 /** An `error` answer from the server, or a local failure (`code` `disconnected`, `timeout`). */
@@ -85,6 +104,8 @@ export interface ChatClientOptions {
   requestTimeoutMs?: number;
   /** Sent in `hello`. */
   client?: string;
+  /** The account password, when `nick` is a registered account (kept in memory only, for reconnects). */
+  password?: string;
   /** For tests. */
   random?: () => number;
 }
@@ -120,6 +141,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   #welcome: WelcomeFrame | null = null;
   readonly #pending = new Map<string, Pending>();
   readonly #rooms = new Map<string, JoinedRoom>();
+  readonly #roomInfo = new Map<string, RoomInfo>();
+  #password: string | undefined;
   #nextId = 0;
   #userClosed = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -129,6 +152,23 @@ export class ChatClient extends Emitter<ClientEvents> {
   constructor(readonly options: ChatClientOptions) {
     super();
     this.#nick = options.nick;
+    this.#password = options.password;
+  }
+
+  /** Sets the password sent with the next `hello` (after a `nick_reserved` or `unauthorized` answer). */
+  usePassword(password: string | undefined): void {
+    this.#password = password;
+  }
+
+  /** The account this client is logged in to, if any. */
+  get account(): string | undefined {
+    return this.#account;
+  }
+  #account: string | undefined;
+
+  /** Topic, account operators and modes of a joined room, as last heard. */
+  roomInfo(room: string): RoomInfo | undefined {
+    return this.#roomInfo.get(room);
   }
 
   /** The nick the server knows this client by. */
@@ -221,9 +261,76 @@ export class ChatClient extends Emitter<ClientEvents> {
     await this.request(note === undefined ? { type: "status", status } : { type: "status", status, note });
   }
 
-  /** Changes nick. */
-  async changeNick(nick: string): Promise<void> {
-    await this.request({ type: "nick", nick });
+  /** Changes nick; an account's nick needs its `password` (then the client is logged in to it). */
+  async changeNick(nick: string, password?: string): Promise<void> {
+    await this.request(password === undefined ? { type: "nick", nick } : { type: "nick", nick, password });
+    if (password !== undefined) this.#password = password;
+  }
+
+  /** Registers the current nick as an account with `password` (and logs in to it). */
+  async register(password: string, email?: string): Promise<FrameOf<"account">> {
+    const answer = await this.request(email === undefined ? { type: "register", password } : { type: "register", password, email });
+    this.#password = password;
+    return answer as FrameOf<"account">;
+  }
+
+  /** Changes the account's password. */
+  async passwd(password: string, newPassword: string): Promise<FrameOf<"account">> {
+    const answer = await this.request({ type: "passwd", password, new_password: newPassword });
+    this.#password = newPassword;
+    return answer as FrameOf<"account">;
+  }
+
+  /** Deletes the account; the client stays connected as a guest. */
+  async drop(password: string): Promise<FrameOf<"account">> {
+    const answer = await this.request({ type: "drop", password });
+    this.#password = undefined;
+    return answer as FrameOf<"account">;
+  }
+
+  /** Sets a room's topic ("" clears it). */
+  async setTopic(room: string, topic: string): Promise<FrameOf<"topic">> {
+    return (await this.request({ type: "topic", room, topic })) as FrameOf<"topic">;
+  }
+
+  /** Changes a room's modes (operators). */
+  async setModes(room: string, modes: { invite_only?: boolean; key?: string; topic_lock?: boolean }): Promise<FrameOf<"mode">> {
+    return (await this.request({ type: "mode", room, ...modes })) as FrameOf<"mode">;
+  }
+
+  /** Makes (`op` true) or unmakes a member an operator of `room`. */
+  async setOperator(room: string, nick: string, op: boolean): Promise<FrameOf<"role">> {
+    return (await this.request({ type: op ? "op" : "deop", room, nick })) as FrameOf<"role">;
+  }
+
+  /** Removes `nick` from `room` (it may come back). */
+  async kick(room: string, nick: string, reason?: string): Promise<void> {
+    await this.request(reason === undefined ? { type: "kick", room, nick } : { type: "kick", room, nick, reason });
+  }
+
+  /** Bans `nick` (its account when logged in) from `room`; resolves with the ban. */
+  async ban(room: string, nick: string, reason?: string): Promise<FrameOf<"ban">> {
+    return (await this.request(reason === undefined ? { type: "ban", room, nick } : { type: "ban", room, nick, reason })) as FrameOf<"ban">;
+  }
+
+  /** Lifts the ban with `mask` (`account:NAME` or `nick:NAME`). */
+  async unban(room: string, mask: string): Promise<void> {
+    await this.request({ type: "unban", room, mask });
+  }
+
+  /** The bans of `room` (operators). */
+  async bans(room: string): Promise<FrameOf<"bans">> {
+    return (await this.request({ type: "bans", room })) as FrameOf<"bans">;
+  }
+
+  /** Invites `nick` to `room`. */
+  async invite(room: string, nick: string): Promise<void> {
+    await this.request({ type: "invite", room, nick });
+  }
+
+  /** Disconnects `nick` from the server (server operators). */
+  async kill(nick: string, reason?: string): Promise<void> {
+    await this.request(reason === undefined ? { type: "kill", nick } : { type: "kill", nick, reason });
   }
 
   /** Says `quit` and closes; no reconnect. Resolves once the connection is closed. */
@@ -267,7 +374,10 @@ export class ChatClient extends Emitter<ClientEvents> {
       try {
         const hello: ClientFrame = { type: "hello", nick: this.#nick };
         if (this.options.client) hello.client = this.options.client;
-        return (await this.request(hello)) as WelcomeFrame;
+        if (this.#password !== undefined) hello.password = this.#password;
+        const welcome = (await this.request(hello)) as WelcomeFrame;
+        this.#account = welcome.account;
+        return welcome;
       } catch (error) {
         if (!resumed || !(error instanceof ChatError) || error.code !== "nick_taken") throw error;
         if (Date.now() < deadline) {
@@ -338,7 +448,30 @@ export class ChatClient extends Emitter<ClientEvents> {
         break;
       case "left":
         this.#rooms.delete(frame.room);
+        this.#roomInfo.delete(frame.room);
         this.emit("left", frame);
+        break;
+      case "leave":
+        // Kicked or banned: the client is out of the room and must not rejoin it on a reconnect.
+        if (frame.nick === this.#nick) {
+          this.#rooms.delete(frame.room);
+          this.#roomInfo.delete(frame.room);
+        }
+        this.emit("leave", frame);
+        break;
+      case "account":
+        this.#account = frame.change === "dropped" ? undefined : frame.account;
+        this.emit("account", frame);
+        break;
+      case "topic":
+      case "mode":
+      case "role":
+        this.#noteRoomInfo(frame);
+        this.emit(frame.type, frame as never);
+        break;
+      case "ban":
+      case "invite":
+        this.emit(frame.type, frame as never);
         break;
       case "nick":
         if (frame.old === this.#nick) this.#nick = frame.new;
@@ -353,7 +486,6 @@ export class ChatClient extends Emitter<ClientEvents> {
         break;
       case "dm":
       case "join":
-      case "leave":
       case "presence":
         this.emit(frame.type, frame as never);
         break;
@@ -401,6 +533,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     if ((room.epoch !== undefined && snapshot.epoch !== room.epoch) || snapshot.seq < room.lastSeq) room.lastSeq = 0;
     room.epoch = snapshot.epoch;
     this.#rooms.set(snapshot.room, room);
+    this.#roomInfo.set(snapshot.room, { topic: snapshot.topic ?? "", ops: snapshot.ops ?? [], modes: snapshot.modes });
     const before = room.lastSeq;
     room.resuming = false;
     this.emit("room", snapshot);
@@ -414,6 +547,18 @@ export class ChatClient extends Emitter<ClientEvents> {
     const lost = resumed && snapshot.history.length > 0 ? Math.max(0, snapshot.history[0].seq - before - 1) : 0;
     room.lastSeq = Math.max(room.lastSeq, snapshot.seq);
     if (resumed) this.emit("resumed", { room: snapshot.room, caughtUp, lost });
+  }
+
+  /** Keeps topic, account operators and modes current from events. */
+  #noteRoomInfo(frame: FrameOf<"topic"> | FrameOf<"mode"> | FrameOf<"role">): void {
+    const info = this.#roomInfo.get(frame.room);
+    if (!info) return;
+    if (frame.type === "topic") info.topic = frame.topic;
+    else if (frame.type === "mode") info.modes = frame.modes;
+    else if (frame.account !== undefined) {
+      info.ops = info.ops.filter((name) => name !== frame.account);
+      if (frame.op) info.ops.push(frame.account);
+    }
   }
 
   #startHeartbeat(welcome: WelcomeFrame): void {

@@ -37,6 +37,9 @@ export interface Settings {
   log_format: "auto" | "pretty" | "json";
   log_file: string;
   metrics: string;
+  registration: "open" | "closed";
+  password_min_length: number;
+  operators: string;
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -70,6 +73,15 @@ const hostPortOrEmpty = v.pipe(
 const roomOrEmpty = v.pipe(
   v.string(),
   v.regex(/^$|^#?[a-z0-9_.\-]{1,64}$/, "a room name (a-z 0-9 _ - ., 1-64 chars) or empty"),
+);
+
+/** A comma list of account names: each 1-32 characters, no spaces, commas or controls. */
+const accountList = v.pipe(
+  v.string(),
+  v.check(
+    (raw) => raw.trim() === "" || raw.split(",").every((name) => /^[^\s,\p{Cc}]{1,32}$/u.test(name.trim())),
+    "must be account names separated by commas (e.g. alice,bob)",
+  ),
 );
 
 /** The settings table; keys are the names used in files, env (upper-cased) and flags (kebab-cased). */
@@ -196,6 +208,24 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     doc: "HOST:PORT to serve /metrics, /healthz and /readyz over HTTP (empty: off)",
     check: hostPortOrEmpty,
     reload: "restart",
+  },
+  registration: {
+    kind: "string",
+    default: "open",
+    doc: "open (anyone may register their nick) or closed (accounts are made by operators)",
+    check: v.picklist(["open", "closed"], "must be open or closed"),
+  },
+  password_min_length: {
+    kind: "int",
+    default: 8,
+    doc: "shortest password accepted by register and passwd, in characters",
+    check: v.pipe(v.number(), v.integer(), v.minValue(1, "must be 1 to 256"), v.maxValue(256, "must be 1 to 256")),
+  },
+  operators: {
+    kind: "string",
+    default: "",
+    doc: "server operators: account names, comma-separated (e.g. alice,bob); operators of every room, may kill",
+    check: accountList,
   },
 };
 

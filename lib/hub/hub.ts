@@ -17,8 +17,13 @@ import {
   type ServerFrame,
   withId,
 } from "../protocol/server_frames.ts";
+import type { Awaitable } from "../store/account_store.ts";
+import { AccountDesk } from "./accounts.ts";
+import { type AuditEvent, defaultHubServices, type HubCore, type HubServices } from "./hub_services.ts";
+import { MODERATION_RATE_LIMITED, ModerationDesk } from "./moderation.ts";
 import { addStrike, takeToken } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
+import { operatorKeys } from "./room_modes.ts";
 import { Session } from "./session.ts";
 
 /** Where the hub's output goes. Frames passed in must not be mutated afterwards. */
@@ -29,6 +34,8 @@ export interface HubSink<P> {
   broadcast(to: Iterable<Session<P>>, frame: ServerFrame, except?: Session<P>): void;
   /** Flushes what is queued for `session`, then closes its connection. */
   close(session: Session<P>, reason: ByeReason): void;
+  /** Records a moderation or account action (logged and counted by the server). */
+  audit?(event: AuditEvent): void;
 }
 
 /** The settings the hub reads; the object may be updated in place by a reload. */
@@ -46,10 +53,23 @@ export type HubSettings = Pick<
   | "history_on_join"
   | "default_room"
   | "max_rooms"
+  | "registration"
+  | "password_min_length"
+  | "operators"
 >;
 
 /** Frame types that spend a rate-limit token. */
-const RATE_LIMITED = new Set<ClientFrame["type"]>(["msg", "dm", "join", "status"]);
+const RATE_LIMITED = new Set<ClientFrame["type"]>([
+  "msg",
+  "dm",
+  "join",
+  "status",
+  // Moderation frames reach others; account frames cost a password hash.
+  ...MODERATION_RATE_LIMITED,
+]);
+/** Most frames held for a session waiting for a password check; past it, frames are refused. */
+const MAX_HELD_FRAMES = 32;
+
 /** Frame types accepted before `hello`. */
 const BEFORE_HELLO = new Set<ClientFrame["type"]>(["hello", "ping", "pong", "quit"]);
 
@@ -61,7 +81,7 @@ export interface HubCounts {
 }
 
 /** Sessions, nicks and rooms. */
-export class Hub<P = unknown> {
+export class Hub<P = unknown> implements HubCore<P> {
   readonly #sessions = new Set<Session<P>>();
   readonly #byNick = new Map<string, Session<P>>();
   readonly #rooms = new Map<string, Room<P>>();
@@ -70,11 +90,16 @@ export class Hub<P = unknown> {
   #nextSession = 0;
   #nextRoom = 0;
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+  readonly #accounts: AccountDesk<P> = new AccountDesk<P>(this);
+  readonly #moderation: ModerationDesk<P> = new ModerationDesk<P>(this);
+  /** `operators` as parsed keys, re-parsed when a reload changes the setting. */
+  #operatorKeys: { setting: string; keys: Set<string> } = { setting: "", keys: new Set() };
 
   constructor(
     readonly settings: HubSettings,
     readonly version: string,
     readonly sink: HubSink<P>,
+    readonly services: HubServices = defaultHubServices(),
   ) {}
 
   /** Sessions, registered users and rooms right now. */
@@ -83,9 +108,10 @@ export class Hub<P = unknown> {
   }
 
   /** A new connection arrives; it must `hello` before anything else. */
-  attach(peer: P, now: number): Session<P> {
+  attach(peer: P, now: number, address = ""): Session<P> {
     const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;
     const session = new Session(id, peer, this.settings.burst, now);
+    session.address = address;
     this.#sessions.add(session);
     return session;
   }
@@ -114,6 +140,7 @@ export class Hub<P = unknown> {
   /** Handles one validated frame from `session`. */
   handle(session: Session<P>, frame: ClientFrame, now: number): void {
     if (session.departed) return;
+    if (session.waits > 0) return this.#hold(session, frame);
     if (session.nick === null && !BEFORE_HELLO.has(frame.type)) {
       return this.#error(session, "not_registered", "send hello first", frame.id);
     }
@@ -122,9 +149,10 @@ export class Hub<P = unknown> {
       case "hello":
         return this.#hello(session, frame, now);
       case "nick":
-        return this.#nick(session, frame);
+        return this.#nick(session, frame, now);
       case "join":
-        return this.#join(session, frame.room, frame.since, frame.id);
+        if (this.#moderation.preload(session, frame.room, now, (now) => this.handle(session, frame, now))) return;
+        return this.#join(session, frame.room, frame.since, frame.id, frame.key);
       case "leave":
         return this.#leave(session, frame);
       case "msg":
@@ -143,6 +171,31 @@ export class Hub<P = unknown> {
         return;
       case "quit":
         return this.end(session, "quit", frame.id);
+      case "register":
+        return this.#accounts.register(session, frame, now);
+      case "passwd":
+        return this.#accounts.passwd(session, frame, now);
+      case "drop":
+        return this.#accounts.drop(session, frame, now);
+      case "topic":
+        return this.#moderation.topic(session, frame, now);
+      case "mode":
+        return this.#moderation.mode(session, frame);
+      case "op":
+      case "deop":
+        return this.#moderation.role(session, frame);
+      case "kick":
+        return this.#moderation.kick(session, frame);
+      case "ban":
+        return this.#moderation.ban(session, frame, now);
+      case "unban":
+        return this.#moderation.unban(session, frame);
+      case "bans":
+        return this.#moderation.bans(session, frame);
+      case "invite":
+        return this.#moderation.invite(session, frame);
+      case "kill":
+        return this.#moderation.kill(session, frame);
     }
   }
 
@@ -194,7 +247,14 @@ export class Hub<P = unknown> {
 
   #hello(session: Session<P>, frame: ClientFrameOf<"hello">, now: number): void {
     if (session.nick !== null) return this.#error(session, "already_registered", "already registered", frame.id);
-    if (!this.#claimNick(session, frame.nick, frame.id)) return;
+    this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account, now) => {
+      if (!this.#claimNick(session, frame.nick, frame.id)) return;
+      session.account = account;
+      this.#welcome(session, frame, now);
+    });
+  }
+
+  #welcome(session: Session<P>, frame: ClientFrameOf<"hello">, now: number): void {
     session.statusSince = now;
     const s = this.settings;
     this.sink.send(
@@ -206,6 +266,7 @@ export class Hub<P = unknown> {
         server: { name: s.server_name, version: this.version },
         heartbeat: { interval_ms: s.heartbeat_interval, timeout_ms: s.heartbeat_interval * s.heartbeat_max_missed },
         limits: { max_frame: s.max_frame, max_text: s.max_text, rate_per_s: s.rate_per_s, burst: s.burst },
+        ...(session.account !== null ? { account: session.account.name } : {}),
       }, frame.id),
     );
     if (s.default_room) this.#join(session, s.default_room.replace(/^#/, ""), undefined, undefined);
@@ -231,22 +292,33 @@ export class Hub<P = unknown> {
     return true;
   }
 
-  #nick(session: Session<P>, frame: ClientFrameOf<"nick">): void {
-    const old = session.nick!;
-    if (!this.#claimNick(session, frame.nick, frame.id)) return;
+  #nick(session: Session<P>, frame: ClientFrameOf<"nick">, now: number): void {
+    this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account) => {
+      const old = session.nick!;
+      if (!this.#claimNick(session, frame.nick, frame.id)) return;
+      // Renaming to a nick that is no account keeps the session's login.
+      if (account !== null) session.account = account;
+      this.#renamed(session, frame, old);
+    });
+  }
+
+  #renamed(session: Session<P>, frame: ClientFrameOf<"nick">, old: string): void {
     const event: ServerFrame = { type: "nick", old, new: frame.nick };
     this.sink.broadcast(this.#neighbours(session), event, session);
     this.sink.send(session, withId(event, frame.id));
   }
 
-  #join(session: Session<P>, name: string, since: number | undefined, id: string | undefined): void {
+  #join(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key?: string): void {
     let room = this.#rooms.get(name);
+    const refusal = room && this.#moderation.joinRefusal(room, session, key);
+    if (refusal) return this.#error(session, refusal.code, refusal.message, id);
     if (!room) {
       if (!this.#makeRoomFor()) {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
       }
       room = new Room<P>(name, this.settings.history, `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
       this.#rooms.set(name, room);
+      this.#moderation.roomCreated(room, session, name === this.settings.default_room.replace(/^#/, ""));
     }
     room.history.capacity = this.settings.history;
     // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
@@ -260,7 +332,8 @@ export class Hub<P = unknown> {
       this.#emptyRooms.delete(name);
     }
     const members = [...room.members].map((m) => m.nick!);
-    this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history }, id));
+    const extra = this.#moderation.snapshotFields(room);
+    this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history, ...extra }, id));
     // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
     if (!alreadyMember) this.sink.broadcast(room.members, { type: "join", room: name, nick: session.nick! });
   }
@@ -289,6 +362,7 @@ export class Hub<P = unknown> {
   /** Takes `session` out of `room`; an emptied room is kept for its history, or dropped if it has none. */
   #removeMember(room: Room<P>, session: Session<P>): void {
     room.members.delete(session);
+    this.#moderation.memberLeft(room, session);
     if (room.members.size > 0) return;
     if (room.seq === 0) this.#rooms.delete(room.name);
     else this.#emptyRooms.set(room.name, room);
@@ -337,6 +411,7 @@ export class Hub<P = unknown> {
       status: m.status,
       since: m.statusSince,
       ...(m.note !== undefined ? { note: m.note } : {}),
+      ...this.#moderation.whoFields(room, m),
     }));
     this.sink.send(session, withId({ type: "who", room: room.name, users }, frame.id));
   }
@@ -369,5 +444,109 @@ export class Hub<P = unknown> {
 
   #error(session: Session<P>, code: ErrorCode, message: string, id: string | undefined): void {
     this.sink.send(session, errorFrame(code, message, { id }));
+  }
+
+  // HubCore: what the account and moderation handlers use.
+
+  /** HubCore: an error frame for `session`. */
+  error(
+    session: Session<P>,
+    code: ErrorCode,
+    message: string,
+    id: string | undefined,
+    extra: { field?: string; retry_after_ms?: number } = {},
+  ): void {
+    this.sink.send(session, errorFrame(code, message, { id, ...extra }));
+  }
+
+  /** HubCore: continues at once with a ready value; else holds the session's frames until it settles. */
+  defer<T>(
+    session: Session<P>,
+    value: Awaitable<T>,
+    now: number,
+    then: (value: T, now: number) => void,
+    failed: (error: unknown, now: number) => void,
+  ): void {
+    if (!(value instanceof Promise)) return then(value, now);
+    session.waits++;
+    const settle = (run: () => void) => {
+      session.waits--;
+      if (session.departed) return;
+      run();
+      if (session.waits === 0) this.#release(session);
+    };
+    value.then(
+      (result) => settle(() => then(result, this.services.now())),
+      (error) => settle(() => failed(error, this.services.now())),
+    );
+  }
+
+  /** Keeps a frame that arrived while its session waits for an answer; refuses past the bound. */
+  #hold(session: Session<P>, frame: ClientFrame): void {
+    const held = (session.held ??= []);
+    if (held.length < MAX_HELD_FRAMES) {
+      held.push(frame);
+      return;
+    }
+    this.error(session, "rate_limited", "too many frames while a password is checked; retry shortly", frame.id, {
+      retry_after_ms: 100,
+    });
+  }
+
+  /** Handles held frames in order, until one makes the session wait again. */
+  #release(session: Session<P>): void {
+    const held = session.held;
+    session.held = null;
+    if (!held) return;
+    const now = this.services.now();
+    for (let i = 0; i < held.length; i++) {
+      if (session.departed) return;
+      if (session.waits > 0) {
+        session.held = [...held.slice(i), ...(session.held ?? [])];
+        return;
+      }
+      this.handle(session, held[i], now);
+    }
+  }
+
+  /** HubCore: the registered session with `nick`. */
+  sessionByNick(nick: string): Session<P> | undefined {
+    return this.#byNick.get(nickKey(nick));
+  }
+
+  /** HubCore. */
+  room(name: string): Room<P> | undefined {
+    return this.#rooms.get(name);
+  }
+
+  /** HubCore. */
+  allRooms(): Iterable<Room<P>> {
+    return this.#rooms.values();
+  }
+
+  /** HubCore. */
+  removeFromRoom(room: Room<P>, session: Session<P>): void {
+    this.#removeMember(room, session);
+    session.rooms.delete(room);
+  }
+
+  /** HubCore: whether the session is logged in to an account named in the `operators` setting. */
+  isServerOperator(session: Session<P>): boolean {
+    if (session.account === null) return false;
+    if (this.#operatorKeys.setting !== this.settings.operators) {
+      this.#operatorKeys = { setting: this.settings.operators, keys: operatorKeys(this.settings.operators) };
+    }
+    return this.#operatorKeys.keys.has(session.account.key);
+  }
+
+  /** HubCore: `frame` to everyone in `to` but the actor, and to the actor with `id`. */
+  tell(to: Iterable<Session<P>>, frame: ServerFrame, actor: Session<P>, id: string | undefined): void {
+    this.sink.broadcast(to, frame, actor);
+    this.sink.send(actor, withId(frame, id));
+  }
+
+  /** HubCore. */
+  audit(event: AuditEvent): void {
+    this.sink.audit?.(event);
   }
 }

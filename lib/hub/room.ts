@@ -6,6 +6,7 @@
 import type { MsgFrame } from "../protocol/server_frames.ts";
 import { RoomHistory } from "./room_history.ts";
 import type { Session } from "./session.ts";
+import { RoomModeration } from "./room_modes.ts";
 
 /** One chat room. */
 export class Room<P = unknown> {
@@ -14,6 +15,8 @@ export class Room<P = unknown> {
   /** Seq of the latest message; 0 before the first. */
   seq = 0;
   readonly history: RoomHistory;
+  /** Topic, modes, operators and bans (replaced by the hub with what the store kept). */
+  moderation: RoomModeration<P> = new RoomModeration<P>();
 
   constructor(
     readonly name: string,

@@ -7,6 +7,7 @@
  * @module
  */
 import * as v from "valibot";
+import { ACCOUNT_FRAME_SCHEMAS, MAX_KEY, MAX_PASSWORD, MODERATION_FRAME_SCHEMAS } from "./moderation_frames.ts";
 import { ROOM_RULE, roomName } from "./names.ts";
 
 const id = v.optional(v.pipe(v.string(), v.maxLength(64, "id has at most 64 characters")));
@@ -27,10 +28,10 @@ export const CLIENT_FRAME_SCHEMAS = {
     type: v.literal("hello"),
     id,
     nick,
-    password: shortText("password", 256),
+    password: shortText("password", MAX_PASSWORD),
     client: shortText("client", 256),
   }),
-  nick: v.object({ type: v.literal("nick"), id, nick }),
+  nick: v.object({ type: v.literal("nick"), id, nick, password: shortText("password", MAX_PASSWORD) }),
   join: v.object({
     type: v.literal("join"),
     id,
@@ -38,6 +39,7 @@ export const CLIENT_FRAME_SCHEMAS = {
     since: v.optional(
       v.pipe(v.number("since must be a number"), v.integer("since must be a whole number"), v.minValue(0)),
     ),
+    key: shortText("key", MAX_KEY),
   }),
   leave: v.object({ type: v.literal("leave"), id, room }),
   msg: v.object({ type: v.literal("msg"), id, room, text }),
@@ -53,6 +55,8 @@ export const CLIENT_FRAME_SCHEMAS = {
   ping: v.object({ type: v.literal("ping"), id, t: pingToken }),
   pong: v.object({ type: v.literal("pong"), id, t: pingToken }),
   quit: v.object({ type: v.literal("quit"), id, reason: shortText("reason", 200) }),
+  ...ACCOUNT_FRAME_SCHEMAS,
+  ...MODERATION_FRAME_SCHEMAS,
 } as const;
 
 type Schemas = typeof CLIENT_FRAME_SCHEMAS;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { markedNick, modeLetters, renderModerationFrame, renderRemoval } from "./moderation_render.ts";
 import type { MsgFrame, ServerFrame } from "./server_frames.ts";
 
 /** The line a text connection sees first, inviting a nick. */
@@ -30,6 +31,22 @@ export function renderMsg(msg: MsgFrame): string {
   return `[${msg.room}] <${msg.from}> ${text}`;
 }
 
+/** What a person who is not signed in yet should type after an error. */
+function signInHint(code: string): string {
+  switch (code) {
+    case "nick_taken":
+    case "nick_invalid":
+      return "; type another nick:";
+    case "nick_reserved":
+      return "; type its password (or another nick):";
+    case "unauthorized":
+    case "rate_limited":
+      return "; type a nick:";
+    default:
+      return "";
+  }
+}
+
 /**
  * Renders a frame for the text user `self` (null before registration); null
  * for frames people need not see (pings).
@@ -37,16 +54,22 @@ export function renderMsg(msg: MsgFrame): string {
 export function renderTextFrame(frame: ServerFrame, self: string | null): string | null {
   switch (frame.type) {
     case "welcome":
-      return `* Welcome, ${frame.nick}! You are on ${frame.server.name} ${frame.server.version}. Type /help for commands.`;
+      return `* Welcome, ${frame.nick}! You are on ${frame.server.name} ${frame.server.version}` +
+        `${frame.account ? `, logged in as ${frame.account}` : ""}. Type /help for commands.`;
     case "room": {
       const head = `* Now in #${frame.room} with ${frame.members.join(", ")}` +
         (frame.history.length ? `; recent messages:` : "");
-      return [head, ...frame.history.map(renderMsg)].join("\n");
+      const about = [
+        ...(frame.topic ? [`* Topic of #${frame.room}: ${printable(frame.topic)}`] : []),
+        ...(frame.ops?.length ? [`* Operators of #${frame.room}: ${frame.ops.join(", ")}`] : []),
+        ...(frame.modes && (frame.modes.invite_only || frame.modes.key) ? [`* Modes of #${frame.room}: ${modeLetters(frame.modes)}`] : []),
+      ];
+      return [head, ...about, ...frame.history.map(renderMsg)].join("\n");
     }
     case "join":
       return frame.nick === self ? null : `* ${frame.nick} joined #${frame.room}`;
     case "leave":
-      return `* ${frame.nick} left #${frame.room} (${frame.reason})`;
+      return renderRemoval(frame, self, printable) ?? `* ${frame.nick} left #${frame.room} (${frame.reason})`;
     case "left":
       return `* You left #${frame.room}`;
     case "nick":
@@ -59,7 +82,7 @@ export function renderTextFrame(frame: ServerFrame, self: string | null): string
         : `<- ${frame.from}: ${printable(frame.text)}`;
     case "who":
       return `* #${frame.room}: ` +
-        frame.users.map((u) => `${u.nick} (${u.status}${u.note ? `: ${printable(u.note)}` : ""})`).join(", ");
+        frame.users.map((u) => `${markedNick(u.nick, u.op)} (${u.status}${u.note ? `: ${printable(u.note)}` : ""})`).join(", ");
     case "rooms":
       return frame.rooms.length === 0
         ? "* No rooms yet; /join ROOM creates one"
@@ -73,10 +96,11 @@ export function renderTextFrame(frame: ServerFrame, self: string | null): string
     case "ping":
       return null;
     case "error": {
-      const again = self === null && (frame.code === "nick_taken" || frame.code === "nick_invalid");
-      return `! ${frame.code}: ${frame.message}${again ? "; type another nick:" : ""}`;
+      return `! ${frame.code}: ${frame.message}${self === null ? signInHint(frame.code) : ""}`;
     }
     case "bye":
       return `* Bye (${frame.reason})`;
+    default:
+      return renderModerationFrame(frame, self, printable);
   }
 }

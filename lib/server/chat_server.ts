@@ -7,6 +7,7 @@
  */
 import type { Settings } from "../config/settings.ts";
 import { Hub, type HubSink } from "../hub/hub.ts";
+import type { AuditEvent, HubServices } from "../hub/hub_services.ts";
 import type { Session } from "../hub/session.ts";
 import { log } from "../ops/log.ts";
 import { traceError } from "../ops/trace.ts";
@@ -16,6 +17,9 @@ import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
 import { Connection, type DisconnectReason } from "./connection.ts";
 import { checkLiveness, sweepIntervalMs } from "./liveness.ts";
 import { PeerLimits } from "./peer_limits.ts";
+import { ScryptHasher } from "./scrypt_hasher.ts";
+import { MemoryAccountStore } from "../store/account_store.ts";
+import { MemoryRoomStateStore } from "../store/room_state_store.ts";
 import { ServerStats } from "./server_stats.ts";
 import { WriteScheduler } from "./write_scheduler.ts";
 
@@ -25,6 +29,7 @@ export const GREETING_DELAY_MS = 250;
 const GREETING_PASS_MS = 50;
 
 const logger = log("server");
+const auditLogger = log("audit");
 const textEncoder = new TextEncoder();
 
 /** A running chat server. */
@@ -50,8 +55,14 @@ export class ChatServer implements HubSink<Connection> {
     readonly settings: Settings,
     readonly version: string,
     readonly now: () => number = Date.now,
+    services: Partial<HubServices> = {},
   ) {
-    this.hub = new Hub<Connection>(settings, version, this);
+    this.hub = new Hub<Connection>(settings, version, this, {
+      accounts: services.accounts ?? new MemoryAccountStore(),
+      roomStates: services.roomStates ?? new MemoryRoomStateStore(),
+      hasher: services.hasher ?? new ScryptHasher(),
+      now: services.now ?? now,
+    });
     this.#peerLimits = new PeerLimits(settings);
   }
 
@@ -242,6 +253,18 @@ export class ChatServer implements HubSink<Connection> {
     }
     this.stats.framesOut[frame.type] += jsonSent;
     if (startedAt >= 0) this.stats.fanout.queued(startedAt);
+  }
+
+  /** HubSink: every moderation and account action is logged (who, what, whom, where, why) and counted. */
+  audit(event: AuditEvent): void {
+    this.stats.countAudit(event.action);
+    auditLogger.info("{action} by={by} target={target} room={room} reason={reason}", {
+      action: event.action,
+      by: event.by,
+      target: event.target ?? "-",
+      room: event.room ?? "-",
+      reason: event.reason ?? "-",
+    });
   }
 
   /** HubSink: close after what is queued has been written. */

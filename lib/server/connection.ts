@@ -20,7 +20,8 @@ import {
   type ServerFrame,
 } from "../protocol/server_frames.ts";
 import { parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
-import { renderTextFrame } from "../protocol/text_render.ts";
+import { printable, renderTextFrame } from "../protocol/text_render.ts";
+import { noteTextFrame, topicLine } from "../protocol/text_state.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
 import type { CloseReason, Conn } from "../runtime/types.ts";
@@ -76,6 +77,8 @@ export class Connection implements Flushable, LivenessState {
   #inFlightBytes = 0;
   #closeAfterFlush = false;
   #closed = false;
+  /** A telnet client was asked to stop echoing (a password is being typed). */
+  #echoOff = false;
   #chunkNow = 0;
 
   constructor(
@@ -87,7 +90,7 @@ export class Connection implements Flushable, LivenessState {
     this.connectedAt = now;
     this.lastInboundAt = now;
     this.#splitter = new LineSplitter(ctx.settings.max_frame);
-    this.session = ctx.hub.attach(this, now);
+    this.session = ctx.hub.attach(this, now, conn.remoteAddr.hostname);
   }
 
   /** `ip:port` of the peer, for logs. */
@@ -195,12 +198,20 @@ export class Connection implements Flushable, LivenessState {
     const text = this.#textState();
     text.registered = this.session.nick !== null;
     const input = parseTextLine(line.replace(/\0/g, ""), text);
+    if (this.#echoOff && !text.passwordFor) {
+      // The password line is in: echo back on, and end the line the user's Enter did not show.
+      this.#echoOff = false;
+      this.enqueue(this.#telnet!.echo(false));
+      this.#enqueueText("");
+    }
     switch (input.kind) {
       case "frame":
         this.ctx.stats.framesIn[input.frame.type]++;
         return this.ctx.hub.handle(this.session, input.frame, this.#chunkNow);
       case "help":
         return this.#enqueueText(TEXT_HELP.join("\r\n"));
+      case "show_topic":
+        return this.#enqueueText(printable(topicLine(text, input.room)));
       case "error":
         return this.#sendError(input.code, input.message);
     }
@@ -230,6 +241,11 @@ export class Connection implements Flushable, LivenessState {
     this.#trackTextState(frame);
     const line = renderTextFrame(frame, this.session.nick);
     if (line !== null) this.#enqueueText(line);
+    if (noteTextFrame(this.#textState(), frame, this.session.nick) === "password" && this.#telnet !== null) {
+      // Telnet clients stop echoing while the password is typed (nc users see their own typing; nothing can stop that).
+      this.#echoOff = true;
+      this.enqueue(this.#telnet.echo(true));
+    }
   }
 
   #textState(): TextState {
@@ -239,8 +255,12 @@ export class Connection implements Flushable, LivenessState {
   /** Keeps the text user's current room: the last joined room still joined. */
   #trackTextState(frame: ServerFrame): void {
     if (frame.type === "room") this.#textState().currentRoom = frame.room;
-    else if (frame.type === "left" && this.#text?.currentRoom === frame.room) {
-      this.#text.currentRoom = [...this.session.rooms].at(-1)?.name ?? null;
+    else if (
+      (frame.type === "left" || (frame.type === "leave" && frame.nick === this.session.nick)) &&
+      this.#text?.currentRoom === frame.room
+    ) {
+      // A kicked member still lists the room while its leave is being told.
+      this.#text.currentRoom = [...this.session.rooms].map((r) => r.name).filter((r) => r !== frame.room).at(-1) ?? null;
     }
   }
 
