@@ -151,8 +151,7 @@ export class Hub<P = unknown> implements HubCore<P> {
       case "nick":
         return this.#nick(session, frame, now);
       case "join":
-        if (this.#moderation.preload(session, frame.room, now, (now) => this.handle(session, frame, now))) return;
-        return this.#join(session, frame.room, frame.since, frame.id, frame.key);
+        return this.#joinWhenLoaded(session, frame.room, frame.since, frame.id, frame.key, now);
       case "leave":
         return this.#leave(session, frame);
       case "msg":
@@ -269,7 +268,7 @@ export class Hub<P = unknown> implements HubCore<P> {
         ...(session.account !== null ? { account: session.account.name } : {}),
       }, frame.id),
     );
-    if (s.default_room) this.#join(session, s.default_room.replace(/^#/, ""), undefined, undefined);
+    if (s.default_room) this.#joinWhenLoaded(session, s.default_room.replace(/^#/, ""), undefined, undefined, undefined, now);
   }
 
   /** Validates and takes `nick` for `session`, answering the error itself when it cannot. */
@@ -306,6 +305,19 @@ export class Hub<P = unknown> implements HubCore<P> {
     const event: ServerFrame = { type: "nick", old, new: frame.nick };
     this.sink.broadcast(this.#neighbours(session), event, session);
     this.sink.send(session, withId(event, frame.id));
+  }
+
+  /** Joins once a new room's kept state is at hand (a store that answers later is waited for). */
+  #joinWhenLoaded(
+    session: Session<P>,
+    name: string,
+    since: number | undefined,
+    id: string | undefined,
+    key: string | undefined,
+    now: number,
+  ): void {
+    const join = () => this.#join(session, name, since, id, key);
+    if (!this.#moderation.preload(session, name, id, now, join)) join();
   }
 
   #join(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key?: string): void {

@@ -59,9 +59,14 @@ export class ModerationDesk<P> {
    * operators already, or is the default room (operated by the server operators).
    */
   roomCreated(room: Room<P>, creator: Session<P>, isDefaultRoom: boolean): void {
-    const kept = this.hub.services.roomStates.load(room.name);
-    // A store that answers later (Redis) must be preloaded; see `preload`.
-    room.moderation = RoomModeration.from(kept instanceof Promise ? this.#preloaded.get(room.name) : kept);
+    let kept = this.#preloaded.get(room.name);
+    if (!this.#preloaded.has(room.name)) {
+      const read = this.hub.services.roomStates.load(room.name);
+      // A store that answers later was read by `preload` before the join; this read is only a safety net.
+      if (read instanceof Promise) read.catch(() => {});
+      else kept = read;
+    }
+    room.moderation = RoomModeration.from(kept);
     this.#preloaded.delete(room.name);
     if (isDefaultRoom || room.moderation.accountOps.size > 0) return;
     if (creator.account !== null) {
@@ -80,16 +85,19 @@ export class ModerationDesk<P> {
    * holds the session until the room's kept state is here, then `retry`.
    * Returns true when it is holding.
    */
-  preload(session: Session<P>, room: string, now: number, retry: (now: number) => void): boolean {
+  preload(session: Session<P>, room: string, id: string | undefined, now: number, retry: (now: number) => void): boolean {
     if (this.hub.room(room) || this.#preloaded.has(room)) return false;
     const kept = this.hub.services.roomStates.load(room);
     if (!(kept instanceof Promise)) return false;
+    // The retried join takes the entry; deleting after covers a join that failed anyway (too_many_rooms).
     this.hub.defer(session, kept, now, (record, now) => {
       this.#preloaded.set(room, record);
       retry(now);
-    }, () => {
-      this.#preloaded.set(room, undefined);
-      retry(this.hub.services.now());
+      this.#preloaded.delete(room);
+    }, (error) => {
+      // Making the room without its kept bans and modes would let anyone past them: refuse instead.
+      this.hub.audit({ action: "room_state_error", by: session.nick ?? "-", room, reason: String((error as Error)?.message ?? error) });
+      this.hub.error(session, "unavailable", `#${room} cannot be loaded right now; try again later`, id);
     });
     return true;
   }

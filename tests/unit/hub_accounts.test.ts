@@ -207,4 +207,26 @@ describe("stores that answer after a round trip (as Redis will)", () => {
     expect(s.peer.got.find((f) => f.type === "room" && f.room === "kept")).toMatchObject({ topic: "still here", ops: ["ada"] });
     expect(accounts.get("ann")?.name).toBe("ann");
   });
+
+  test("a room whose kept state cannot be read is not made (its bans would be lost): unavailable", async () => {
+    const failing = later(rooms);
+    failing.load = (() => Promise.reject(new Error("connection reset"))) as never;
+    hub = new Hub<Peer>(settings, "test", { send: (to, f) => to.peer.got.push(f), broadcast: () => {}, close: () => {} }, {
+      accounts,
+      roomStates: failing,
+      hasher,
+      now: () => now,
+    });
+    const s = connect();
+    send(s, { type: "hello", nick: "ann" });
+    s.peer.got.length = 0;
+    send(s, { type: "join", room: "vault", id: "j" });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // The default room after welcome, then the asked-for room: neither is made without its kept state.
+    expect(s.peer.got).toEqual([
+      expect.objectContaining({ type: "error", code: "unavailable", message: expect.stringContaining("#lobby") }),
+      expect.objectContaining({ type: "error", code: "unavailable", id: "j" }),
+    ]);
+    expect(hub.counts().rooms).toBe(0);
+  });
 });
