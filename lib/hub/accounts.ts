@@ -76,7 +76,7 @@ export class AccountDesk<P> {
           if (!created) return this.hub.error(session, "account_exists", `${nick} is already registered`, frame.id);
           session.account = { key, name: nick };
           this.#promoteSessionOps(session);
-          this.hub.audit({ action: "register", by: nick, target: nick });
+          this.hub.audit({ action: "register", by: nick, target: nick }, session);
           this.hub.sink.send(session, withId({ type: "account", account: nick, change: "registered" }, frame.id));
         }, (error, now) => this.#failed(session, error, frame.id, now));
       }, (error, now) => this.#failed(session, error, frame.id, now));
@@ -92,7 +92,7 @@ export class AccountDesk<P> {
       this.#check(session, account, frame.password, frame.id, now, "passwd", () => {
         this.hub.defer(session, this.hub.services.hasher.hash(frame.new_password), this.hub.services.now(), (password, now) => {
           this.hub.defer(session, this.hub.services.accounts.setPassword(ref.key, password), now, () => {
-            this.hub.audit({ action: "passwd", by: session.nick!, target: ref.name });
+            this.hub.audit({ action: "passwd", by: session.nick!, target: ref.name }, session);
             this.hub.sink.send(session, withId({ type: "account", account: ref.name, change: "password" }, frame.id));
           }, (error, now) => this.#failed(session, error, frame.id, now));
         }, (error, now) => this.#failed(session, error, frame.id, now));
@@ -111,7 +111,7 @@ export class AccountDesk<P> {
           for (const room of this.hub.allRooms()) room.moderation.accountOps.delete(ref.key);
           void this.hub.services.roomStates.forgetOperator(ref.name);
           session.account = null;
-          this.hub.audit({ action: "drop", by: session.nick!, target: ref.name });
+          this.hub.audit({ action: "drop", by: session.nick!, target: ref.name }, session);
           this.hub.sink.send(session, withId({ type: "account", account: ref.name, change: "dropped" }, frame.id));
         }, (error, now) => this.#failed(session, error, frame.id, now));
       });
@@ -130,7 +130,7 @@ export class AccountDesk<P> {
   ): void {
     const ticket = this.#limiter.begin(account.key, session.address, now);
     if ("retryAfterMs" in ticket) {
-      this.hub.audit({ action: `${action}_throttled`, by: session.nick ?? "-", target: account.name });
+      this.hub.audit({ action: `${action}_throttled`, by: session.nick ?? "-", target: account.name, quiet: true }, session);
       return this.hub.error(session, "rate_limited", `too many wrong passwords; retry in ${ticket.retryAfterMs} ms`, id, {
         retry_after_ms: ticket.retryAfterMs,
       });
@@ -151,7 +151,7 @@ export class AccountDesk<P> {
 
   #settle(ticket: GuessTicket, ok: boolean, session: Session<P>, account: AccountRecord, action: string): boolean {
     this.#limiter.settle(ticket, ok);
-    this.hub.audit({ action: ok ? action : `${action}_failed`, by: session.nick ?? "-", target: account.name });
+    this.hub.audit({ action: ok ? action : `${action}_failed`, by: session.nick ?? "-", target: account.name }, session);
     return ok;
   }
 
@@ -207,7 +207,7 @@ export class AccountDesk<P> {
         retry_after_ms: error.retryAfterMs,
       });
     }
-    this.hub.audit({ action: "account_error", by: session.nick ?? "-", reason: String((error as Error)?.message ?? error) });
+    this.hub.audit({ action: "account_error", by: session.nick ?? "-", reason: String((error as Error)?.message ?? error) }, session);
     this.hub.error(session, "unavailable", "accounts are unavailable right now; try again later", id);
   }
 }

@@ -35,7 +35,7 @@ export interface HubSink<P> {
   /** Flushes what is queued for `session`, then closes its connection. */
   close(session: Session<P>, reason: ByeReason): void;
   /** Records a moderation or account action (logged and counted by the server). */
-  audit?(event: AuditEvent): void;
+  audit?(event: AuditEvent, actor?: Session<P>): void;
 }
 
 /** The settings the hub reads; the object may be updated in place by a reload. */
@@ -558,7 +558,7 @@ export class Hub<P = unknown> implements HubCore<P> {
   }
 
   /** HubCore. */
-  audit(event: AuditEvent): void {
-    this.sink.audit?.(event);
+  audit(event: AuditEvent, actor?: Session<P>): void {
+    this.sink.audit?.(event, actor);
   }
 }

@@ -33,6 +33,8 @@ export interface AuditEvent {
   target?: string;
   room?: string;
   reason?: string;
+  /** Counted but logged only at debug: events a client can repeat at will (a throttled guess). */
+  quiet?: boolean;
 }
 
 /** A hasher for hubs that were given none: every request fails. */
@@ -84,6 +86,6 @@ export interface HubCore<P> {
   isServerOperator(session: Session<P>): boolean;
   /** Broadcast helper: `frame` to `to` and, with `id`, the actor's own copy. */
   tell(to: Iterable<Session<P>>, frame: ServerFrame, actor: Session<P>, id: string | undefined): void;
-  /** Reports an action to the sink's audit trail (log and metrics). */
-  audit(event: AuditEvent): void;
+  /** Reports an action by `actor` to the sink's audit trail (log and metrics). */
+  audit(event: AuditEvent, actor?: Session<P>): void;
 }

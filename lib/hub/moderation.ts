@@ -96,7 +96,7 @@ export class ModerationDesk<P> {
       this.#preloaded.delete(room);
     }, (error) => {
       // Making the room without its kept bans and modes would let anyone past them: refuse instead.
-      this.hub.audit({ action: "room_state_error", by: session.nick ?? "-", room, reason: String((error as Error)?.message ?? error) });
+      this.hub.audit({ action: "room_state_error", by: session.nick ?? "-", room, reason: String((error as Error)?.message ?? error) }, session);
       this.hub.error(session, "unavailable", `#${room} cannot be loaded right now; try again later`, id);
     });
     return true;
@@ -145,7 +145,7 @@ export class ModerationDesk<P> {
     const by = session.nick!;
     mod.topic = frame.topic === "" ? null : { text: frame.topic, by, ts: now };
     void this.hub.services.roomStates.setTopic(room.name, mod.topic);
-    this.hub.audit({ action: "topic", by, room: room.name, target: frame.topic === "" ? "(cleared)" : undefined });
+    this.hub.audit({ action: "topic", by, room: room.name, target: frame.topic === "" ? "(cleared)" : undefined }, session);
     this.hub.tell(room.members, { type: "topic", room: room.name, topic: frame.topic, by, ts: now }, session, frame.id);
   }
 
@@ -163,7 +163,7 @@ export class ModerationDesk<P> {
       by: session.nick!,
       room: room.name,
       target: `invite_only=${view.invite_only} key=${view.key} topic_lock=${view.topic_lock}`,
-    });
+    }, session);
     this.hub.tell(room.members, { type: "mode", room: room.name, by: session.nick!, modes: view }, session, frame.id);
   }
 
@@ -187,7 +187,7 @@ export class ModerationDesk<P> {
     }
     if (op && target.account === null) mod.sessionOps.add(target);
     if (!op) mod.sessionOps.delete(target);
-    this.hub.audit({ action: frame.type, by: session.nick!, target: target.nick!, room: room.name });
+    this.hub.audit({ action: frame.type, by: session.nick!, target: target.nick!, room: room.name }, session);
     const event: ServerFrame = {
       type: "role",
       room: room.name,
@@ -204,7 +204,7 @@ export class ModerationDesk<P> {
     if (!room) return;
     const target = this.#member(session, room, frame.nick, frame.id, "kick");
     if (!target) return;
-    this.hub.audit({ action: "kick", by: session.nick!, target: target.nick!, room: room.name, reason: frame.reason });
+    this.hub.audit({ action: "kick", by: session.nick!, target: target.nick!, room: room.name, reason: frame.reason }, session);
     this.#remove(room, target, "kicked", session, frame.reason, frame.id);
   }
 
@@ -216,7 +216,7 @@ export class ModerationDesk<P> {
     const ban = { mask: banMask(target), by: session.nick!, ts: now, reason: frame.reason ?? "" };
     room.moderation.bans.set(ban.mask, ban);
     void this.hub.services.roomStates.addBan(room.name, ban);
-    this.hub.audit({ action: "ban", by: session.nick!, target: ban.mask, room: room.name, reason: frame.reason });
+    this.hub.audit({ action: "ban", by: session.nick!, target: ban.mask, room: room.name, reason: frame.reason }, session);
     this.hub.tell(this.#operatorsPresent(room), { type: "ban", room: room.name, mask: ban.mask, by: ban.by }, session, frame.id);
     if (room.members.has(target)) this.#remove(room, target, "banned", session, frame.reason, undefined);
   }
@@ -229,7 +229,7 @@ export class ModerationDesk<P> {
       return this.hub.error(session, "invalid", `#${room.name} has no ban ${mask}`, frame.id, { field: "mask" });
     }
     void this.hub.services.roomStates.removeBan(room.name, mask);
-    this.hub.audit({ action: "unban", by: session.nick!, target: mask, room: room.name });
+    this.hub.audit({ action: "unban", by: session.nick!, target: mask, room: room.name }, session);
     const event: ServerFrame = { type: "ban", room: room.name, mask, by: session.nick!, removed: true };
     this.hub.tell(this.#operatorsPresent(room), event, session, frame.id);
   }
@@ -253,7 +253,7 @@ export class ModerationDesk<P> {
     invites.delete(room.name);
     invites.add(room.name);
     if (invites.size > MAX_INVITES) invites.delete(invites.values().next().value!);
-    this.hub.audit({ action: "invite", by: session.nick!, target: target.nick!, room: room.name });
+    this.hub.audit({ action: "invite", by: session.nick!, target: target.nick!, room: room.name }, session);
     const event: ServerFrame = { type: "invite", room: room.name, from: session.nick! };
     if (target !== session) this.hub.sink.send(target, event);
     this.hub.sink.send(session, withId(event, frame.id));
@@ -266,7 +266,7 @@ export class ModerationDesk<P> {
     const target = this.#target(session, frame.nick, frame.id, "kill");
     if (!target) return;
     const nick = target.nick!;
-    this.hub.audit({ action: "kill", by: session.nick!, target: nick, reason: frame.reason });
+    this.hub.audit({ action: "kill", by: session.nick!, target: nick, reason: frame.reason }, session);
     this.hub.end(target, "killed");
     this.hub.sink.send(session, withId({ type: "presence", nick, status: "offline", reason: "killed" }, frame.id));
   }

@@ -256,9 +256,11 @@ export class ChatServer implements HubSink<Connection> {
   }
 
   /** HubSink: every moderation and account action is logged (who, what, whom, where, why) and counted. */
-  audit(event: AuditEvent): void {
+  audit(event: AuditEvent, actor?: Session<Connection>): void {
     this.stats.countAudit(event.action);
-    auditLogger.info("{action} by={by} target={target} room={room} reason={reason}", {
+    auditLogger[event.quiet ? "debug" : "info"]("{action} by={by} target={target} room={room} reason={reason}", {
+      // The connection id and peer address too, so a guessing address can be found and blocked.
+      ...(actor ? actor.peer.logFields : {}),
       action: event.action,
       by: event.by,
       target: event.target ?? "-",
