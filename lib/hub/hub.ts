@@ -23,7 +23,8 @@ import { type AuditEvent, defaultHubServices, type HubCore, type HubServices } f
 import { MODERATION_RATE_LIMITED, ModerationDesk } from "./moderation.ts";
 import { addStrike, takeToken } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
-import { operatorKeys } from "./room_modes.ts";
+import { ServerOperators } from "./room_modes.ts";
+import { SessionWaits } from "./session_waits.ts";
 import { Session } from "./session.ts";
 
 /** Where the hub's output goes. Frames passed in must not be mutated afterwards. */
@@ -67,9 +68,6 @@ const RATE_LIMITED = new Set<ClientFrame["type"]>([
   // Moderation frames reach others; account frames cost a password hash.
   ...MODERATION_RATE_LIMITED,
 ]);
-/** Most frames held for a session waiting for a password check; past it, frames are refused. */
-const MAX_HELD_FRAMES = 32;
-
 /** Frame types accepted before `hello`. */
 const BEFORE_HELLO = new Set<ClientFrame["type"]>(["hello", "ping", "pong", "quit"]);
 
@@ -92,8 +90,15 @@ export class Hub<P = unknown> implements HubCore<P> {
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
   readonly #accounts: AccountDesk<P> = new AccountDesk<P>(this);
   readonly #moderation: ModerationDesk<P> = new ModerationDesk<P>(this);
-  /** `operators` as parsed keys, re-parsed when a reload changes the setting. */
-  #operatorKeys: { setting: string; keys: Set<string> } = { setting: "", keys: new Set() };
+  readonly #waits: SessionWaits<P> = new SessionWaits<P>(
+    () => this.services.now(),
+    (session, frame, now) => this.handle(session, frame, now),
+    (session, frame) =>
+      this.error(session, "rate_limited", "too many frames while a password is checked; retry shortly", frame.id, {
+        retry_after_ms: 100,
+      }),
+  );
+  readonly #serverOperators = new ServerOperators();
 
   constructor(
     readonly settings: HubSettings,
@@ -140,7 +145,7 @@ export class Hub<P = unknown> implements HubCore<P> {
   /** Handles one validated frame from `session`. */
   handle(session: Session<P>, frame: ClientFrame, now: number): void {
     if (session.departed) return;
-    if (session.waits > 0) return this.#hold(session, frame);
+    if (session.waits > 0) return this.#waits.hold(session, frame);
     if (session.nick === null && !BEFORE_HELLO.has(frame.type)) {
       return this.#error(session, "not_registered", "send hello first", frame.id);
     }
@@ -479,46 +484,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     then: (value: T, now: number) => void,
     failed: (error: unknown, now: number) => void,
   ): void {
-    if (!(value instanceof Promise)) return then(value, now);
-    session.waits++;
-    const settle = (run: () => void) => {
-      session.waits--;
-      if (session.departed) return;
-      run();
-      if (session.waits === 0) this.#release(session);
-    };
-    value.then(
-      (result) => settle(() => then(result, this.services.now())),
-      (error) => settle(() => failed(error, this.services.now())),
-    );
-  }
-
-  /** Keeps a frame that arrived while its session waits for an answer; refuses past the bound. */
-  #hold(session: Session<P>, frame: ClientFrame): void {
-    const held = (session.held ??= []);
-    if (held.length < MAX_HELD_FRAMES) {
-      held.push(frame);
-      return;
-    }
-    this.error(session, "rate_limited", "too many frames while a password is checked; retry shortly", frame.id, {
-      retry_after_ms: 100,
-    });
-  }
-
-  /** Handles held frames in order, until one makes the session wait again. */
-  #release(session: Session<P>): void {
-    const held = session.held;
-    session.held = null;
-    if (!held) return;
-    const now = this.services.now();
-    for (let i = 0; i < held.length; i++) {
-      if (session.departed) return;
-      if (session.waits > 0) {
-        session.held = [...held.slice(i), ...(session.held ?? [])];
-        return;
-      }
-      this.handle(session, held[i], now);
-    }
+    this.#waits.defer(session, value, now, then, failed);
   }
 
   /** HubCore: the registered session with `nick`. */
@@ -544,11 +510,7 @@ export class Hub<P = unknown> implements HubCore<P> {
 
   /** HubCore: whether the session is logged in to an account named in the `operators` setting. */
   isServerOperator(session: Session<P>): boolean {
-    if (session.account === null) return false;
-    if (this.#operatorKeys.setting !== this.settings.operators) {
-      this.#operatorKeys = { setting: this.settings.operators, keys: operatorKeys(this.settings.operators) };
-    }
-    return this.#operatorKeys.keys.has(session.account.key);
+    return this.#serverOperators.includes(session.account, this.settings.operators);
   }
 
   /** HubCore: `frame` to everyone in `to` but the actor, and to the actor with `id`. */

@@ -73,3 +73,19 @@ export function normalizeMask(mask: string): string {
 export function operatorKeys(setting: string): Set<string> {
   return new Set(setting.split(",").map((name) => name.trim()).filter((name) => name !== "").map(nickKey));
 }
+
+/** The `operators` setting, parsed once per value (a reload may change it). */
+export class ServerOperators {
+  #setting = "";
+  #keys = new Set<string>();
+
+  /** Whether `account` is named in `setting`. */
+  includes(account: AccountRef | null, setting: string): boolean {
+    if (account === null) return false;
+    if (setting !== this.#setting) {
+      this.#setting = setting;
+      this.#keys = operatorKeys(setting);
+    }
+    return this.#keys.has(account.key);
+  }
+}
