@@ -181,6 +181,7 @@ export class ChatServer implements HubSink<Connection> {
       ...connection.logFields,
       reason,
       dialect: connection.dialect,
+      ...connection.takeSuppressedLogs(),
     });
   }
 
