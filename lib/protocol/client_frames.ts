@@ -28,7 +28,9 @@ const shortText = (name: string, max: number) =>
   v.optional(
     v.pipe(v.string(`${name} must be a string`), v.maxLength(max, `${name} has at most ${max} characters`), wellFormed(name)),
   );
-const pingToken = v.optional(v.union([v.number(), v.string()], "t must be a number or a string"));
+const pingToken = v.optional(
+  v.union([v.number(), v.pipe(v.string(), wellFormed("t"))], "t must be a number or a string without lone surrogates"),
+);
 
 /** One schema per frame type; unknown fields are dropped. */
 export const CLIENT_FRAME_SCHEMAS = {

@@ -61,6 +61,8 @@ describe("lone surrogates are refused", () => {
     expect(problem('{"type":"status","status":"away","note":"\\ud800"}')).toMatchObject({ field: "note" });
     expect(problem('{"type":"quit","reason":"\\ud800"}')).toMatchObject({ field: "reason" });
     expect(problem('{"type":"ping","id":"\\ud800"}')).toMatchObject({ field: "id", id: undefined });
+    // Found by the fuzzer: a ping's t came back in the pong.
+    expect(problem('{"type":"ping","t":"\\ud800"}')).toMatchObject({ field: "t" });
   });
 
   test("a surrogate pair (an emoji) is fine, escaped or not", () => {
