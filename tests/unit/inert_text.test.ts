@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { formatMsg } from "../../lib/client/terminal_format.ts";
 import { decodeJsonFrame } from "../../lib/protocol/client_frames.ts";
 import { printable, renderTextFrame } from "../../lib/protocol/text_render.ts";
 
@@ -31,6 +32,11 @@ describe("text users see other users' text inert", () => {
       history: [{ type: "msg", room: "lobby", from: "m", text: "\u2067x", seq: 1, ts }],
     }, "b");
     expect(snapshot).toContain("[lobby] <m> \ufffdx");
+  });
+
+  test("the bundled client shows messages inert too: no escape sequence or bidi control reaches its terminal", () => {
+    const msg = { type: "msg", room: "lobby", from: "m", text: "\x1b[2Jwiped\u202eexe", seq: 1, ts } as const;
+    expect(formatMsg(msg, { color: false, self: "b" })).toEndWith("[lobby] <m> \ufffd[2Jwiped\ufffdexe");
   });
 
   test("ordinary right-to-left text is untouched", () => {
