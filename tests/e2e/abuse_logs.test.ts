@@ -52,6 +52,31 @@ describe.each(SERVER_RUNTIMES)("abuse: log volume (%s)", (runtime) => {
     }
   }, 20_000);
 
+  test("a connection flood refused as server_full logs at most one line a second, with a count", async () => {
+    await using server = await startChatServer(runtime, ["--per-ip-exempt-loopback", "false", "--max-per-ip", "1"]);
+    const kept = await TestClient.connect(server.port, { localAddress: "127.0.0.2" });
+    const started = Date.now();
+    let refused = 0;
+    for (let round = 0; round < 10; round++) {
+      const wave = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(server.port, { localAddress: "127.0.0.2" })));
+      for (const c of wave) {
+        expect(await c.next()).toMatchObject({ type: "error", code: "server_full" });
+        await c.waitClosed();
+        refused++;
+      }
+      await sleep(150); // Spread over more than a second, so a second line comes with a count.
+    }
+    const elapsedS = (Date.now() - started) / 1000;
+    const lines = logLines(server.stderr()).filter((l) => l.properties.code === "server_full");
+    expect(refused).toBe(200);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(Math.ceil(elapsedS) + 1);
+    // Every line after the first says how many refusals it stands for.
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines.slice(1)) expect(line.properties.suppressed).toBeGreaterThan(5);
+    kept.destroy();
+  }, 20_000);
+
   test("a connection that stays over the limit without being closed is logged once per second", async () => {
     await using server = await startChatServer(runtime, ["--rate-per-s", "5", "--burst", "10", "--flood-strikes", "100000"]);
     const c = await TestClient.register(server.port, "steady");
