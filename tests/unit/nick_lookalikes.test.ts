@@ -97,4 +97,12 @@ describe("look-alike nicks share one key", () => {
     for (let i = 0; i < 10_000; i++) nickKey(`Дмитрий_${i % 50}`);
     expect((performance.now() - start) / 10_000).toBeLessThan(0.05); // < 50 µs each, typically ~1 µs
   });
+
+  test("the longest key stays cheap: 32 x U+FDFA, which NFKC makes 576 characters", () => {
+    const nick = "\ufdfa".repeat(32);
+    expect(nickProblem(nick)).toBeUndefined();
+    const start = performance.now();
+    for (let i = 0; i < 1000; i++) nickKey(nick);
+    expect((performance.now() - start) / 1000).toBeLessThan(0.5); // < 500 µs each, typically ~30 µs
+  });
 });
