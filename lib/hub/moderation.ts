@@ -214,7 +214,9 @@ export class ModerationDesk<P> {
     const target = this.#target(session, frame.nick, frame.id, "ban");
     if (!target) return;
     const ban = { mask: banMask(target), by: session.nick!, ts: now, reason: frame.reason ?? "" };
-    room.moderation.bans.set(ban.mask, ban);
+    const replaced = room.moderation.addBan(ban);
+    // A look-alike mask replaces the old one in the store too.
+    if (replaced && replaced.mask !== ban.mask) void this.hub.services.roomStates.removeBan(room.name, replaced.mask);
     void this.hub.services.roomStates.addBan(room.name, ban);
     this.hub.audit({ action: "ban", by: session.nick!, target: ban.mask, room: room.name, reason: frame.reason }, session);
     this.hub.tell(this.#operatorsPresent(room), { type: "ban", room: room.name, mask: ban.mask, by: ban.by }, session, frame.id);
@@ -224,10 +226,11 @@ export class ModerationDesk<P> {
   unban(session: Session<P>, frame: ClientFrameOf<"unban">): void {
     const room = this.#operatedRoom(session, frame.room, frame.id);
     if (!room) return;
-    const mask = normalizeMask(frame.mask);
-    if (!room.moderation.bans.delete(mask)) {
-      return this.hub.error(session, "invalid", `#${room.name} has no ban ${mask}`, frame.id, { field: "mask" });
+    const removed = room.moderation.removeBan(frame.mask);
+    if (!removed) {
+      return this.hub.error(session, "invalid", `#${room.name} has no ban ${normalizeMask(frame.mask)}`, frame.id, { field: "mask" });
     }
+    const mask = removed.mask;
     void this.hub.services.roomStates.removeBan(room.name, mask);
     this.hub.audit({ action: "unban", by: session.nick!, target: mask, room: room.name }, session);
     const event: ServerFrame = { type: "ban", room: room.name, mask, by: session.nick!, removed: true };

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { nickKey } from "../protocol/names.ts";
+import { nickFold, nickKey } from "../protocol/names.ts";
 import type { ModesView } from "../protocol/server_frames.ts";
 import { type BanRecord, defaultModes, type RoomModes, type RoomStateRecord, type TopicRecord } from "../store/room_state_store.ts";
 import type { Session } from "./session.ts";
@@ -24,7 +24,7 @@ export class RoomModeration<P = unknown> {
   readonly accountOps = new Map<string, string>();
   /** Guests who are operators while they stay (room creators, or given `op`). */
   readonly sessionOps = new Set<Session<P>>();
-  /** Bans by mask. */
+  /** Bans by match key (see {@linkcode maskKey}): look-alike names meet, as nicks do. */
   readonly bans = new Map<string, BanRecord>();
 
   /** Live state from what the store kept (or a fresh room when it kept nothing). */
@@ -34,7 +34,7 @@ export class RoomModeration<P = unknown> {
     mod.topic = record.topic;
     mod.modes = { ...record.modes };
     for (const name of record.operators) mod.accountOps.set(nickKey(name), name);
-    for (const ban of record.bans) mod.bans.set(ban.mask, ban);
+    for (const ban of record.bans) mod.bans.set(maskKey(ban.mask), ban);
     return mod;
   }
 
@@ -56,15 +56,37 @@ export class RoomModeration<P = unknown> {
     }
     return session.nickKey === null ? undefined : this.bans.get(`nick:${session.nickKey}`);
   }
+
+  /** Adds a ban; returns the one it replaced (whose mask matches the same names), if any. */
+  addBan(ban: BanRecord): BanRecord | undefined {
+    const key = maskKey(ban.mask);
+    const replaced = this.bans.get(key);
+    this.bans.set(key, ban);
+    return replaced;
+  }
+
+  /** Removes the ban matching `mask`; returns it, or undefined when there was none. */
+  removeBan(mask: string): BanRecord | undefined {
+    const key = maskKey(mask);
+    const ban = this.bans.get(key);
+    this.bans.delete(key);
+    return ban;
+  }
 }
 
 /** The mask that bans `session`: its account when logged in, else its nick (both casefolded). */
 export function banMask(session: Session): string {
-  return session.account !== null ? `account:${session.account.key}` : `nick:${session.nickKey}`;
+  return session.account !== null ? `account:${nickFold(session.account.name)}` : `nick:${nickFold(session.nick!)}`;
 }
 
-/** A mask as given by a client, in the casefolded form bans are kept under. */
+/** A mask as given by a client (`account:NAME` or `nick:NAME`), casefolded as masks are shown and kept. */
 export function normalizeMask(mask: string): string {
+  const colon = mask.indexOf(":");
+  return `${mask.slice(0, colon)}:${nickFold(mask.slice(colon + 1))}`;
+}
+
+/** What a mask matches: its kind and the nick key of its name, so `nick:bob` also stops `bоb` (Cyrillic о). */
+export function maskKey(mask: string): string {
   const colon = mask.indexOf(":");
   return `${mask.slice(0, colon)}:${nickKey(mask.slice(colon + 1))}`;
 }

@@ -9,18 +9,24 @@
 import * as v from "valibot";
 import { ACCOUNT_FRAME_SCHEMAS, MAX_KEY, MAX_PASSWORD, MODERATION_FRAME_SCHEMAS } from "./moderation_frames.ts";
 import { ROOM_RULE, roomName } from "./names.ts";
+import { wellFormed } from "./well_formed.ts";
 
-const id = v.optional(v.pipe(v.string(), v.maxLength(64, "id has at most 64 characters")));
+// Every string a client sends is checked for lone surrogates (see well_formed.ts).
+const id = v.optional(v.pipe(v.string(), v.maxLength(64, "id has at most 64 characters"), wellFormed("id")));
 const room = v.pipe(
   v.string("room must be a string"),
   v.check((raw) => roomName(raw) !== undefined, ROOM_RULE),
   v.transform((raw) => roomName(raw)!),
 );
-const text = v.pipe(v.string("text must be a string"), v.minLength(1, "text must not be empty"));
-const nick = v.string("nick must be a string");
+const text = v.pipe(v.string("text must be a string"), v.minLength(1, "text must not be empty"), wellFormed("text"));
+const nick = v.pipe(v.string("nick must be a string"), wellFormed("nick"));
 const shortText = (name: string, max: number) =>
-  v.optional(v.pipe(v.string(`${name} must be a string`), v.maxLength(max, `${name} has at most ${max} characters`)));
-const pingToken = v.optional(v.union([v.number(), v.string()], "t must be a number or a string"));
+  v.optional(
+    v.pipe(v.string(`${name} must be a string`), v.maxLength(max, `${name} has at most ${max} characters`), wellFormed(name)),
+  );
+const pingToken = v.optional(
+  v.union([v.number(), v.pipe(v.string(), wellFormed("t"))], "t must be a number or a string without lone surrogates"),
+);
 
 /** One schema per frame type; unknown fields are dropped. */
 export const CLIENT_FRAME_SCHEMAS = {
@@ -43,7 +49,7 @@ export const CLIENT_FRAME_SCHEMAS = {
   }),
   leave: v.object({ type: v.literal("leave"), id, room }),
   msg: v.object({ type: v.literal("msg"), id, room, text }),
-  dm: v.object({ type: v.literal("dm"), id, to: v.string("to must be a string"), text }),
+  dm: v.object({ type: v.literal("dm"), id, to: v.pipe(v.string("to must be a string"), wellFormed("to")), text }),
   who: v.object({ type: v.literal("who"), id, room }),
   rooms: v.object({ type: v.literal("rooms"), id }),
   status: v.object({
@@ -86,7 +92,7 @@ export function validateClientFrame(value: unknown): DecodeResult {
     return problem("invalid", "a frame must be a JSON object", "type");
   }
   const record = value as Record<string, unknown>;
-  const frameId = typeof record.id === "string" && record.id.length <= 64 ? record.id : undefined;
+  const frameId = typeof record.id === "string" && record.id.length <= 64 && record.id.isWellFormed() ? record.id : undefined;
   const type = record.type;
   if (typeof type !== "string") return problem("invalid", "type must be a string", "type", frameId);
   if (!Object.hasOwn(CLIENT_FRAME_SCHEMAS, type)) {

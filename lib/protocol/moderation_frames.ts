@@ -9,6 +9,7 @@
  */
 import * as v from "valibot";
 import { ROOM_RULE, roomName } from "./names.ts";
+import { wellFormed } from "./well_formed.ts";
 
 /** Longest password, in UTF-16 units (scrypt takes any length; this bounds the work a frame can ask for). */
 export const MAX_PASSWORD = 256;
@@ -19,27 +20,33 @@ export const MAX_TOPIC = 300;
 /** Longest kick, ban or kill reason. */
 export const MAX_REASON = 200;
 
-const id = v.optional(v.pipe(v.string(), v.maxLength(64, "id has at most 64 characters")));
+const id = v.optional(v.pipe(v.string(), v.maxLength(64, "id has at most 64 characters"), wellFormed("id")));
 const room = v.pipe(
   v.string("room must be a string"),
   v.check((raw) => roomName(raw) !== undefined, ROOM_RULE),
   v.transform((raw) => roomName(raw)!),
 );
-const nick = v.string("nick must be a string");
+const nick = v.pipe(v.string("nick must be a string"), wellFormed("nick"));
 const password = (name: string) =>
-  v.pipe(v.string(`${name} must be a string`), v.maxLength(MAX_PASSWORD, `${name} has at most ${MAX_PASSWORD} characters`));
+  v.pipe(
+    v.string(`${name} must be a string`),
+    v.maxLength(MAX_PASSWORD, `${name} has at most ${MAX_PASSWORD} characters`),
+    wellFormed(name),
+  );
 const reason = v.optional(
-  v.pipe(v.string("reason must be a string"), v.maxLength(MAX_REASON, `reason has at most ${MAX_REASON} characters`)),
+  v.pipe(v.string("reason must be a string"), v.maxLength(MAX_REASON, `reason has at most ${MAX_REASON} characters`), wellFormed("reason")),
 );
 /** Counts code points, not UTF-16 units: "300 characters" as a person counts them. */
 const topicText = v.pipe(
   v.string("topic must be a string"),
   v.check((text) => text.length <= MAX_TOPIC || [...text].length <= MAX_TOPIC, `topic has at most ${MAX_TOPIC} characters`),
+  wellFormed("topic"),
 );
 /** `account:NAME` or `nick:NAME`. */
 const mask = v.pipe(
   v.string("mask must be a string"),
   v.regex(/^(account|nick):[^\s:]{1,64}$/u, "mask is account:NAME or nick:NAME"),
+  wellFormed("mask"),
 );
 
 /** Account frames. */
@@ -48,7 +55,9 @@ export const ACCOUNT_FRAME_SCHEMAS = {
     type: v.literal("register"),
     id,
     password: password("password"),
-    email: v.optional(v.pipe(v.string("email must be a string"), v.maxLength(254, "email has at most 254 characters"))),
+    email: v.optional(
+      v.pipe(v.string("email must be a string"), v.maxLength(254, "email has at most 254 characters"), wellFormed("email")),
+    ),
   }),
   passwd: v.object({ type: v.literal("passwd"), id, password: password("password"), new_password: password("new_password") }),
   drop: v.object({ type: v.literal("drop"), id, password: password("password") }),
@@ -63,7 +72,9 @@ export const MODERATION_FRAME_SCHEMAS = {
       id,
       room,
       invite_only: v.optional(v.boolean("invite_only must be true or false")),
-      key: v.optional(v.pipe(v.string("key must be a string"), v.maxLength(MAX_KEY, `key has at most ${MAX_KEY} characters`))),
+      key: v.optional(
+        v.pipe(v.string("key must be a string"), v.maxLength(MAX_KEY, `key has at most ${MAX_KEY} characters`), wellFormed("key")),
+      ),
       topic_lock: v.optional(v.boolean("topic_lock must be true or false")),
     }),
     v.check(

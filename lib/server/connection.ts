@@ -24,6 +24,7 @@ import { printable, renderTextFrame } from "../protocol/text_render.ts";
 import { noteTextFrame, topicLine } from "../protocol/text_state.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
+import { LogThrottle } from "../ops/log_throttle.ts";
 import type { CloseReason, Conn } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
@@ -80,6 +81,8 @@ export class Connection implements Flushable, LivenessState {
   /** A telnet client was asked to stop echoing (a password is being typed). */
   #echoOff = false;
   #chunkNow = 0;
+  /** Made on this connection's first error: repeated error lines are collapsed (issue 17). */
+  #logThrottle: LogThrottle | null = null;
 
   constructor(
     readonly id: number,
@@ -224,10 +227,16 @@ export class Connection implements Flushable, LivenessState {
   /** Queues an error frame with a new trace id, which its log line carries too. */
   sendError(frame: ErrorFrame): void {
     this.ctx.stats.countError(frame.code);
-    const traced = traceError(frame, this.logFields);
+    const traced = traceError(frame, this.logFields, (this.#logThrottle ??= new LogThrottle()), this.ctx.now());
     // A person sees only code and message, so the trace goes into the message.
     if (this.#speaksText) traced.message += ` (trace ${traced.trace})`;
     this.sendFrame(traced);
+  }
+
+  /** Error lines the throttle left out and no line has counted yet, for the disconnect line; `{}` when none. */
+  takeSuppressedLogs(): { suppressed?: Record<string, number> } {
+    const suppressed = this.#logThrottle?.takeSuppressed();
+    return suppressed ? { suppressed } : {};
   }
 
   get #speaksText(): boolean {

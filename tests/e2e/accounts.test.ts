@@ -83,6 +83,8 @@ describe.each(SERVER_RUNTIMES)("accounts (%s)", (runtime) => {
     await eli.request({ type: "nick", nick: "elizabeth" });
     expect(await eli.request({ type: "register", password: "Elizabeth" })).toMatchObject({ code: "weak_password" });
     expect(await eli.request({ type: "register", password: "p".repeat(257) })).toMatchObject({ code: "invalid", field: "password" });
+    // A lone surrogate would be hashed as U+FFFD and match other passwords.
+    expect(await eli.request({ type: "register", password: "abcdefgh\ud800" })).toMatchObject({ code: "invalid", field: "password" });
     expect(await eli.request({ type: "register", password: "tribbleTRIBBLE9" })).toMatchObject({ type: "account", account: "elizabeth" });
     expect(await eli.request({ type: "register", password: "tribbleTRIBBLE9" })).toMatchObject({ code: "account_exists" });
     expect(await eli.request({ type: "passwd", password: "wrong-guess-2", new_password: "drop-me-please" })).toMatchObject({

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { defaultSettings, parseSetting } from "../../lib/config/settings.ts";
 import { operatorKeys } from "../../lib/hub/room_modes.ts";
+import { nickKey } from "../../lib/protocol/names.ts";
 
 describe("account settings", () => {
   test("defaults: registration open, passwords of 8 or more, no operators", () => {
@@ -20,7 +21,7 @@ describe("account settings", () => {
   });
 
   test("operators are compared by nick key", () => {
-    expect([...operatorKeys(" Alice ,BOB")]).toEqual(["alice", "bob"]);
+    expect([...operatorKeys(" Alice ,BOB")]).toEqual([nickKey("alice"), nickKey("bob")]);
     expect(operatorKeys("").size).toBe(0);
   });
 });
