@@ -65,19 +65,25 @@ export interface AccountStore {
   list(): Awaitable<AccountRecord[]>;
 }
 
-/** Accounts in a Map; lost when the process ends. */
+/** A copy sharing nothing with `account`, as a database would hand out. */
+function copyAccount(account: AccountRecord): AccountRecord {
+  return { ...account, password: { ...account.password } };
+}
+
+/** Accounts in a Map; lost when the process ends. Records go in and out as copies. */
 export class MemoryAccountStore implements AccountStore {
   readonly #accounts = new Map<string, AccountRecord>();
 
   /** AccountStore. */
   get(key: string): AccountRecord | undefined {
-    return this.#accounts.get(key);
+    const account = this.#accounts.get(key);
+    return account && copyAccount(account);
   }
 
   /** AccountStore. */
   create(account: AccountRecord): boolean {
     if (this.#accounts.has(account.key)) return false;
-    this.#accounts.set(account.key, { ...account });
+    this.#accounts.set(account.key, copyAccount(account));
     return true;
   }
 
@@ -85,7 +91,7 @@ export class MemoryAccountStore implements AccountStore {
   setPassword(key: string, password: PasswordRecord): boolean {
     const account = this.#accounts.get(key);
     if (!account) return false;
-    account.password = password;
+    account.password = { ...password };
     return true;
   }
 
@@ -96,6 +102,6 @@ export class MemoryAccountStore implements AccountStore {
 
   /** AccountStore. */
   list(): AccountRecord[] {
-    return [...this.#accounts.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return [...this.#accounts.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(copyAccount);
   }
 }
