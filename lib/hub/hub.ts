@@ -335,7 +335,7 @@ export class Hub<P = unknown> implements HubCore<P> {
       }
       room = new Room<P>(name, this.settings.history, `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
       this.#rooms.set(name, room);
-      this.#moderation.roomCreated(room, session, name === this.settings.default_room.replace(/^#/, ""));
+      this.#moderation.roomCreated(room);
     }
     room.history.capacity = this.settings.history;
     // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
@@ -344,6 +344,7 @@ export class Hub<P = unknown> implements HubCore<P> {
       : room.history.after(since > room.seq ? 0 : since);
     const alreadyMember = room.members.has(session);
     if (!alreadyMember) {
+      this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
       room.members.add(session);
       session.rooms.add(room);
       this.#emptyRooms.delete(name);

@@ -53,12 +53,8 @@ export class ModerationDesk<P> {
     return this.hub.isServerOperator(session) || room.moderation.isRoomOperator(session);
   }
 
-  /**
-   * A room was just made, with `creator` joining first: its kept state is
-   * loaded, and the creator becomes its operator unless the room has account
-   * operators already, or is the default room (operated by the server operators).
-   */
-  roomCreated(room: Room<P>, creator: Session<P>, isDefaultRoom: boolean): void {
+  /** A room was just made: its kept state (topic, modes, operators, bans) is loaded. */
+  roomCreated(room: Room<P>): void {
     let kept = this.#preloaded.get(room.name);
     if (!this.#preloaded.has(room.name)) {
       const read = this.hub.services.roomStates.load(room.name);
@@ -67,13 +63,22 @@ export class ModerationDesk<P> {
       else kept = read;
     }
     room.moderation = RoomModeration.from(kept);
-    this.#preloaded.delete(room.name);
-    if (isDefaultRoom || room.moderation.accountOps.size > 0) return;
-    if (creator.account !== null) {
-      room.moderation.accountOps.set(creator.account.key, creator.account.name);
-      void this.hub.services.roomStates.setOperator(room.name, creator.account.name, true);
+  }
+
+  /**
+   * `session` is joining `room` (not yet a member). The first to join an
+   * empty room creates it, as on IRC, and becomes its operator (by account
+   * when logged in), unless the room has account operators already, or is
+   * the default room (operated by the server operators).
+   */
+  joining(room: Room<P>, session: Session<P>, isDefaultRoom: boolean): void {
+    const mod = room.moderation;
+    if (room.members.size > 0 || isDefaultRoom || mod.accountOps.size > 0) return;
+    if (session.account !== null) {
+      mod.accountOps.set(session.account.key, session.account.name);
+      void this.hub.services.roomStates.setOperator(room.name, session.account.name, true);
     } else {
-      room.moderation.sessionOps.add(creator);
+      mod.sessionOps.add(session);
     }
   }
 

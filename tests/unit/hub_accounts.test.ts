@@ -171,6 +171,26 @@ describe("moderation state in the hub", () => {
   });
 });
 
+describe("who operates a room", () => {
+  test("the first to join an empty room operates it, as on IRC, even when the room was kept for its history", () => {
+    const a = connect();
+    send(a, { type: "hello", nick: "ann" });
+    send(a, { type: "join", room: "den" });
+    send(a, { type: "msg", room: "den", text: "kept" });
+    send(a, { type: "leave", room: "den" });
+    const b = connect();
+    send(b, { type: "hello", nick: "ben" });
+    send(b, { type: "join", room: "den" });
+    send(a, { type: "join", room: "den" });
+    b.peer.got.length = 0;
+    send(b, { type: "who", room: "den" });
+    expect(b.peer.got[0]).toMatchObject({
+      type: "who",
+      users: [{ nick: "ben", op: true }, expect.not.objectContaining({ op: true })],
+    });
+  });
+});
+
 describe("stores that answer after a round trip (as Redis will)", () => {
   /** Wraps every method of `target` so it answers with a promise. */
   function later<T extends object>(target: T): T {
