@@ -69,6 +69,8 @@ class TerminalSession {
   readonly #rl: readline.Interface;
   #exit!: (code: number) => void;
   #quitting = false;
+  /** Registered once; from then on a "closed" state not asked for ends the program. */
+  #online = false;
 
   constructor(readonly client: ChatClient, readonly interactive: boolean, readonly color: boolean) {
     this.#rl = readline.createInterface({
@@ -117,6 +119,7 @@ class TerminalSession {
       process.stderr.write(`tcpchat: cannot join ${host}:${port}: ${message}\n`);
       return 1;
     }
+    this.#online = true;
     this.#status(`connected to ${host}:${port} as ${this.client.nick}; /help for commands`);
     if (this.#current === null) this.#setCurrent([...this.client.rooms.keys()].at(-1) ?? null);
     this.#readInput();
@@ -168,6 +171,12 @@ class TerminalSession {
     this.client.on("state", (s) => {
       if (s.state === "reconnecting") {
         this.#status(`connection lost (${s.reason}); reconnecting in ${(s.delayMs! / 1000).toFixed(1)} s (attempt ${s.attempt})`);
+      } else if (s.state === "closed" && this.#online && !this.#quitting) {
+        // The client gave up by itself (its password stopped working): say why and exit 1.
+        this.#status(`disconnected: ${s.reason}`);
+        this.#quitting = true;
+        this.#rl.close();
+        this.#exit(1);
       }
     });
     this.client.on("welcome", (w) => w.resumed && this.#status(`reconnected as ${w.welcome.nick}`));

@@ -603,7 +603,14 @@ export class ChatClient extends Emitter<ClientEvents> {
       } catch (error) {
         this.#conn?.close();
         this.#conn = null;
-        if (!this.#userClosed) this.#scheduleReconnect(attempt + 1, (error as Error).message);
+        if (this.#userClosed) return;
+        // A password that no longer works (changed or dropped elsewhere) will not start working: each
+        // retry would only count as a wrong guess. Stop and say why.
+        if (error instanceof ChatError && (error.code === "unauthorized" || error.code === "nick_reserved")) {
+          this.#setState("closed", error.message);
+          return;
+        }
+        this.#scheduleReconnect(attempt + 1, (error as Error).message);
       }
     }, delayMs);
   }

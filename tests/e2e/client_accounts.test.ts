@@ -70,6 +70,28 @@ describe("client library and commands with accounts", () => {
     proxy.close();
   });
 
+  test("the library stops reconnecting, saying why, when its password no longer works", async () => {
+    const proxy = await startTcpProxy(server.port);
+    const zoe = new ChatClient({ runtime, host: "127.0.0.1", port: proxy.port, nick: "zoe", backoff: { initialMs: 800, maxMs: 800, factor: 1 } });
+    await zoe.connect();
+    await zoe.register("zoe-password-1");
+    const states: { state: string; reason?: string }[] = [];
+    zoe.on("state", (s) => states.push(s));
+    proxy.cutAll();
+    await until("the old session gone", () => states.some((s) => s.state === "reconnecting"));
+    await sleep(100);
+    // Meanwhile the password is changed from elsewhere.
+    const other = await TestClient.connect(server.port);
+    expect(await other.request({ type: "hello", nick: "zoe", password: "zoe-password-1" })).toMatchObject({ account: "zoe" });
+    await other.request({ type: "passwd", password: "zoe-password-1", new_password: "zoe-password-2" });
+    other.send({ type: "quit" });
+    await other.waitClosed();
+    await until("closed", () => states.at(-1)?.state === "closed", 5000);
+    expect(states.at(-1)?.reason).toContain("unauthorized");
+    expect(states.filter((s) => s.state === "reconnecting")).toHaveLength(1);
+    proxy.close();
+  });
+
   test("tcpchat send reads the password from TCPCHAT_PASSWORD; without it the nick is reserved", async () => {
     const owner = await TestClient.register(server.port, "cronjob");
     await owner.request({ type: "register", password: "cron-password-1" });
