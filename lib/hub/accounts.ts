@@ -17,6 +17,7 @@ import type { AccountRecord } from "../store/account_store.ts";
 import { GuessLimiter, type GuessTicket } from "./guess_limiter.ts";
 import type { HubCore } from "./hub_services.ts";
 import { HasherBusyError } from "./password_hasher.ts";
+import { passwordProblem } from "./password_rules.ts";
 import type { AccountRef } from "./room_modes.ts";
 import type { Session } from "./session.ts";
 
@@ -177,18 +178,11 @@ export class AccountDesk<P> {
     return session.account;
   }
 
-  /** The password rules: at least `password_min_length` characters, and not the nick itself. */
+  /** The password rules (see password_rules.ts); answers `weak_password` itself. */
   #strongEnough(session: Session<P>, password: string, nick: string, id: string | undefined, field: string): boolean {
-    const min = this.hub.settings.password_min_length;
-    if ([...password].length < min) {
-      this.hub.error(session, "weak_password", `a password needs at least ${min} characters`, id, { field });
-      return false;
-    }
-    if (nickKey(password) === nickKey(nick)) {
-      this.hub.error(session, "weak_password", "a password must not be the nick", id, { field });
-      return false;
-    }
-    return true;
+    const problem = passwordProblem(password, nick, this.hub.settings.password_min_length);
+    if (problem) this.hub.error(session, "weak_password", problem, id, { field });
+    return problem === undefined;
   }
 
   /** A guest who registers keeps the rooms it operated, now as their account operator. */
