@@ -1,5 +1,5 @@
 /**
- * A room's recent messages in a ring. Sequence numbers in it are consecutive,
+ * A room's recent messages. Sequence numbers in it are consecutive,
  * so "everything after seq N" is an index computation, not a search.
  *
  * Two things drop messages: retention (`capacity`, the `history` setting)
@@ -40,13 +40,19 @@ export interface MemoryPage extends HistoryPage {
   reachesPast: boolean;
 }
 
-/** Fixed-capacity ring of a room's most recent messages, charged to a memory budget. */
+/**
+ * A room's most recent messages (at most `capacity`), charged to a memory
+ * budget. They sit in an array with a moving start, compacted when half of it
+ * is dropped, so memory follows the messages held (not the capacity: 10,000
+ * rooms that may each keep 10,000 messages cost nothing until they do) and
+ * every operation stays O(1) amortized.
+ */
 export class RoomHistory implements Evictable {
-  #ring: (MsgFrame | undefined)[] = [];
+  #msgs: MsgFrame[] = [];
   #bytes: number[] = [];
-  #start = 0;
-  #size = 0;
-  /** Seq of the newest message ever pushed (also when not kept), so an emptied ring still knows where it stands. */
+  /** Index in the arrays of the oldest held message. */
+  #head = 0;
+  /** Seq of the newest message ever pushed (also when not kept), so an emptied history still knows where it stands. */
   #lastSeq = 0;
   #heldBytes = 0;
   #budget: HistoryBudget | null = null;
@@ -55,7 +61,7 @@ export class RoomHistory implements Evictable {
 
   /** Messages held now. */
   get size(): number {
-    return this.#size;
+    return this.#msgs.length - this.#head;
   }
 
   /** Bytes charged for the messages held now. */
@@ -65,7 +71,7 @@ export class RoomHistory implements Evictable {
 
   /** Seq of the oldest message held; the next seq to come when none is held. */
   get firstSeq(): number {
-    return this.#size === 0 ? this.#lastSeq + 1 : this.#at(0).seq;
+    return this.size === 0 ? this.#lastSeq + 1 : this.#at(0).seq;
   }
 
   /** Charges this history's messages to `budget` from now on (the hub's server-wide one). */
@@ -77,18 +83,16 @@ export class RoomHistory implements Evictable {
   push(msg: MsgFrame): void {
     this.#lastSeq = msg.seq;
     if (this.capacity <= 0) return this.clear();
-    if (this.#ring.length !== this.capacity) this.#resize();
+    // Past capacity (also after a reload lowered it) the oldest go: that is retention, not memory.
+    while (this.size >= this.capacity) this.#release(this.#dropOldest());
     const bytes = msgBytes(msg);
-    if (this.#size === this.capacity) this.#release(this.#dropOldest());
-    const slot = (this.#start + this.#size) % this.capacity;
-    this.#ring[slot] = msg;
-    this.#bytes[slot] = bytes;
-    this.#size++;
+    this.#msgs.push(msg);
+    this.#bytes.push(bytes);
     this.#heldBytes += bytes;
     this.#budget?.added(this, bytes);
   }
 
-  /** Budget: drops the oldest held message and returns its bytes (already taken off this ring's count). */
+  /** Budget: drops the oldest held message and returns its bytes (already taken off this history's count). */
   evictOldest(): number {
     return this.#dropOldest();
   }
@@ -96,23 +100,22 @@ export class RoomHistory implements Evictable {
   /** Forgets every held message (the room is forgotten, or keeps nothing). */
   clear(): void {
     const bytes = this.#heldBytes;
-    this.#ring = [];
+    this.#msgs = [];
     this.#bytes = [];
-    this.#start = 0;
-    this.#size = 0;
+    this.#head = 0;
     this.#heldBytes = 0;
     this.#release(bytes);
   }
 
   /** The last `count` messages, oldest first. */
   last(count: number): MsgFrame[] {
-    return this.#slice(Math.max(0, this.#size - Math.max(0, count)), this.#size);
+    return this.#slice(Math.max(0, this.size - Math.max(0, count)), this.size);
   }
 
   /** The held messages with seq greater than `seq`, oldest first. */
   after(seq: number): MsgFrame[] {
-    if (this.#size === 0) return [];
-    return this.#slice(Math.min(this.#size, Math.max(0, seq - this.#at(0).seq + 1)), this.#size);
+    if (this.size === 0) return [];
+    return this.#slice(Math.min(this.size, Math.max(0, seq - this.#at(0).seq + 1)), this.size);
   }
 
   /** A page of held messages (see {@linkcode PageQuery}); `reachesPast` says whether older ones might exist elsewhere. */
@@ -128,7 +131,7 @@ export class RoomHistory implements Evictable {
     const fits = (index: number) =>
       msgs.length < query.limit && (msgs.length === 0 || bytes + this.#bytesAt(index) <= query.maxBytes);
     if (query.after !== undefined) {
-      // Oldest first from `low`; a `low` older than the ring means the start of the page is not here.
+      // Oldest first from `low`; a `low` older than memory means the start of the page is not here.
       let seq = Math.max(low, first);
       for (; seq <= high && fits(seq - first); seq++) {
         bytes += this.#bytesAt(seq - first);
@@ -142,50 +145,44 @@ export class RoomHistory implements Evictable {
       msgs.push(this.#at(seq - first));
     }
     msgs.reverse();
-    const stoppedAtRing = seq >= low && seq < first;
-    return { msgs, more: seq >= Math.max(low, first), reachesPast: stoppedAtRing };
+    // Stopped not by limit or bytes but by the oldest held message, while older seqs were asked for.
+    const stoppedAtOldest = seq >= low && seq < first;
+    return { msgs, more: seq >= Math.max(low, first), reachesPast: stoppedAtOldest };
   }
 
   #at(index: number): MsgFrame {
-    return this.#ring[(this.#start + index) % this.#ring.length]!;
+    return this.#msgs[this.#head + index];
   }
 
   #bytesAt(index: number): number {
-    return this.#bytes[(this.#start + index) % this.#ring.length];
+    return this.#bytes[this.#head + index];
   }
 
   #slice(from: number, to: number): MsgFrame[] {
-    const out: MsgFrame[] = [];
-    for (let i = from; i < to; i++) out.push(this.#at(i));
-    return out;
+    return this.#msgs.slice(this.#head + from, this.#head + to);
   }
 
-  /** Takes the oldest message out of the ring; returns its bytes. */
+  /** Takes the oldest message out; returns its bytes. */
   #dropOldest(): number {
-    if (this.#size === 0) return 0;
-    const bytes = this.#bytes[this.#start];
-    this.#ring[this.#start] = undefined;
-    this.#start = (this.#start + 1) % this.#ring.length;
-    this.#size--;
+    if (this.size === 0) return 0;
+    const bytes = this.#bytes[this.#head];
+    this.#msgs[this.#head] = undefined as unknown as MsgFrame; // let the message be collected now
+    this.#head++;
     this.#heldBytes -= bytes;
+    if (this.size === 0) {
+      this.#msgs = [];
+      this.#bytes = [];
+      this.#head = 0;
+    } else if (this.#head >= 32 && this.#head * 2 >= this.#msgs.length) {
+      // Half the array is dropped slots: compact (each message moves O(1) times on average).
+      this.#msgs = this.#msgs.slice(this.#head);
+      this.#bytes = this.#bytes.slice(this.#head);
+      this.#head = 0;
+    }
     return bytes;
   }
 
   #release(bytes: number): void {
-    if (bytes > 0 || this.#size === 0) this.#budget?.removed(this, bytes);
-  }
-
-  /** Applies a changed capacity (after a reload), keeping the newest messages. */
-  #resize(): void {
-    while (this.#size > this.capacity) this.#release(this.#dropOldest());
-    const kept = this.#slice(0, this.#size);
-    const keptBytes = kept.map((_, i) => this.#bytesAt(i));
-    this.#ring = new Array(this.capacity);
-    this.#bytes = new Array(this.capacity);
-    kept.forEach((msg, i) => {
-      this.#ring[i] = msg;
-      this.#bytes[i] = keptBytes[i];
-    });
-    this.#start = 0;
+    if (bytes > 0 || this.size === 0) this.#budget?.removed(this, bytes);
   }
 }

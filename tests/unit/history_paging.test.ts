@@ -87,6 +87,18 @@ describe("RoomHistory.page", () => {
   });
 });
 
+describe("RoomHistory storage", () => {
+  test("long runs of retention keep exactly the last capacity messages, in order", () => {
+    const h = filled(1037, 100);
+    expect(h.size).toBe(100);
+    expect(h.firstSeq).toBe(938);
+    expect(seqs(h.last(3))).toEqual([1035, 1036, 1037]);
+    expect(seqs(h.after(1034))).toEqual([1035, 1036, 1037]);
+    expect(seqs(h.page({ before: 940, limit: 10, maxBytes: BIG }).msgs)).toEqual([938, 939]);
+    expect(h.bytes).toBe(h.last(100).reduce((sum, m) => sum + msgBytes(m), 0));
+  });
+});
+
 describe("history memory budget", () => {
   test("evicts the least recently active room's oldest messages first and keeps the total within the limit", () => {
     let limit = 0;
