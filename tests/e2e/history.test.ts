@@ -10,6 +10,7 @@ import type { MsgFrame } from "../../lib/protocol/server_frames.ts";
 import { getRuntime } from "../../lib/runtime/mod.ts";
 import { type Frame, TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+import { startTcpProxy } from "../support/tcp_proxy.ts";
 
 /** 4,000 emoji: the longest text max_text allows, 16,000 bytes of UTF-8. */
 const BIG_TEXT = "😀".repeat(4000);
@@ -74,6 +75,57 @@ describe.each(SERVER_RUNTIMES)("history (%s)", (runtime) => {
     expect(honest.state).toBe("online");
     expect(server.stderr()).not.toContain("slow_consumer");
     await honest.close();
+    for (const s of senders) s.destroy();
+  }, 60_000);
+
+  test("a client cut off while 100 maximum-size messages pass reconnects and catches up on each once, in order, under the rate limit", async () => {
+    // Rate limit on: the reader's pages spend tokens and it must wait for them (32 KiB pages: 2 messages each).
+    await using server = await startChatServer(runtime, [
+      "--rate-per-s",
+      "20",
+      "--burst",
+      "12",
+      "--flood-strikes",
+      "100",
+      "--snapshot-bytes",
+      "32KiB",
+      "--history",
+      "200",
+      "--default-room",
+      "",
+    ]);
+    const proxy = await startTcpProxy(server.port);
+    const reader = new ChatClient({
+      runtime: getRuntime(),
+      host: "127.0.0.1",
+      port: proxy.port,
+      nick: "reader",
+      rooms: ["big"],
+      backoff: { initialMs: 1000, maxMs: 1000, factor: 1 },
+    });
+    const got: number[] = [];
+    const resumed: { caughtUp: number; lost: number }[] = [];
+    reader.on("msg", (m) => got.push(m.seq));
+    reader.on("resumed", (r) => resumed.push(r));
+    await reader.connect();
+    proxy.cutAll();
+    const senders = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => sender(server.port, `s${i}`, "big", Array(10).fill(BIG_TEXT))),
+    );
+    // Live messages while the reader pages: they must come after the history, once.
+    reader.on("welcome", (w) => {
+      if (w.resumed) for (let i = 0; i < 3; i++) senders[i].send({ type: "msg", room: "big", text: `live ${i}` });
+    });
+    const deadline = Date.now() + 30_000;
+    while (got.length < 103 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual(Array.from({ length: 103 }, (_, i) => i + 1));
+    expect(resumed.length).toBe(1);
+    expect(resumed[0].lost).toBe(0);
+    expect(resumed[0].caughtUp).toBeGreaterThanOrEqual(100);
+    expect(reader.state).toBe("online");
+    expect(server.stderr()).not.toContain("slow_consumer");
+    await reader.close();
+    proxy.close();
     for (const s of senders) s.destroy();
   }, 60_000);
 
