@@ -449,9 +449,12 @@ export class ChatClient extends Emitter<ClientEvents> {
     const start: CatchUpStart = { resumed, before, caughtUp: 0 };
     this.#emitNew(room, snapshot.history, start);
     if (snapshot.more) {
-      // The rest comes page by page; live messages wait in `buffered` so order holds.
-      room.buffered = [];
-      room.catchUp = this.#catchUp(snapshot.room, room, start);
+      // The rest comes page by page; live messages wait in `buffered` so order holds. A catch-up
+      // already running pages on from the last seq until nothing follows, so it covers this one too.
+      if (room.catchUp === undefined) {
+        room.buffered = [];
+        room.catchUp = this.#catchUp(snapshot.room, room, start);
+      }
       return;
     }
     room.lastSeq = Math.max(room.lastSeq, snapshot.seq);

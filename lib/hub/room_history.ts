@@ -74,6 +74,15 @@ export class RoomHistory implements Evictable {
     return this.size === 0 ? this.#lastSeq + 1 : this.#at(0).seq;
   }
 
+  /**
+   * Says that the room's messages up to `seq` exist but are not held here (a
+   * room restored from the store after a restart): pages reaching below the
+   * next message then go to the history source. Only for an empty history.
+   */
+  startAt(seq: number): void {
+    if (this.size === 0) this.#lastSeq = Math.max(this.#lastSeq, seq);
+  }
+
   /** Charges this history's messages to `budget` from now on (the hub's server-wide one). */
   useBudget(budget: HistoryBudget): void {
     this.#budget = budget;
@@ -145,8 +154,8 @@ export class RoomHistory implements Evictable {
       msgs.push(this.#at(seq - first));
     }
     msgs.reverse();
-    // Stopped not by limit or bytes but by the oldest held message, while older seqs were asked for.
-    const stoppedAtOldest = seq >= low && seq < first;
+    // Ran into the oldest held message with room left on the page, while older seqs were asked for.
+    const stoppedAtOldest = msgs.length < query.limit && seq >= low && seq < first;
     return { msgs, more: seq >= Math.max(low, first), reachesPast: stoppedAtOldest };
   }
 

@@ -181,6 +181,19 @@ describe("snapshots and answers", () => {
     expect(snapshotHistory(h, 60, settings, true).history[0].seq).toBe(61);
   });
 
+  test("a room restored at seq N with nothing in memory sends every page below N+1 to the source", () => {
+    const h = new RoomHistory(100);
+    h.startAt(40);
+    expect(h.firstSeq).toBe(41);
+    expect(h.page({ after: 10, limit: 5, maxBytes: BIG })).toEqual({ msgs: [], more: false, reachesPast: true });
+    expect(h.page({ limit: 5, maxBytes: BIG })).toEqual({ msgs: [], more: false, reachesPast: true });
+    expect(snapshotHistory(h, 10, settings, true)).toEqual({ history: [], more: true });
+    h.push(msg(41));
+    expect(seqs(h.page({ after: 40, limit: 5, maxBytes: BIG }).msgs)).toEqual([41]);
+    expect(h.page({ limit: 5, maxBytes: BIG }).reachesPast).toBe(true);
+    expect(h.page({ limit: 1, maxBytes: BIG }).reachesPast).toBe(false);
+  });
+
   test("pages memory no longer holds come from the source, at once or later", async () => {
     const h = filled(150, 100);
     const room = { name: "r", epoch: "e1", seq: 150, history: h };
