@@ -19,7 +19,7 @@ import {
   type LeaveReason,
   type ServerFrame,
 } from "../protocol/server_frames.ts";
-import { parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
+import { noteHistoryPage, parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
 import { renderTextFrame } from "../protocol/text_render.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
@@ -248,6 +248,7 @@ export class Connection implements Flushable, LivenessState {
   /** Keeps the text user's current room: the last joined room still joined. */
   #trackTextState(frame: ServerFrame): void {
     if (frame.type === "room") this.#textState().currentRoom = frame.room;
+    else if (frame.type === "history") noteHistoryPage(this.#textState(), frame);
     else if (frame.type === "left" && this.#text?.currentRoom === frame.room) {
       this.#text.currentRoom = [...this.session.rooms].at(-1)?.name ?? null;
     }
