@@ -160,6 +160,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
+  if (server.ircAddr) console.log(`irc ${server.ircAddr.hostname}:${server.ircAddr.port}`);
   console.log(`listening ${addr.hostname}:${addr.port}`);
 
   // One reload at a time; a failed one is logged and never stops the next.
