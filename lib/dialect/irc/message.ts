@@ -93,8 +93,17 @@ export function escapeTagValue(value: string): string {
 }
 
 /**
+ * Commands whose last parameter is a name, not text: written without `:`
+ * unless it must have one. Every other command's last parameter (message
+ * text, numeric text, PING tokens) is always written as trailing (`:text`),
+ * as servers traditionally do and as older clients expect.
+ */
+const STRUCTURAL = new Set(["JOIN", "PART", "NICK", "MODE", "BATCH", "ACK"]);
+
+/**
  * One message as a line without CR LF. The last param is written as trailing
- * (`:text`) when it must be: empty, starting with `:`, or holding a space.
+ * (`:text`) when it must be (empty, starting with `:`, or holding a space)
+ * and for every command that is not in {@linkcode STRUCTURAL}.
  */
 export function encodeIrcMessage(message: IrcMessage): string {
   let out = "";
@@ -109,10 +118,11 @@ export function encodeIrcMessage(message: IrcMessage): string {
   if (message.source !== undefined) out += `:${message.source} `;
   out += message.command;
   const { params } = message;
+  const textLast = !STRUCTURAL.has(message.command);
   for (let i = 0; i < params.length; i++) {
     const param = params[i];
     const last = i === params.length - 1;
-    out += last && (param === "" || param.startsWith(":") || param.includes(" ")) ? ` :${param}` : ` ${param}`;
+    out += last && (textLast || param === "" || param.startsWith(":") || param.includes(" ")) ? ` :${param}` : ` ${param}`;
   }
   return out;
 }
