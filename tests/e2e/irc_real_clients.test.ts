@@ -1,0 +1,127 @@
+/**
+ * Real IRC clients against the server: irssi driven in tmux, and ii (a
+ * file-based client) driven through its fifos, each chatting with a JSON
+ * user. These run against the first runtime of the suite only (bun unless
+ * TCPCHAT_TEST_RUNTIMES says otherwise): they test the dialect, which is the
+ * same code on every runtime, and a client takes seconds to start. A test
+ * whose binary is missing is skipped with a note (Debian: irssi, tmux, ii).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TestClient } from "../support/chat_client.ts";
+import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+
+/** Whether every named program is on PATH; prints a note naming the missing ones. */
+function have(...programs: string[]): boolean {
+  const missing = programs.filter((p) => spawnSync("sh", ["-c", `command -v ${p}`]).status !== 0);
+  if (missing.length > 0) console.warn(`note: skipping real-client IRC tests: ${missing.join(", ")} not installed`);
+  return missing.length === 0;
+}
+
+/** Polls `read` until `match` holds; fails with the last value after `timeoutMs`. */
+async function eventually(read: () => string, match: RegExp, timeoutMs = 8000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    last = read();
+    if (match.test(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${match} within ${timeoutMs} ms in:\n${last}`);
+}
+
+const runtime = SERVER_RUNTIMES[0];
+const withIrssi = have("irssi", "tmux");
+const withIi = have("ii");
+
+describe(`real IRC clients (${runtime})`, () => {
+  let server: ChatServerProcess;
+  beforeAll(async () => {
+    server = await startChatServer(runtime, []);
+  });
+  afterAll(() => server.stop());
+
+  test.skipIf(!withIrssi)("irssi in tmux registers, joins, chats, acts, sends a DM and quits, with a JSON user", async () => {
+    const json = await TestClient.register(server.port, "jay");
+    await json.request({ type: "join", room: "dev" });
+    const home = mkdtempSync(join(tmpdir(), "tcpchat-irssi-"));
+    // irssi paces its commands (one per 2.2 s after a burst) so as not to be closed for flooding:
+    // the server's rate limit is the test here, so let it send at once. Keys typed by tmux come
+    // faster than a person types: without paste detection they are not held as a paste.
+    writeFileSync(
+      join(home, "config"),
+      'settings = { "irc/core" = { cmd_queue_speed = "0"; }; "fe-text" = { paste_detect_time = "0"; }; };\n',
+    );
+    const socket = `tcpchat-irc-${process.pid}`;
+    const tmux = (...args: string[]) => spawnSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
+    const screen = () => tmux("capture-pane", "-p", "-t", "irc").stdout ?? "";
+    const type = (text: string) => tmux("send-keys", "-t", "irc", "-l", text).status === 0 && tmux("send-keys", "-t", "irc", "Enter");
+    try {
+      const started = tmux(
+        "new-session", "-d", "-s", "irc", "-x", "200", "-y", "50",
+        `irssi --home=${home} -c 127.0.0.1 -p ${server.port} -n irssiuser`,
+      );
+      expect(started.status).toBe(0);
+      expect(await json.waitFor((f) => f.type === "join" && f.nick === "irssiuser", 10_000)).toMatchObject({ room: "lobby" });
+      await eventually(screen, /Welcome to the tcpchat IRC network irssiuser/);
+      type("/join #dev");
+      expect(await json.waitFor((f) => f.type === "join" && f.room === "dev" && f.nick === "irssiuser", 5000)).toBeTruthy();
+      await eventually(screen, /irssiuser.*has joined #dev/);
+      type("hello from irssi");
+      expect(await json.waitFor((f) => f.type === "msg" && f.from === "irssiuser")).toMatchObject({ room: "dev", text: "hello from irssi" });
+      json.send({ type: "msg", room: "dev", text: "hi irssi" });
+      await eventually(screen, /<.?jay> hi irssi/);
+      type("/me waves");
+      expect(await json.waitFor((f) => f.type === "msg" && f.from === "irssiuser")).toMatchObject({ text: "/me waves" });
+      type("/msg jay psst");
+      expect(await json.waitFor((f) => f.type === "dm")).toMatchObject({ from: "irssiuser", to: "jay", text: "psst" });
+      // A JSON user's nick change shows in the channel.
+      json.send({ type: "nick", nick: "jay2" });
+      await eventually(screen, /jay is now known as jay2/);
+      type("/quit see you");
+      expect(await json.waitFor((f) => f.type === "leave" && f.nick === "irssiuser", 5000)).toMatchObject({ reason: "quit" });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- irssi screen ---\n${screen()}`);
+    } finally {
+      tmux("kill-server");
+      rmSync(home, { recursive: true, force: true });
+      json.destroy();
+    }
+  }, 30_000);
+
+  test.skipIf(!withIi)("ii through its fifos joins, chats with a JSON user, and frees its nick when killed", async () => {
+    const json = await TestClient.register(server.port, "jo");
+    const dir = mkdtempSync(join(tmpdir(), "tcpchat-ii-"));
+    let ii: ChildProcess | undefined;
+    try {
+      ii = spawn("ii", ["-s", "127.0.0.1", "-p", String(server.port), "-n", "iiuser", "-i", dir], { stdio: "ignore" });
+      const serverDir = join(dir, "127.0.0.1");
+      const lobbyOut = join(serverDir, "#lobby", "out");
+      const read = (path: string) => () => existsSync(path) ? readFileSync(path, "utf8") : "";
+      // ii creates the channel's files when the server's JOIN for the default room arrives.
+      await eventually(read(join(serverDir, "out")), /Welcome to the tcpchat IRC network iiuser/);
+      await eventually(read(lobbyOut), /iiuser.* has joined #lobby/);
+      expect(await json.waitFor((f) => f.type === "join" && f.nick === "iiuser")).toMatchObject({ room: "lobby" });
+      appendFileSync(join(serverDir, "#lobby", "in"), "hello from ii\n");
+      expect(await json.waitFor((f) => f.type === "msg" && f.from === "iiuser")).toMatchObject({ room: "lobby", text: "hello from ii" });
+      json.send({ type: "msg", room: "lobby", text: "hi ii" });
+      await eventually(read(lobbyOut), /<jo> hi ii/);
+      appendFileSync(join(serverDir, "in"), "/j #ii-room\n");
+      await eventually(read(join(serverDir, "#ii-room", "out")), /iiuser.* has joined #ii-room/);
+      ii.kill("SIGKILL");
+      expect(await json.waitFor((f) => f.type === "presence" && f.nick === "iiuser")).toMatchObject({ status: "offline", reason: "disconnect" });
+      // The nick is free at once.
+      const again = await TestClient.connect(server.port);
+      again.send("NICK iiuser\r\nUSER i 0 * :i\r\n");
+      await again.waitForLine(/ 001 iiuser /);
+      again.destroy();
+    } finally {
+      ii?.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+      json.destroy();
+    }
+  }, 30_000);
+});
