@@ -230,7 +230,6 @@ export class Connection implements Flushable, LivenessState {
     const traced = traceError(frame, this.logFields);
     // A person sees only code and message, so the trace goes into the message.
     if (this.#speaksText) traced.message += ` (trace ${traced.trace})`;
-    if (this.dialect === "irc") return this.#ircSession().sendError(traced);
     this.sendFrame(traced);
   }
 

@@ -1,10 +1,9 @@
 /**
  * Real IRC clients against the server: irssi driven in tmux, and ii (a
  * file-based client) driven through its fifos, each chatting with a JSON
- * user. These run against the first runtime of the suite only (bun unless
- * TCPCHAT_TEST_RUNTIMES says otherwise): they test the dialect, which is the
- * same code on every runtime, and a client takes seconds to start. A test
- * whose binary is missing is skipped with a note (Debian: irssi, tmux, ii).
+ * user, on every runtime of the suite (each test takes under a second). A
+ * test whose binary is missing is skipped with a note (Debian packages:
+ * irssi, tmux, ii).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -33,11 +32,10 @@ async function eventually(read: () => string, match: RegExp, timeoutMs = 8000): 
   throw new Error(`no ${match} within ${timeoutMs} ms in:\n${last}`);
 }
 
-const runtime = SERVER_RUNTIMES[0];
 const withIrssi = have("irssi", "tmux");
 const withIi = have("ii");
 
-describe(`real IRC clients (${runtime})`, () => {
+describe.each(SERVER_RUNTIMES)("real IRC clients (%s)", (runtime) => {
   let server: ChatServerProcess;
   beforeAll(async () => {
     server = await startChatServer(runtime, []);
@@ -55,7 +53,7 @@ describe(`real IRC clients (${runtime})`, () => {
       join(home, "config"),
       'settings = { "irc/core" = { cmd_queue_speed = "0"; }; "fe-text" = { paste_detect_time = "0"; }; };\n',
     );
-    const socket = `tcpchat-irc-${process.pid}`;
+    const socket = `tcpchat-irc-${process.pid}-${runtime}`;
     const tmux = (...args: string[]) => spawnSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
     const screen = () => tmux("capture-pane", "-p", "-t", "irc").stdout ?? "";
     const type = (text: string) => tmux("send-keys", "-t", "irc", "-l", text).status === 0 && tmux("send-keys", "-t", "irc", "Enter");

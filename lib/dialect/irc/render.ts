@@ -32,8 +32,8 @@ export function userSource(nick: string): string {
 }
 
 /** The key under which a broadcast's rendering can be shared: capabilities plus "about me". */
-export function variantKey(frame: ServerFrame, view: IrcView): number {
-  return view.caps * 2 + (aboutSelf(frame, view.nick) ? 1 : 0);
+export function variantKey(frame: ServerFrame, nick: string | null, caps: number): number {
+  return caps * 2 + (aboutSelf(frame, nick) ? 1 : 0);
 }
 
 function aboutSelf(frame: ServerFrame, nick: string | null): boolean {

@@ -10,7 +10,7 @@
 import type { Settings } from "../../config/settings.ts";
 import type { Session } from "../../hub/session.ts";
 import type { ClientFrame } from "../../protocol/client_frames.ts";
-import type { ErrorFrame, ServerFrame } from "../../protocol/server_frames.ts";
+import type { ServerFrame } from "../../protocol/server_frames.ts";
 import { type CapName, CAPS, hasCap } from "./caps.ts";
 import { COMMANDS } from "./commands.ts";
 import { renderAnswer } from "./answers.ts";
@@ -185,18 +185,14 @@ export class IrcSession {
       for (const line of renderEvent(frame, this.view, this.#context?.command === "NOTICE")) this.send(line);
       return;
     }
-    const key = variantKey(frame, this.view);
+    // Computed per recipient, so without building a view: most recipients hit the cache.
+    const key = variantKey(frame, this.host.session.nick, this.caps);
     let bytes = cache.get(key);
     if (bytes === undefined) {
       bytes = encodeLines(renderEvent(frame, this.view));
       cache.set(key, bytes);
     }
     if (bytes.length > 0) this.host.write(bytes);
-  }
-
-  /** An error frame from the hub or the connection (already traced and logged). */
-  sendError(frame: ErrorFrame): void {
-    this.sendFrame(frame);
   }
 
   #writeNow(lines: IrcMessage[]): void {
