@@ -161,4 +161,18 @@ describe("IRC sessions on a hub", () => {
     expect(lines.at(-2)).toBe(":writer!writer@tcpchat PRIVMSG #lobby :second line");
     expect(lines.at(-1)).toBe(":writer!writer@tcpchat PRIVMSG #lobby :/me is not an action here");
   });
+
+  test("a line of 512 bytes with CR LF is read; one byte more is 417 and the session goes on", () => {
+    const { connect } = makeHub();
+    const irc = connect();
+    register(irc, "edge");
+    const head = "PRIVMSG nobody :";
+    const fits = head + "x".repeat(510 - head.length);
+    irc.irc.onLine(fits, 510);
+    irc.irc.onLine(fits + "é", 512);
+    expect(irc.lines()).toEqual([
+      ":tcpchat 401 edge nobody :No such nick/channel",
+      ":tcpchat 417 edge :Input line was too long",
+    ]);
+  });
 });
