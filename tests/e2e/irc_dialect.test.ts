@@ -141,12 +141,16 @@ describe.each(SERVER_RUNTIMES)("IRC dialect (%s)", (runtime) => {
     json.send({ type: "nick", nick: "jules2" });
     expect(await irc.waitForUntagged(/jules@tcpchat NICK/)).toBe(":jules!jules@tcpchat NICK jules2");
 
-    // Quits, both ways: the IRC user sees one QUIT; the others see leave and offline.
-    text.send("/quit\n");
-    expect(await irc.waitForUntagged(/tess.* QUIT/)).toBe(":tess!tess@tcpchat QUIT :Quit");
+    // Quits, both ways: the others see leave and offline; an IRC user sees one QUIT.
     irc.client.quit("see you");
     expect(await json.waitFor((f) => f.type === "leave" && f.nick === "ike2")).toMatchObject({ reason: "quit" });
     expect(await json.waitFor((f) => f.type === "presence" && f.nick === "ike2")).toMatchObject({ status: "offline", reason: "quit" });
+    expect(await text.waitForLine("ike2 left")).toBe("* ike2 left #lobby (quit)");
+    const other = await IrcTestClient.connect(server.port, "ivy");
+    await other.waitForLine(/ 366 ivy #lobby/);
+    text.send("/quit\n");
+    expect(await other.waitForUntagged(/tess.* QUIT/)).toBe(":tess!tess@tcpchat QUIT :Quit");
+    other.client.quit();
     json.destroy();
   });
 

@@ -1,13 +1,14 @@
 /**
- * Real IRC clients against the server: irssi driven in tmux, and ii (a
+ * Real IRC clients against the server: irssi driven in tmux, WeeChat
+ * (headless) driven through its fifo and read through its logs, and ii (a
  * file-based client) driven through its fifos, each chatting with a JSON
  * user, on every runtime of the suite (each test takes under a second). A
  * test whose binary is missing is skipped with a note (Debian packages:
- * irssi, tmux, ii).
+ * irssi, tmux, weechat-headless, ii).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestClient } from "../support/chat_client.ts";
@@ -34,6 +35,7 @@ async function eventually(read: () => string, match: RegExp, timeoutMs = 8000): 
 
 const withIrssi = have("irssi", "tmux");
 const withIi = have("ii");
+const withWeechat = have("weechat-headless");
 
 describe.each(SERVER_RUNTIMES)("real IRC clients (%s)", (runtime) => {
   let server: ChatServerProcess;
@@ -86,6 +88,45 @@ describe.each(SERVER_RUNTIMES)("real IRC clients (%s)", (runtime) => {
     } finally {
       tmux("kill-server");
       rmSync(home, { recursive: true, force: true });
+      json.destroy();
+    }
+  }, 30_000);
+
+  test.skipIf(!withWeechat)("WeeChat (headless) autojoins, chats and acts with a JSON user, and sees them", async () => {
+    const json = await TestClient.register(server.port, "wendy");
+    await json.request({ type: "join", room: "dev" });
+    const dir = mkdtempSync(join(tmpdir(), "tcpchat-weechat-"));
+    let weechat: ChildProcess | undefined;
+    try {
+      const setup = [
+        "/set fifo.file.enabled on",
+        "/set logger.file.flush_delay 0",
+        `/server add t 127.0.0.1/${server.port} -notls`,
+        "/set irc.server.t.nicks weeuser",
+        // Like irssi, WeeChat paces what it sends; the server's rate limit is what is tested here.
+        "/set irc.server.t.anti_flood_prio_high 0",
+        "/set irc.server.t.anti_flood_prio_low 0",
+        "/set irc.server.t.autojoin #dev",
+        "/connect t",
+      ].join(";");
+      weechat = spawn("weechat-headless", ["--dir", dir, "--plugins", "irc,fifo,logger", "-r", setup], { stdio: "ignore" });
+      expect(await json.waitFor((f) => f.type === "join" && f.room === "dev" && f.nick === "weeuser", 10_000)).toBeTruthy();
+      const fifo = () => join(dir, readdirSync(dir).find((name) => name.startsWith("weechat_fifo"))!);
+      const devLog = join(dir, "logs", "irc.t.#dev.weechatlog");
+      const read = () => existsSync(devLog) ? readFileSync(devLog, "utf8") : "";
+      // The channel's buffer (and its log) exists once WeeChat has read the server's JOIN.
+      await eventually(read, /weeuser.*has joined #dev/);
+      appendFileSync(fifo(), "irc.t.#dev *hello from weechat\n");
+      expect(await json.waitFor((f) => f.type === "msg" && f.from === "weeuser")).toMatchObject({ room: "dev", text: "hello from weechat" });
+      appendFileSync(fifo(), "irc.t.#dev */me juggles\n");
+      expect(await json.waitFor((f) => f.type === "msg" && f.from === "weeuser")).toMatchObject({ text: "/me juggles" });
+      json.send({ type: "msg", room: "dev", text: "nice one" });
+      await eventually(read, /\twendy\tnice one/);
+      json.send({ type: "leave", room: "dev" });
+      await eventually(read, /wendy.*has left #dev/);
+    } finally {
+      weechat?.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
       json.destroy();
     }
   }, 30_000);
