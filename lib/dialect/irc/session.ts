@@ -176,23 +176,24 @@ export class IrcSession {
    * recipients of one broadcast: the same rendering goes to all of them.
    */
   sendFrame(frame: ServerFrame, cache?: IrcRenderCache): void {
+    // A broadcast (it comes with a cache) is an event, never an answer: the hot path of fan-out.
+    if (cache !== undefined && this.#context === null) {
+      // Computed per recipient, so without building a view: most recipients hit the cache.
+      const key = variantKey(frame, this.host.session.nick, this.caps);
+      let bytes = cache.get(key);
+      if (bytes === undefined) {
+        bytes = encodeLines(renderEvent(frame, this.view));
+        cache.set(key, bytes);
+      }
+      if (bytes.length > 0) this.host.write(bytes);
+      return;
+    }
     const answer = renderAnswer(this, frame);
     if (answer !== null) {
       for (const line of answer) this.send(line);
       return;
     }
-    if (this.#context || cache === undefined) {
-      for (const line of renderEvent(frame, this.view, this.#context?.command === "NOTICE")) this.send(line);
-      return;
-    }
-    // Computed per recipient, so without building a view: most recipients hit the cache.
-    const key = variantKey(frame, this.host.session.nick, this.caps);
-    let bytes = cache.get(key);
-    if (bytes === undefined) {
-      bytes = encodeLines(renderEvent(frame, this.view));
-      cache.set(key, bytes);
-    }
-    if (bytes.length > 0) this.host.write(bytes);
+    for (const line of renderEvent(frame, this.view, this.#context?.command === "NOTICE")) this.send(line);
   }
 
   #writeNow(lines: IrcMessage[]): void {
