@@ -10,7 +10,7 @@ import { validateClientFrame } from "../../lib/protocol/client_frames.ts";
 import { channelToRoom } from "../../lib/dialect/irc/channels.ts";
 import { isIrcRegistrationLine } from "../../lib/dialect/irc/detect.ts";
 import { textFromIrc } from "../../lib/dialect/irc/handlers/messages.ts";
-import { isupportTokens } from "../../lib/dialect/irc/isupport.ts";
+import { ircServerName, isupportTokens } from "../../lib/dialect/irc/isupport.ts";
 import { encodeIrcMessage, parseIrcLine, splitUtf8, utf8Length } from "../../lib/dialect/irc/message.ts";
 import { type IrcRenderCache, IrcSession } from "../../lib/dialect/irc/session.ts";
 
@@ -76,6 +76,7 @@ describe("IRC names and detection", () => {
 
   test("ISUPPORT follows the settings", () => {
     expect(isupportTokens({ server_name: "my net" })).toContain("NETWORK=my_net");
+    expect(ircServerName("chat: main")).toBe("chat__main");
   });
 });
 

@@ -14,6 +14,14 @@ export const AWAY_LENGTH = 200;
 /** Targets one PRIVMSG or NOTICE may name (comma-separated). */
 export const MAX_MESSAGE_TARGETS = 4;
 
+/**
+ * The server name as IRC shows it (the source of server lines, NETWORK): one
+ * token, so spaces and the characters that delimit a source become `_`.
+ */
+export function ircServerName(serverName: string): string {
+  return serverName.replace(/[\s:!@=,]/g, "_") || "tcpchat";
+}
+
 /** The ISUPPORT tokens, in the order they are sent. */
 export function isupportTokens(settings: Pick<Settings, "server_name">): string[] {
   return [
@@ -25,7 +33,7 @@ export function isupportTokens(settings: Pick<Settings, "server_name">): string[
     `CHANNELLEN=${MAX_CHANNEL_LENGTH}`,
     "CHANTYPES=#",
     `LINELEN=${MAX_LINE_BYTES + 2}`,
-    `NETWORK=${settings.server_name.replace(/[\s=]/g, "_")}`,
+    `NETWORK=${ircServerName(settings.server_name)}`,
     `NICKLEN=${MAX_NICK_CODE_POINTS}`,
     // No channel operators or voice yet.
     "PREFIX=",

@@ -15,6 +15,7 @@ import { type CapName, CAPS, hasCap } from "./caps.ts";
 import { COMMANDS } from "./commands.ts";
 import { renderAnswer } from "./answers.ts";
 import { encodeIrcMessage, type IrcMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES, parseIrcLine, utf8Length } from "./message.ts";
+import { ircServerName } from "./isupport.ts";
 import { N } from "./numerics.ts";
 import { renderEvent, variantKey, type IrcView } from "./render.ts";
 
@@ -82,7 +83,7 @@ export class IrcSession {
 
   /** The server name, source of server lines. */
   get serverName(): string {
-    return this.host.settings.server_name;
+    return ircServerName(this.host.settings.server_name);
   }
 
   /** Whether registration has completed (the hub accepted the nick). */
