@@ -376,3 +376,35 @@ describe.each(SERVER_RUNTIMES)("IRC limits and irc_listen (%s)", (runtime) => {
     watcher.destroy();
   });
 });
+
+describe.each(SERVER_RUNTIMES)("IRC slow consumer (%s)", (runtime) => {
+  let server: ChatServerProcess;
+  beforeAll(async () => {
+    server = await startChatServer(runtime, ["--rate-per-s", "0", "--write-timeout", "1s"]);
+  });
+  afterAll(() => server.stop());
+
+  test("an IRC client that stops reading is closed as a slow consumer; the others see it QUIT and go on", async () => {
+    const sender = await TestClient.register(server.port, "loud");
+    const watcher = await rawIrc(server.port, "watcher2");
+    const sleeper = await rawIrc(server.port, "sleeper");
+    sleeper.socket.pause();
+    const text = "z".repeat(4000);
+    let quit: string | undefined;
+    // Bursts well under max_pending for the readers, until the sleeper's socket and queue are full.
+    for (let burst = 0; burst < 100 && quit === undefined; burst++) {
+      for (let i = 0; i < 49; i++) sender.send({ type: "msg", room: "lobby", text });
+      await sender.request({ type: "msg", room: "lobby", text }, 10_000);
+      quit = watcher.lines.find((l) => /sleeper.* QUIT/.test(l));
+      sender.clear();
+      watcher.clear();
+    }
+    expect(quit).toBe(":sleeper!sleeper@tcpchat QUIT :Slow consumer (send queue exceeded)");
+    await server.waitForLog('"reason":"slow_consumer"');
+    sender.send({ type: "msg", room: "lobby", text: "still flowing" });
+    await watcher.waitForLine(/still flowing/, 5000);
+    sender.destroy();
+    watcher.destroy();
+    sleeper.destroy();
+  }, 30_000);
+});
