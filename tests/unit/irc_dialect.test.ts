@@ -3,16 +3,12 @@
  * and sessions driven through a real hub with a fake sink (no sockets).
  */
 import { describe, expect, test } from "bun:test";
-import { defaultSettings } from "../../lib/config/settings.ts";
-import { Hub, type HubSink } from "../../lib/hub/hub.ts";
-import type { Session } from "../../lib/hub/session.ts";
-import { validateClientFrame } from "../../lib/protocol/client_frames.ts";
 import { channelToRoom } from "../../lib/dialect/irc/channels.ts";
 import { isIrcRegistrationLine } from "../../lib/dialect/irc/detect.ts";
 import { textFromIrc } from "../../lib/dialect/irc/handlers/messages.ts";
 import { ircServerName, isupportTokens } from "../../lib/dialect/irc/isupport.ts";
 import { encodeIrcMessage, parseIrcLine, splitUtf8, utf8Length } from "../../lib/dialect/irc/message.ts";
-import { type IrcRenderCache, IrcSession } from "../../lib/dialect/irc/session.ts";
+import { makeIrcHub as makeHub, type Peer, registerIrc as register } from "../support/irc_hub.ts";
 
 describe("IRC line syntax", () => {
   test("tags, source, command and trailing are parsed; escaped tag values are unescaped", () => {
@@ -79,56 +75,6 @@ describe("IRC names and detection", () => {
     expect(ircServerName("chat: main")).toBe("chat__main");
   });
 });
-
-/** One IRC user on a hub with no sockets: lines written to it are collected. */
-interface Peer {
-  irc: IrcSession;
-  writes: Uint8Array[];
-  lines(): string[];
-}
-
-function makeHub() {
-  const settings = { ...defaultSettings(), rate_per_s: 0 };
-  let now = 1_700_000_000_000;
-  const sink: HubSink<Peer> = {
-    // Peers without an IRC session stand for users of other dialects: their frames are dropped.
-    send: (to, frame) => to.peer.irc?.sendFrame(frame),
-    broadcast: (to, frame, except) => {
-      const cache: IrcRenderCache = new Map();
-      for (const session of to) if (session !== except) session.peer.irc?.sendFrame(frame, cache);
-    },
-    close: () => {},
-  };
-  const hub = new Hub<Peer>(settings, "9.9.9", sink);
-  const connect = (caps = ""): Peer => {
-    const writes: Uint8Array[] = [];
-    const peer = { writes, lines: () => writes.flatMap((b) => new TextDecoder().decode(b).split("\r\n").filter((l) => l)) } as Peer;
-    const session: Session<Peer> = hub.attach(peer, now);
-    peer.irc = new IrcSession({
-      settings,
-      version: "9.9.9",
-      session: session as Session<unknown>,
-      lookup: hub as unknown as Hub<unknown>,
-      submit: (frame) => {
-        const result = validateClientFrame(frame);
-        if (result.ok) hub.handle(session, result.frame, ++now);
-      },
-      write: (bytes) => writes.push(bytes),
-    });
-    const line = (text: string) => peer.irc.onLine(text, utf8Length(text));
-    if (caps) line(`CAP REQ :${caps}`);
-    return Object.assign(peer, { line });
-  };
-  return { hub, connect };
-}
-
-function register(peer: Peer, nick: string): void {
-  const line = (text: string) => peer.irc.onLine(text, utf8Length(text));
-  line(`NICK ${nick}`);
-  line(`USER ${nick} 0 * :${nick}`);
-  line("CAP END");
-  peer.writes.length = 0;
-}
 
 describe("IRC sessions on a hub", () => {
   test("a broadcast is rendered once per variant: members with the same capabilities get the same bytes", () => {
