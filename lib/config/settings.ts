@@ -30,6 +30,8 @@ export interface Settings {
   write_timeout: number;
   history: number;
   history_on_join: number;
+  snapshot_bytes: number;
+  history_memory: number;
   default_room: string;
   max_rooms: number;
   shutdown_grace: number;
@@ -37,6 +39,7 @@ export interface Settings {
   log_format: "auto" | "pretty" | "json";
   log_file: string;
   metrics: string;
+  irc_listen: string;
   registration: "open" | "closed";
   password_min_length: number;
   operators: string;
@@ -167,6 +170,18 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     doc: "kept messages sent on a join without since",
     check: nonNegativeInt,
   },
+  snapshot_bytes: {
+    kind: "bytes",
+    default: 256 * 1024,
+    doc: "history bytes in one room snapshot or history page (at most half of max_pending); the rest is paged",
+    check: positiveInt,
+  },
+  history_memory: {
+    kind: "bytes",
+    default: 64 * 1024 * 1024,
+    doc: "history bytes held in memory across rooms; the least recently active rooms' oldest messages go first",
+    check: nonNegativeInt,
+  },
   default_room: {
     kind: "string",
     default: "lobby",
@@ -206,6 +221,13 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     kind: "string",
     default: "",
     doc: "HOST:PORT to serve /metrics, /healthz and /readyz over HTTP (empty: off)",
+    check: hostPortOrEmpty,
+    reload: "restart",
+  },
+  irc_listen: {
+    kind: "string",
+    default: "",
+    doc: "HOST:PORT of an extra port where every connection speaks IRC, e.g. 0.0.0.0:6667 (empty: off; IRC also works on the main port)",
     check: hostPortOrEmpty,
     reload: "restart",
   },

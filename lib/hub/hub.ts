@@ -21,6 +21,8 @@ import type { Awaitable } from "../store/account_store.ts";
 import { AccountDesk } from "./accounts.ts";
 import { type AuditEvent, defaultHubServices, type HubCore, type HubServices } from "./hub_services.ts";
 import { MODERATION_RATE_LIMITED, ModerationDesk } from "./moderation.ts";
+import { HistoryBudget } from "./history_budget.ts";
+import { answerHistory, type HistorySource, snapshotHistory } from "./history_paging.ts";
 import { addStrike, takeToken } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
 import { ServerOperators } from "./room_modes.ts";
@@ -57,6 +59,9 @@ export type HubSettings = Pick<
   | "registration"
   | "password_min_length"
   | "operators"
+  | "snapshot_bytes"
+  | "history_memory"
+  | "max_pending"
 >;
 
 /** Frame types that spend a rate-limit token. */
@@ -65,6 +70,7 @@ const RATE_LIMITED = new Set<ClientFrame["type"]>([
   "dm",
   "join",
   "status",
+  "history",
   // Moderation frames reach others; account frames cost a password hash.
   ...MODERATION_RATE_LIMITED,
 ]);
@@ -76,6 +82,10 @@ export interface HubCounts {
   sessions: number;
   registered: number;
   rooms: number;
+  /** Bytes of history held in memory, all rooms (bounded by history_memory). */
+  historyBytes: number;
+  /** Messages evicted from memory to stay within history_memory, since start. */
+  historyEvicted: number;
 }
 
 /** Sessions, nicks and rooms. */
@@ -99,6 +109,9 @@ export class Hub<P = unknown> implements HubCore<P> {
       }),
   );
   readonly #serverOperators = new ServerOperators();
+  readonly #historyBudget = new HistoryBudget(() => this.settings.history_memory);
+  /** Answers history pages memory no longer holds (the store, with a data directory); null: memory is all. */
+  historySource: HistorySource | null = null;
 
   constructor(
     readonly settings: HubSettings,
@@ -109,7 +122,23 @@ export class Hub<P = unknown> implements HubCore<P> {
 
   /** Sessions, registered users and rooms right now. */
   counts(): HubCounts {
-    return { sessions: this.#sessions.size, registered: this.#byNick.size, rooms: this.#rooms.size };
+    return {
+      sessions: this.#sessions.size,
+      registered: this.#byNick.size,
+      rooms: this.#rooms.size,
+      historyBytes: this.#historyBudget.bytes,
+      historyEvicted: this.#historyBudget.evicted,
+    };
+  }
+
+  /** The registered session holding `nick` (matched as nicks are), if any: read-only, for lookups such as IRC WHOIS. */
+  sessionByNick(nick: string): Session<P> | undefined {
+    return this.#byNick.get(nickKey(nick));
+  }
+
+  /** Whether room `name` exists now (with members, or kept for its history). */
+  hasRoom(name: string): boolean {
+    return this.#rooms.has(name);
   }
 
   /** A new connection arrives; it must `hello` before anything else. */
@@ -159,6 +188,8 @@ export class Hub<P = unknown> implements HubCore<P> {
         return this.#joinWhenLoaded(session, frame.room, frame.since, frame.id, frame.key, now);
       case "leave":
         return this.#leave(session, frame);
+      case "history":
+        return this.#history(session, frame);
       case "msg":
         return this.#msg(session, frame, now);
       case "dm":
@@ -225,6 +256,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     }
     this.#sessions.clear();
     this.#byNick.clear();
+    for (const room of this.#rooms.values()) room.history.clear();
     this.#rooms.clear();
     this.#emptyRooms.clear();
     return sessions.length;
@@ -334,14 +366,18 @@ export class Hub<P = unknown> implements HubCore<P> {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
       }
       room = new Room<P>(name, this.settings.history, `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
+      room.history.useBudget(this.#historyBudget);
       this.#rooms.set(name, room);
       this.#moderation.roomCreated(room);
     }
     room.history.capacity = this.settings.history;
     // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
-    const history = since === undefined
-      ? room.history.last(this.settings.history_on_join)
-      : room.history.after(since > room.seq ? 0 : since);
+    const { history, more } = snapshotHistory(
+      room.history,
+      since === undefined ? undefined : since > room.seq ? 0 : since,
+      this.settings,
+      this.historySource !== null,
+    );
     const alreadyMember = room.members.has(session);
     if (!alreadyMember) {
       this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
@@ -351,7 +387,10 @@ export class Hub<P = unknown> implements HubCore<P> {
     }
     const members = [...room.members].map((m) => m.nick!);
     const extra = this.#moderation.snapshotFields(room);
-    this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history, ...extra }, id));
+    this.sink.send(
+      session,
+      withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history, ...(more ? { more } : {}), ...extra }, id),
+    );
     // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
     if (!alreadyMember) this.sink.broadcast(room.members, { type: "join", room: name, nick: session.nick! });
   }
@@ -362,6 +401,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     const oldest = this.#emptyRooms.keys().next();
     if (oldest.done) return false;
     this.#emptyRooms.delete(oldest.value);
+    this.#rooms.get(oldest.value)?.history.clear();
     this.#rooms.delete(oldest.value);
     return true;
   }
@@ -384,6 +424,17 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (room.members.size > 0) return;
     if (room.seq === 0) this.#rooms.delete(room.name);
     else this.#emptyRooms.set(room.name, room);
+  }
+
+  /** A page of a room's history, for its members only (a room that does not exist has none: `not_in_room`). */
+  #history(session: Session<P>, frame: ClientFrameOf<"history">): void {
+    const room = this.#rooms.get(frame.room);
+    if (!room || !room.members.has(session)) {
+      return this.#error(session, "not_in_room", `join ${frame.room} to read its history`, frame.id);
+    }
+    answerHistory(room, frame, this.settings, this.historySource, (answer) => {
+      if (!session.departed) this.sink.send(session, withId(answer, frame.id));
+    });
   }
 
   #msg(session: Session<P>, frame: ClientFrameOf<"msg">, now: number): void {
@@ -486,11 +537,6 @@ export class Hub<P = unknown> implements HubCore<P> {
     failed: (error: unknown, now: number) => void,
   ): void {
     this.#waits.defer(session, value, now, then, failed);
-  }
-
-  /** HubCore: the registered session with `nick`. */
-  sessionByNick(nick: string): Session<P> | undefined {
-    return this.#byNick.get(nickKey(nick));
   }
 
   /** HubCore. */

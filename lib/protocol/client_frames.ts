@@ -24,6 +24,11 @@ const shortText = (name: string, max: number) =>
   v.optional(
     v.pipe(v.string(`${name} must be a string`), v.maxLength(max, `${name} has at most ${max} characters`), wellFormed(name)),
   );
+/** An optional seq number (a whole number, 0 or more). */
+const seqField = (name: string) =>
+  v.optional(
+    v.pipe(v.number(`${name} must be a number`), v.integer(`${name} must be a whole number`), v.minValue(0, `${name} must be 0 or more`)),
+  );
 const pingToken = v.optional(
   v.union([v.number(), v.pipe(v.string(), wellFormed("t"))], "t must be a number or a string without lone surrogates"),
 );
@@ -48,6 +53,21 @@ export const CLIENT_FRAME_SCHEMAS = {
     key: shortText("key", MAX_KEY),
   }),
   leave: v.object({ type: v.literal("leave"), id, room }),
+  history: v.object({
+    type: v.literal("history"),
+    id,
+    room,
+    before: seqField("before"),
+    after: seqField("after"),
+    limit: v.optional(
+      v.pipe(
+        v.number("limit must be a number"),
+        v.integer("limit must be a whole number"),
+        v.minValue(1, "limit must be 1-100"),
+        v.maxValue(100, "limit must be 1-100"),
+      ),
+    ),
+  }),
   msg: v.object({ type: v.literal("msg"), id, room, text }),
   dm: v.object({ type: v.literal("dm"), id, to: v.pipe(v.string("to must be a string"), wellFormed("to")), text }),
   who: v.object({ type: v.literal("who"), id, room }),

@@ -55,6 +55,15 @@ function signInHint(code: string): string {
   }
 }
 
+/** A `history` page: a head line, then one line per message, oldest first. */
+function renderHistory(frame: Extract<ServerFrame, { type: "history" }>): string {
+  const { msgs } = frame;
+  if (msgs.length === 0) return `* No earlier messages kept in #${frame.room}`;
+  const head = `* #${frame.room} history, messages ${msgs[0].seq}-${msgs.at(-1)!.seq}` +
+    (frame.more ? " (/history again for earlier ones):" : " (nothing earlier is kept):");
+  return [head, ...msgs.map(renderMsg)].join("\n");
+}
+
 /**
  * Renders a frame for the text user `self` (null before registration); null
  * for frames people need not see (pings).
@@ -74,6 +83,8 @@ export function renderTextFrame(frame: ServerFrame, self: string | null): string
       ];
       return [head, ...about, ...frame.history.map(renderMsg)].join("\n");
     }
+    case "history":
+      return renderHistory(frame);
     case "join":
       return frame.nick === self ? null : `* ${frame.nick} joined #${frame.room}`;
     case "leave":
