@@ -135,6 +135,10 @@ function errorLines(s: IrcSession, frame: ErrorFrame): IrcMessage[] {
       return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is already in use")];
     case "nick_invalid":
       return [s.numeric(N.ERR_ERRONEUSNICKNAME, target, `Erroneous nickname: ${frame.message}`)];
+    case "nick_reserved":
+      return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is a registered account: send PASS with its password first")];
+    case "unauthorized":
+      return [s.numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")];
     case "not_in_room":
       if (command === "NOTICE") return [];
       return command === "PART"

@@ -70,6 +70,8 @@ export class IrcSession {
   capNegotiating = false;
   /** The nick given with NICK before registration. */
   pendingNick: string | null = null;
+  /** PASS before registration: the account password sent with the hub `hello` (kept only until then). */
+  pendingPassword: string | null = null;
   /** USER's username and realname, once given. */
   user: { username: string; realname: string } | null = null;
   /** Channels (room names) this client has been shown a JOIN for. */
@@ -177,6 +179,8 @@ export class IrcSession {
    * recipients of one broadcast: the same rendering goes to all of them.
    */
   sendFrame(frame: ServerFrame, cache?: IrcRenderCache): void {
+    // Kicked or banned: out of the channel, so a later JOIN shows it again.
+    if (frame.type === "leave" && frame.nick === this.host.session.nick) this.joined.delete(frame.room);
     // A broadcast (it comes with a cache) is an event, never an answer: the hot path of fan-out.
     if (cache !== undefined && this.#context === null) {
       // Computed per recipient, so without building a view: most recipients hit the cache.
