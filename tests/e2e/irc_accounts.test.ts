@@ -55,4 +55,37 @@ describe.each(SERVER_RUNTIMES)("IRC accounts and moderation (%s)", (runtime) => 
     op.destroy();
     irc.destroy();
   });
+
+  test("an IRC channel creator operates it: TOPIC, KICK and INVITE go through the hub; KILL is 481; keys and bans are numerics", async () => {
+    const ircop = await TestClient.connect(server.port);
+    ircop.send("NICK ircop\r\nUSER o 0 * :O\r\n");
+    await ircop.waitForLine(/ 001 /);
+    ircop.send("JOIN #irc2\r\n");
+    await ircop.waitForLine(/ 366 .*#irc2/);
+    const victim = await TestClient.register(server.port, "victim");
+    await victim.request({ type: "join", room: "irc2" });
+    ircop.send("TOPIC #irc2 :hello all\r\n");
+    expect(await victim.waitFor((f) => f.type === "topic")).toMatchObject({ room: "irc2", topic: "hello all", by: "ircop" });
+    ircop.send("KICK #irc2 victim :bye now\r\n");
+    expect(await ircop.waitForLine(/ KICK /)).toBe(":ircop!ircop@tcpchat KICK #irc2 victim :bye now");
+    expect(await victim.waitFor((f) => f.type === "leave")).toMatchObject({ nick: "victim", reason: "kicked", by: "ircop", note: "bye now" });
+    ircop.send("INVITE victim #irc2\r\n");
+    expect(await ircop.waitForLine(/ 341 /)).toBe(":tcpchat 341 ircop victim :#irc2");
+    expect(await victim.waitFor((f) => f.type === "invite")).toEqual({ type: "invite", room: "irc2", from: "ircop" });
+    ircop.send("KILL victim :go\r\n");
+    expect(await ircop.waitForLine(/ 481 /)).toContain("not an IRC operator");
+
+    await victim.request({ type: "join", room: "locked" });
+    await victim.request({ type: "mode", room: "locked", key: "sesame" });
+    ircop.send("JOIN #locked\r\n");
+    expect(await ircop.waitForLine(/ 475 /)).toBe(":tcpchat 475 ircop #locked :Cannot join channel (+k)");
+    ircop.send("JOIN #locked sesame\r\n");
+    expect(await ircop.waitForLine(/ JOIN /)).toBe(":ircop!ircop@tcpchat JOIN #locked");
+    await victim.request({ type: "ban", room: "locked", nick: "ircop" });
+    expect(await ircop.waitForLine(/ KICK /)).toBe(":victim!victim@tcpchat KICK #locked ircop :Banned");
+    ircop.send("JOIN #locked sesame\r\n");
+    expect(await ircop.waitForLine(/ 474 /)).toBe(":tcpchat 474 ircop #locked :Cannot join channel (+b)");
+    ircop.destroy();
+    victim.destroy();
+  });
 });

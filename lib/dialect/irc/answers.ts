@@ -33,7 +33,8 @@ export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | 
         command: "JOIN",
         params: s.has("extended-join") ? [channel, "*", s.user?.realname ?? self] : [channel],
       };
-      return [join, ...namesLines(s, channel, frame.members)];
+      const topic = frame.topic ? [s.numeric(N.RPL_TOPIC, channel, frame.topic)] : [];
+      return [join, ...topic, ...namesLines(s, channel, frame.members)];
     }
     case "left":
       s.joined.delete(frame.room);
@@ -56,6 +57,10 @@ export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | 
         : [s.numeric(N.RPL_UNAWAY, "You are no longer marked as being away")];
     case "pong":
       return []; // IRC PINGs are answered by the dialect itself.
+    case "invite":
+      // The inviter's own copy; the invitee's is an event (an INVITE line).
+      if (frame.id === undefined) return null;
+      return [s.numeric(N.RPL_INVITING, s.pendingInvitee ?? "*", roomToChannel(frame.room))];
     case "error":
       return errorLines(s, frame);
     default:
@@ -135,6 +140,16 @@ function errorLines(s: IrcSession, frame: ErrorFrame): IrcMessage[] {
       return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is already in use")];
     case "nick_invalid":
       return [s.numeric(N.ERR_ERRONEUSNICKNAME, target, `Erroneous nickname: ${frame.message}`)];
+    case "not_op":
+      return command === "KILL"
+        ? [s.numeric(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")]
+        : [s.numeric(N.ERR_CHANOPRIVSNEEDED, target, `You're not channel operator (${frame.message})`)];
+    case "banned":
+      return [s.numeric(N.ERR_BANNEDFROMCHAN, target, "Cannot join channel (+b)")];
+    case "invite_only":
+      return [s.numeric(N.ERR_INVITEONLYCHAN, target, "Cannot join channel (+i)")];
+    case "bad_key":
+      return [s.numeric(N.ERR_BADCHANNELKEY, target, "Cannot join channel (+k)")];
     case "nick_reserved":
       return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is a registered account: send PASS with its password first")];
     case "unauthorized":

@@ -106,6 +106,8 @@ export function renderEvent(frame: ServerFrame, view: IrcView, notice = false): 
         command: "AWAY",
         params: frame.status === "away" ? [frame.note || "Away"] : [],
       }];
+    case "invite":
+      return [{ source: userSource(frame.from), command: "INVITE", params: [view.nick ?? "*", roomToChannel(frame.room)] }];
     case "topic":
       return [{ source: userSource(frame.by), command: "TOPIC", params: [roomToChannel(frame.room), frame.topic] }];
     case "ping":

@@ -25,6 +25,8 @@ export interface IrcLookup {
   sessionByNick(nick: string): Session<unknown> | undefined;
   /** Whether a room exists now. */
   hasRoom(name: string): boolean;
+  /** The room, for what IRC shows of it without a frame (its topic). */
+  room(name: string): { readonly moderation: { readonly topic: { text: string } | null } } | undefined;
   /** Sessions, registered users and rooms right now. */
   counts(): { sessions: number; registered: number; rooms: number };
 }
@@ -70,6 +72,8 @@ export class IrcSession {
   capNegotiating = false;
   /** The nick given with NICK before registration. */
   pendingNick: string | null = null;
+  /** The nick of the last INVITE sent, for its RPL_INVITING. */
+  pendingInvitee: string | null = null;
   /** PASS before registration: the account password sent with the hub `hello` (kept only until then). */
   pendingPassword: string | null = null;
   /** USER's username and realname, once given. */
