@@ -35,6 +35,7 @@ import type {
 import { PROCESS_SERVICES } from "./_process.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
+import { connectTls, listenTls } from "./_tls.ts";
 
 type BunSocket = Bun.Socket<BunConn>;
 type BunSocketHandler = Bun.SocketHandler<BunConn>;
@@ -299,6 +300,9 @@ export function createBunRuntime(): Runtime {
     version: Bun.version,
     listen,
     connect,
+    // TLS goes through node:tls on every runtime: see _tls.ts for why.
+    listenTls,
+    connectTls,
     serveHttp,
     readTextFile: (path) => Bun.file(path).text(),
     ...PROCESS_SERVICES,
