@@ -37,6 +37,10 @@ export interface Settings {
   log_format: "auto" | "pretty" | "json";
   log_file: string;
   metrics: string;
+  tls_listen: string;
+  tls_cert: string;
+  tls_key: string;
+  plaintext_auth: "loopback" | "allow";
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -196,6 +200,29 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     doc: "HOST:PORT to serve /metrics, /healthz and /readyz over HTTP (empty: off)",
     check: hostPortOrEmpty,
     reload: "restart",
+  },
+  tls_listen: {
+    kind: "string",
+    default: "",
+    doc: "HOST:PORT for the TLS listener, same dialects as the plain port (empty: off; needs tls_cert and tls_key)",
+    check: hostPortOrEmpty,
+    reload: "restart",
+  },
+  tls_cert: {
+    kind: "string",
+    default: "",
+    doc: "PEM file with the TLS certificate chain; re-read on SIGHUP",
+  },
+  tls_key: {
+    kind: "string",
+    default: "",
+    doc: "PEM file with the TLS private key; re-read on SIGHUP",
+  },
+  plaintext_auth: {
+    kind: "string",
+    default: "loopback",
+    doc: "with TLS on: loopback refuses passwords over plain TCP from other hosts (tls_required), allow accepts them",
+    check: v.picklist(["loopback", "allow"], "must be loopback or allow"),
   },
 };
 

@@ -31,7 +31,8 @@ export type ErrorCode =
   | "rate_limited"
   | "server_full"
   | "too_many_rooms"
-  | "unknown_command";
+  | "unknown_command"
+  | "tls_required";
 
 /** A message as broadcast and as kept in room history. */
 export interface MsgFrame {

@@ -17,6 +17,7 @@ import { Connection, type DisconnectReason } from "./connection.ts";
 import { checkLiveness, sweepIntervalMs } from "./liveness.ts";
 import { PeerLimits } from "./peer_limits.ts";
 import { ServerStats } from "./server_stats.ts";
+import { TlsEndpoint } from "./tls_endpoint.ts";
 import { WriteScheduler } from "./write_scheduler.ts";
 
 /** How long a silent new connection waits before it is greeted as a person. */
@@ -41,6 +42,8 @@ export class ChatServer implements HubSink<Connection> {
   #loopLateAt = 0;
   readonly #peerLimits: PeerLimits;
   #listener: Listener | undefined;
+  /** The TLS listener, when `tls_listen` is set. */
+  #tls: TlsEndpoint | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #nextId = 0;
   #shuttingDown = false;
@@ -59,6 +62,11 @@ export class ChatServer implements HubSink<Connection> {
   get addr(): NetAddr {
     if (!this.#listener) throw new Error("server not started");
     return this.#listener.addr;
+  }
+
+  /** The bound TLS address (after {@linkcode start}), when `tls_listen` is set. */
+  get tlsAddr(): NetAddr | undefined {
+    return this.#tls?.addr;
   }
 
   /** Connections open now. */
@@ -84,14 +92,28 @@ export class ChatServer implements HubSink<Connection> {
   /** Binds the listener and starts accepting. */
   async start(): Promise<NetAddr> {
     this.#listener = await this.runtime.listen({ hostname: this.settings.host, port: this.settings.port });
+    if (this.settings.tls_listen !== "") {
+      try {
+        this.#tls = await TlsEndpoint.start(this.runtime, this.settings);
+      } catch (error) {
+        this.#listener.close();
+        throw error;
+      }
+    }
     this.#restartSweep();
     void this.#acceptLoop(this.#listener);
+    if (this.#tls) void this.#acceptLoop(this.#tls.listener);
     return this.#listener.addr;
   }
 
   /** Call after the settings object was updated in place (a reload): re-reads what is not read on each use. */
   settingsChanged(): void {
     if (this.#sweepTimer !== undefined && !this.#shuttingDown) this.#restartSweep();
+  }
+
+  /** SIGHUP: reads the TLS certificate and key again for new connections (a bad pair is logged and the old kept). */
+  reloadTls(): Promise<boolean> {
+    return this.#tls?.reload() ?? Promise.resolve(false);
   }
 
   /** Re-reads sweep timing from the settings (after a reload). */
@@ -138,13 +160,28 @@ export class ChatServer implements HubSink<Connection> {
     this.#connections.add(connection);
     this.stats.connectionsAccepted++;
     conn.setNoDelay(true);
+    // Over TLS the greeting delay counts from the end of the handshake: a slow one must not
+    // make a program that sends hello at once look like a silent person.
+    if (conn.handshake === undefined) this.#awaitGreeting(connection);
+    else {
+      connection.handshaking = true;
+      conn.handshake.then(() => {
+        connection.handshaking = false;
+        if (connection.endReason === null) this.#awaitGreeting(connection);
+      });
+    }
+    logger.debug("connect conn={conn} peer={peer}", { ...connection.logFields, tls: conn.handshake !== undefined });
+    void connection.run();
+  }
+
+  /** Starts the greeting countdown of a connection that can now hear it. */
+  #awaitGreeting(connection: Connection): void {
+    connection.greetFrom = this.now();
     this.#awaitingGreeting.push(connection);
     if (this.#greetingTimer === undefined) {
       this.#greetingTimer = setInterval(() => this.#greet(), GREETING_PASS_MS);
       this.#lastGreetingPassAt = this.now();
     }
-    logger.debug("connect conn={conn} peer={peer}", connection.logFields);
-    void connection.run();
   }
 
   /** Greets people: connections that stayed silent for GREETING_DELAY_MS get the text greeting. */
@@ -159,7 +196,7 @@ export class ChatServer implements HubSink<Connection> {
     const cutoff = now - GREETING_DELAY_MS;
     let done = 0;
     for (const connection of this.#awaitingGreeting) {
-      if (connection.connectedAt > cutoff) break;
+      if (connection.greetFrom > cutoff) break;
       done++;
       if (!connection.heardFrom && connection.endReason === null) {
         connection.enqueue(textEncoder.encode(textGreeting(this.settings.server_name) + "\r\n"));
@@ -210,7 +247,9 @@ export class ChatServer implements HubSink<Connection> {
           break;
         case "register_timeout":
           connection.endReason = "register_timeout";
-          connection.end("timeout");
+          // A TLS handshake that never finished has no session to say bye over: close it now.
+          if (connection.handshaking) connection.close("register_timeout");
+          else connection.end("timeout");
           break;
         case "write_timeout":
           connection.dropSlowConsumer();
@@ -253,6 +292,7 @@ export class ChatServer implements HubSink<Connection> {
   stopAccepting(): void {
     this.#shuttingDown = true;
     this.#listener?.close();
+    this.#tls?.close();
   }
 
   /**

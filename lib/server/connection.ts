@@ -8,7 +8,7 @@
 import type { Settings } from "../config/settings.ts";
 import type { Hub } from "../hub/hub.ts";
 import type { Session } from "../hub/session.ts";
-import { decodeJsonFrame } from "../protocol/client_frames.ts";
+import { type ClientFrame, decodeJsonFrame } from "../protocol/client_frames.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 import {
   type ByeReason,
@@ -25,6 +25,7 @@ import { TelnetFilter } from "../protocol/telnet.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
 import type { CloseReason, Conn } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
+import { plaintextAuthRefusal } from "./plaintext_auth.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
 import type { ServerStats } from "./server_stats.ts";
 import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
@@ -66,6 +67,10 @@ export class Connection implements Flushable, LivenessState {
   endReason: DisconnectReason | null = null;
   /** When a closing connection gets closed hard if the peer has not closed its side. */
   lingerDeadline = 0;
+  /** When the greeting countdown started: at accept, or once the TLS handshake was done. */
+  greetFrom = 0;
+  /** Whether a TLS handshake is still under way. */
+  handshaking = false;
 
   readonly #splitter: LineSplitter;
   /** Made on the first IAC byte of a connection that is not JSON; most connections never need one. */
@@ -187,6 +192,7 @@ export class Connection implements Flushable, LivenessState {
       return this.sendError(errorFrame(code, message, { id, field }));
     }
     this.ctx.stats.framesIn[decoded.frame.type]++;
+    if (this.#refusesPlaintextPassword(decoded.frame)) return;
     this.ctx.hub.handle(this.session, decoded.frame, this.#chunkNow);
   }
 
@@ -198,12 +204,21 @@ export class Connection implements Flushable, LivenessState {
     switch (input.kind) {
       case "frame":
         this.ctx.stats.framesIn[input.frame.type]++;
+        if (this.#refusesPlaintextPassword(input.frame)) return;
         return this.ctx.hub.handle(this.session, input.frame, this.#chunkNow);
       case "help":
         return this.#enqueueText(TEXT_HELP.join("\r\n"));
       case "error":
         return this.#sendError(input.code, input.message);
     }
+  }
+
+  /** `plaintext_auth`: answers `tls_required` instead of passing on a password sent in clear. */
+  #refusesPlaintextPassword(frame: ClientFrame): boolean {
+    const transport = this.conn.handshake === undefined ? "tcp" : "tls";
+    const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.conn.remoteAddr.hostname, frame);
+    if (refusal !== null) this.sendError(refusal);
+    return refusal !== null;
   }
 
   #sendError(code: ErrorCode, message: string): void {
