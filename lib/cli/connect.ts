@@ -19,13 +19,17 @@ import { VERSION } from "../version.ts";
 import { parseAddress } from "./address.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
+import { clientPassword, clientTls, SECURITY_OPTIONS, SECURITY_USAGE } from "./client_security.ts";
 
 const USAGE = `Usage: tcpchat connect [HOST:PORT] --nick NAME [--room ROOM ...] [--no-color]
+                       [--tls] [--ca FILE] [--insecure] [--password-prompt]
 
 Chat in a terminal. HOST:PORT defaults to 127.0.0.1:7777. Type a line to talk in
 the current room (shown in the prompt); /help lists commands. Ctrl-C or Ctrl-D
 leaves. With stdin not a terminal, each input line is sent and the client exits
-when input ends.`;
+when input ends.
+
+${SECURITY_USAGE}`;
 
 const EXTRA_HELP = ["/switch ROOM        make a joined room the current one"];
 
@@ -35,6 +39,7 @@ export async function connectCommand(runtime: Runtime, args: string[]): Promise<
     nick: { type: "string", short: "n" },
     room: { type: "string", short: "r", multiple: true },
     "no-color": { type: "boolean" },
+    ...SECURITY_OPTIONS,
   }, USAGE);
   if (positionals.length > 1) throw new CliError(`unexpected argument ${positionals[1]}`, USAGE);
   if (!values.nick) throw new CliError("--nick is required", USAGE);
@@ -44,6 +49,9 @@ export async function connectCommand(runtime: Runtime, args: string[]): Promise<
   const { host, port } = parseAddress(positionals[0], USAGE);
   const interactive = runtime.isTerminal("stdin");
   const color = runtime.isTerminal("stdout") && !runtime.env("NO_COLOR") && !values["no-color"];
+  const tls = await clientTls(runtime, values, USAGE);
+  // Asked before the session takes over the terminal.
+  const password = await clientPassword(runtime, values, USAGE);
 
   const client = new ChatClient({
     runtime,
@@ -52,9 +60,11 @@ export async function connectCommand(runtime: Runtime, args: string[]): Promise<
     nick: values.nick,
     rooms: (values.room ?? []).map((r) => roomName(r)!),
     client: `tcpchat-connect/${VERSION}`,
+    tls,
+    password,
   });
   const session = new TerminalSession(client, interactive, color);
-  return await session.run(host, port);
+  return await session.run(host, port, tls ? "TLS" : "");
 }
 
 /** One run of the client: wiring between the chat client and the terminal. */
@@ -99,7 +109,7 @@ class TerminalSession {
     if (this.interactive) this.#rl.prompt(true);
   }
 
-  async run(host: string, port: number): Promise<number> {
+  async run(host: string, port: number, transport: string): Promise<number> {
     const done = new Promise<number>((resolve) => (this.#exit = resolve));
     this.#subscribe();
     this.#rl.pause();
@@ -111,7 +121,7 @@ class TerminalSession {
       process.stderr.write(`tcpchat: cannot join ${host}:${port}: ${message}\n`);
       return 1;
     }
-    this.#status(`connected to ${host}:${port} as ${this.client.nick}; /help for commands`);
+    this.#status(`connected to ${host}:${port}${transport ? ` over ${transport}` : ""} as ${this.client.nick}; /help for commands`);
     if (this.#current === null) this.#setCurrent([...this.client.rooms.keys()].at(-1) ?? null);
     this.#readInput();
     return await done;

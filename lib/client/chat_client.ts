@@ -85,6 +85,10 @@ export interface ChatClientOptions {
   requestTimeoutMs?: number;
   /** Sent in `hello`. */
   client?: string;
+  /** Connect over TLS: with `ca` (PEM text) trusted instead of the system roots, or `insecure` (no checks). */
+  tls?: { ca?: string; insecure?: boolean; serverName?: string };
+  /** Sent in `hello` (for a nick that is an account). Never logged or shown. */
+  password?: string;
   /** For tests. */
   random?: () => number;
 }
@@ -243,7 +247,10 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   /** Opens a connection and registers; on a reconnect, rejoins rooms with `since`. */
   async #open(resumed: boolean): Promise<WelcomeFrame> {
-    const conn = await this.options.runtime.connect({ hostname: this.options.host, port: this.options.port });
+    const target = { hostname: this.options.host, port: this.options.port };
+    const conn = this.options.tls
+      ? await this.options.runtime.connectTls({ ...target, ...this.options.tls })
+      : await this.options.runtime.connect(target);
     conn.setNoDelay(true);
     this.#conn = conn;
     this.#lastHeardAt = Date.now();
@@ -267,6 +274,7 @@ export class ChatClient extends Emitter<ClientEvents> {
       try {
         const hello: ClientFrame = { type: "hello", nick: this.#nick };
         if (this.options.client) hello.client = this.options.client;
+        if (this.options.password !== undefined) hello.password = this.options.password;
         return (await this.request(hello)) as WelcomeFrame;
       } catch (error) {
         if (!resumed || !(error instanceof ChatError) || error.code !== "nick_taken") throw error;
