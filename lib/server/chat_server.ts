@@ -212,6 +212,8 @@ export class ChatServer implements HubSink<Connection> {
   /** ConnectionContext: bookkeeping once a socket is closed. */
   onClosed(connection: Connection, reason: DisconnectReason): void {
     if (!this.#connections.delete(connection)) return;
+    // Closed before its TLS handshake finished: garbage, a refused certificate, or a peer that gave up.
+    if (connection.handshaking && reason !== "register_timeout") reason = "tls_handshake";
     this.#peerLimits.remove(connection.conn.remoteAddr.hostname);
     this.stats.countDisconnect(reason);
     logger.info("disconnect conn={conn} peer={peer} nick={nick} reason={reason}", {

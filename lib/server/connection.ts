@@ -23,7 +23,7 @@ import { parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_comma
 import { renderTextFrame } from "../protocol/text_render.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
-import type { CloseReason, Conn } from "../runtime/types.ts";
+import type { CloseReason, Conn, NetAddr } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
 import { plaintextAuthRefusal } from "./plaintext_auth.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
@@ -34,7 +34,7 @@ import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
  * Why a connection ended, as logged and counted: a leave reason from the
  * protocol, or one of the transport's own.
  */
-export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error";
+export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error" | "tls_handshake";
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {
@@ -43,6 +43,8 @@ export interface ConnectionContext {
   readonly scheduler: WriteScheduler;
   readonly stats: ServerStats;
   now(): number;
+  /** The TLS listener's address, when there is one (named in `tls_required` errors). */
+  readonly tlsAddr?: NetAddr;
   /** Called once when the socket is closed, with why. */
   onClosed(connection: Connection, reason: DisconnectReason): void;
 }
@@ -216,7 +218,7 @@ export class Connection implements Flushable, LivenessState {
   /** `plaintext_auth`: answers `tls_required` instead of passing on a password sent in clear. */
   #refusesPlaintextPassword(frame: ClientFrame): boolean {
     const transport = this.conn.handshake === undefined ? "tcp" : "tls";
-    const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.conn.remoteAddr.hostname, frame);
+    const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.conn.remoteAddr.hostname, frame, this.ctx.tlsAddr?.port);
     if (refusal !== null) this.sendError(refusal);
     return refusal !== null;
   }
@@ -377,6 +379,7 @@ function toLeaveReason(reason: DisconnectReason): LeaveReason {
     case "register_timeout":
       return "timeout";
     case "server_full":
+    case "tls_handshake":
     case "reset":
     case "error":
       return "disconnect";

@@ -32,22 +32,22 @@ export function carriesPassword(frame: object): boolean {
 
 /**
  * The `tls_required` error to answer `frame` with, or null when it may go on.
- * `transport` is how the frame arrived; `peerHost` the peer's numeric address.
+ * `transport` is how the frame arrived; `peerHost` the peer's numeric address;
+ * `tlsPort` the TLS listener's real port (named in the message).
  */
 export function plaintextAuthRefusal(
   settings: Pick<Settings, "tls_listen" | "plaintext_auth">,
   transport: "tcp" | "tls",
   peerHost: string,
   frame: object,
+  tlsPort = Number(settings.tls_listen.slice(settings.tls_listen.lastIndexOf(":") + 1)),
 ): ErrorFrame | null {
   if (transport === "tls" || settings.tls_listen === "" || settings.plaintext_auth === "allow") return null;
   if (isLoopback(peerHost) || !carriesPassword(frame)) return null;
   const id = (frame as { id?: unknown }).id;
   return errorFrame(
     "tls_required",
-    `passwords are not accepted over plain TCP from another host: connect with TLS (port ${
-      settings.tls_listen.slice(settings.tls_listen.lastIndexOf(":") + 1)
-    })`,
+    `passwords are not accepted over plain TCP from another host: connect with TLS (port ${tlsPort})`,
     typeof id === "string" ? { id } : {},
   );
 }
