@@ -31,6 +31,8 @@ export interface BenchClientOptions {
   latency: LatencyHistogram | null;
   /** Offset of the text in this run's `msg` lines (see `msgTextOffset`). */
   stampAt: number;
+  /** Connect over TLS (see {@linkcode BenchOptions.tls}); plain TCP when absent. */
+  tls?: { ca?: string; insecure?: boolean };
   /** Called after each received chunk once set up, with the `msg` count before it (the publishers' pump listens). */
   onData?: (client: BenchClient, msgsBefore: number) => void;
 }
@@ -93,7 +95,8 @@ export class BenchClient {
 
   /** Connects, registers `nick` and joins `room`; resolves once the room snapshot arrived. */
   static async open(runtime: Runtime, options: BenchClientOptions): Promise<BenchClient> {
-    const conn = await runtime.connect({ hostname: options.hostname, port: options.port });
+    const target = { hostname: options.hostname, port: options.port };
+    const conn = options.tls ? await runtime.connectTls({ ...target, ...options.tls }) : await runtime.connect(target);
     conn.setNoDelay(true);
     const client = new BenchClient(conn, options);
     const timer = setTimeout(

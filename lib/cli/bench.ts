@@ -58,6 +58,9 @@ export function benchUsage(): string {
     "  --pid PID                 server process: report its CPU and memory (from /proc, with its children)",
     "  --json                    print one JSON object on stdout at the end",
     "  -q, --quiet               no progress lines",
+    "  --tls                     connect over TLS (the server's TLS port), verifying against the system's CAs",
+    "  --ca FILE                 TLS, trusting the CA certificate(s) in FILE",
+    "  --insecure                TLS without checking the certificate",
     "  -h, --help                show this help",
     "",
     "TIME is a number of seconds or has a unit (500ms, 10s, 2m). Ctrl-C ends the run early and still reports.",
@@ -87,6 +90,9 @@ const OPTIONS = {
   pid: { type: "string" },
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
+  tls: { type: "boolean" },
+  ca: { type: "string" },
+  insecure: { type: "boolean" },
 } as const;
 
 /** Flags that mean something only in some scenarios; elsewhere they are a mistake. */
@@ -164,6 +170,10 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
     }
     options.textBytes = size;
   }
+  if (values.ca !== undefined && values.insecure) throw bad("--ca and --insecure do not go together");
+  if (values.insecure) options.tls = { insecure: true };
+  else if (values.ca !== undefined) options.caFile = values.ca;
+  else if (values.tls) options.tls = {};
   checkNames(options);
   return { options, json: values.json === true, quiet: values.quiet === true };
 }
@@ -188,6 +198,13 @@ function checkNames(o: BenchOptions): void {
 /** Runs `tcpchat bench`; resolves with the exit code (1 when set-up failed). */
 export async function benchCommand(runtime: Runtime, args: string[]): Promise<number> {
   const { options, json, quiet } = benchOptionsFromArgs(args);
+  if (options.caFile !== undefined) {
+    try {
+      options.tls = { ca: await runtime.readTextFile(options.caFile) };
+    } catch (error) {
+      throw new CliError(`cannot read --ca ${options.caFile}: ${(error as Error).message}`);
+    }
+  }
   const say = (line: string) => console.error(line);
   const controller = new AbortController();
   const stopOnSignal = runtime.onSignal("SIGINT", () => {

@@ -306,6 +306,8 @@ export class ChatServer implements HubSink<Connection> {
     const started = this.now();
     this.stopAccepting();
     const told = this.hub.shutdown();
+    // A TLS handshake still under way has nobody to tell: do not let it hold the drain.
+    for (const connection of [...this.#connections]) if (connection.handshaking) connection.close("shutdown");
     const deadline = started + graceMs;
     while (this.#connections.size > 0 && this.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));

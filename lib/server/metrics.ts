@@ -38,6 +38,7 @@ const DISCONNECT_REASONS = [
   "server_full",
   "reset",
   "error",
+  "tls_handshake",
 ] satisfies DisconnectReason[];
 
 const startedAtSeconds = Date.now() / 1000;
