@@ -44,6 +44,19 @@ const PAUSABLE = !("Deno" in globalThis);
  * not check it (Node's and Bun's do).
  */
 export function secureContextFor(pair: CertificatePair): tls.SecureContext {
+  checkCertificatePair(pair);
+  try {
+    return tls.createSecureContext({ cert: pair.cert, key: pair.key, minVersion: MIN_VERSION });
+  } catch (error) {
+    throw badCertificate((error as Error).message, error);
+  }
+}
+
+/**
+ * Checks that `pair` holds a PEM certificate and the private key that belongs
+ * to it; throws a {@linkcode NetError} `bad_certificate` saying what is wrong.
+ */
+export function checkCertificatePair(pair: CertificatePair): void {
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(pair.cert);
@@ -57,11 +70,6 @@ export function secureContextFor(pair: CertificatePair): tls.SecureContext {
     throw badCertificate(`key is not an unencrypted PEM private key: ${(error as Error).message}`, error);
   }
   if (!certificate.checkPrivateKey(key)) throw badCertificate("key does not match the certificate");
-  try {
-    return tls.createSecureContext({ cert: pair.cert, key: pair.key, minVersion: MIN_VERSION });
-  } catch (error) {
-    throw badCertificate((error as Error).message, error);
-  }
 }
 
 function badCertificate(message: string, cause?: unknown): NetError {
