@@ -1,18 +1,19 @@
 /**
- * TLS for every runtime, through `node:tls` over a `node:net` listener:
- * https://nodejs.org/api/tls.html (Bun: https://bun.com/docs/runtime/nodejs-compat,
- * Deno: https://docs.deno.com/api/node/tls/).
+ * TLS through `node:tls` over a `node:net` listener: the listener on Node and
+ * Deno, and the client on all three runtimes (Bun's listener is in
+ * `_tls_bun.ts`). https://nodejs.org/api/tls.html (Deno:
+ * https://docs.deno.com/api/node/tls/, Bun: https://bun.com/docs/runtime/nodejs-compat).
  *
- * Why one implementation instead of `Bun.listen({ tls })` and `Deno.listenTls`:
+ * Why `node:tls` rather than `Deno.listenTls` / `Deno.connectTls`:
  * - Reload. A `node:tls` socket takes its `SecureContext` when it is made, so
  *   swapping the context serves new connections with a new pair while old
- *   ones keep theirs, with the port never closed. `Bun.listen`'s `reload`
- *   only swaps handlers, `Deno.listenTls` has no way at all, and a second
- *   listener on the port is refused by Bun (no SO_REUSEPORT on listen).
+ *   ones keep theirs, with the port never closed. `Deno.listenTls` has no way
+ *   to change its pair.
  * - Handshakes are visible. The raw TCP socket is accepted first and wrapped
  *   here, so the {@linkcode Conn} is yielded before the handshake: the server
  *   counts it against its limits and cuts it at `register_timeout`.
- * - Clients: `Deno.connectTls` cannot skip chain verification (`--insecure`).
+ * - Clients: `Deno.connectTls` cannot skip chain verification (`--insecure`),
+ *   and one client gives the same certificate and host name checks everywhere.
  * Checked on Bun 1.4.5, Deno 2.9.6 and Node 24 by the conformance suite.
  *
  * TLS 1.2 is the minimum version on both sides.

@@ -270,7 +270,7 @@ export function createDenoRuntime(): Runtime {
     version: Deno.version.deno,
     listen,
     connect,
-    // TLS goes through node:tls on every runtime: see _tls.ts for why.
+    // TLS goes through node:tls: see _tls.ts for why.
     listenTls,
     connectTls,
     serveHttp,

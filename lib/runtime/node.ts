@@ -43,7 +43,7 @@ type PendingWrite = { resolve: () => void; reject: (error: Error) => void } | nu
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** A {@linkcode Conn} over a `node:net` socket (or a `node:tls` one: `_tls.ts` uses it on every runtime). */
+/** A {@linkcode Conn} over a `node:net` socket, or a `node:tls` one (`_tls.ts`: TLS clients on every runtime). */
 export class NodeConn implements Conn {
   readonly readable: PushQueue<Uint8Array>;
   readonly closed: Promise<CloseReason>;
