@@ -17,6 +17,8 @@ import {
   type ServerFrame,
   withId,
 } from "../protocol/server_frames.ts";
+import { HistoryBudget } from "./history_budget.ts";
+import { answerHistory, type HistorySource, snapshotHistory } from "./history_paging.ts";
 import { addStrike, takeToken } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
 import { Session } from "./session.ts";
@@ -46,10 +48,13 @@ export type HubSettings = Pick<
   | "history_on_join"
   | "default_room"
   | "max_rooms"
+  | "snapshot_bytes"
+  | "history_memory"
+  | "max_pending"
 >;
 
 /** Frame types that spend a rate-limit token. */
-const RATE_LIMITED = new Set<ClientFrame["type"]>(["msg", "dm", "join", "status"]);
+const RATE_LIMITED = new Set<ClientFrame["type"]>(["msg", "dm", "join", "status", "history"]);
 /** Frame types accepted before `hello`. */
 const BEFORE_HELLO = new Set<ClientFrame["type"]>(["hello", "ping", "pong", "quit"]);
 
@@ -58,6 +63,10 @@ export interface HubCounts {
   sessions: number;
   registered: number;
   rooms: number;
+  /** Bytes of history held in memory, all rooms (bounded by history_memory). */
+  historyBytes: number;
+  /** Messages evicted from memory to stay within history_memory, since start. */
+  historyEvicted: number;
 }
 
 /** Sessions, nicks and rooms. */
@@ -70,6 +79,9 @@ export class Hub<P = unknown> {
   #nextSession = 0;
   #nextRoom = 0;
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+  readonly #historyBudget = new HistoryBudget(() => this.settings.history_memory);
+  /** Answers history pages memory no longer holds (the store, with a data directory); null: memory is all. */
+  historySource: HistorySource | null = null;
 
   constructor(
     readonly settings: HubSettings,
@@ -79,7 +91,13 @@ export class Hub<P = unknown> {
 
   /** Sessions, registered users and rooms right now. */
   counts(): HubCounts {
-    return { sessions: this.#sessions.size, registered: this.#byNick.size, rooms: this.#rooms.size };
+    return {
+      sessions: this.#sessions.size,
+      registered: this.#byNick.size,
+      rooms: this.#rooms.size,
+      historyBytes: this.#historyBudget.bytes,
+      historyEvicted: this.#historyBudget.evicted,
+    };
   }
 
   /** A new connection arrives; it must `hello` before anything else. */
@@ -127,6 +145,8 @@ export class Hub<P = unknown> {
         return this.#join(session, frame.room, frame.since, frame.id);
       case "leave":
         return this.#leave(session, frame);
+      case "history":
+        return this.#history(session, frame);
       case "msg":
         return this.#msg(session, frame, now);
       case "dm":
@@ -168,6 +188,7 @@ export class Hub<P = unknown> {
     }
     this.#sessions.clear();
     this.#byNick.clear();
+    for (const room of this.#rooms.values()) room.history.clear();
     this.#rooms.clear();
     this.#emptyRooms.clear();
     return sessions.length;
@@ -246,13 +267,17 @@ export class Hub<P = unknown> {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
       }
       room = new Room<P>(name, this.settings.history, `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
+      room.history.useBudget(this.#historyBudget);
       this.#rooms.set(name, room);
     }
     room.history.capacity = this.settings.history;
     // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
-    const history = since === undefined
-      ? room.history.last(this.settings.history_on_join)
-      : room.history.after(since > room.seq ? 0 : since);
+    const { history, more } = snapshotHistory(
+      room.history,
+      since === undefined ? undefined : since > room.seq ? 0 : since,
+      this.settings,
+      this.historySource !== null,
+    );
     const alreadyMember = room.members.has(session);
     if (!alreadyMember) {
       room.members.add(session);
@@ -260,7 +285,10 @@ export class Hub<P = unknown> {
       this.#emptyRooms.delete(name);
     }
     const members = [...room.members].map((m) => m.nick!);
-    this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history }, id));
+    this.sink.send(
+      session,
+      withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history, ...(more ? { more } : {}) }, id),
+    );
     // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
     if (!alreadyMember) this.sink.broadcast(room.members, { type: "join", room: name, nick: session.nick! });
   }
@@ -271,6 +299,7 @@ export class Hub<P = unknown> {
     const oldest = this.#emptyRooms.keys().next();
     if (oldest.done) return false;
     this.#emptyRooms.delete(oldest.value);
+    this.#rooms.get(oldest.value)?.history.clear();
     this.#rooms.delete(oldest.value);
     return true;
   }
@@ -292,6 +321,17 @@ export class Hub<P = unknown> {
     if (room.members.size > 0) return;
     if (room.seq === 0) this.#rooms.delete(room.name);
     else this.#emptyRooms.set(room.name, room);
+  }
+
+  /** A page of a room's history, for its members only (a room that does not exist has none: `not_in_room`). */
+  #history(session: Session<P>, frame: ClientFrameOf<"history">): void {
+    const room = this.#rooms.get(frame.room);
+    if (!room || !room.members.has(session)) {
+      return this.#error(session, "not_in_room", `join ${frame.room} to read its history`, frame.id);
+    }
+    answerHistory(room, frame, this.settings, this.historySource, (answer) => {
+      if (!session.departed) this.sink.send(session, withId(answer, frame.id));
+    });
   }
 
   #msg(session: Session<P>, frame: ClientFrameOf<"msg">, now: number): void {
