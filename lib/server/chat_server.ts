@@ -23,6 +23,8 @@ import { WriteScheduler } from "./write_scheduler.ts";
 
 /** How long a silent new connection waits before it is greeted as a person. */
 export const GREETING_DELAY_MS = 250;
+/** How long a refused TLS connection may take over its handshake to hear why (server_full). */
+const REFUSAL_HANDSHAKE_MS = 1000;
 /** How often silent connections are checked for the greeting. */
 const GREETING_PASS_MS = 50;
 
@@ -155,7 +157,7 @@ export class ChatServer implements HubSink<Connection> {
       // One error line, then close: written without a queue, since nothing else will follow.
       const bytes = encodeJsonFrame(frame);
       this.stats.bytesOut += bytes.length;
-      conn.write(bytes).finally(() => conn.close()).catch(() => {});
+      this.#refuse(conn, bytes);
       return;
     }
     this.#peerLimits.add(host);
@@ -175,6 +177,20 @@ export class ChatServer implements HubSink<Connection> {
     }
     logger.debug("connect conn={conn} peer={peer}", { ...connection.logFields, tls: conn.handshake !== undefined });
     void connection.run();
+  }
+
+  /**
+   * Writes a refusal and closes. Over TLS the bytes can go out only after the handshake,
+   * which a refused peer must not be able to put off: it gets REFUSAL_HANDSHAKE_MS.
+   */
+  #refuse(conn: Conn, bytes: Uint8Array): void {
+    const send = () => void conn.write(bytes).finally(() => conn.close()).catch(() => {});
+    if (conn.handshake === undefined) return send();
+    const timer = setTimeout(() => conn.close(), REFUSAL_HANDSHAKE_MS);
+    conn.handshake.then(() => {
+      clearTimeout(timer);
+      send();
+    });
   }
 
   /** Starts the greeting countdown of a connection that can now hear it. */
