@@ -175,7 +175,7 @@ export class ChatServer implements HubSink<Connection> {
         if (connection.endReason === null) this.#awaitGreeting(connection);
       });
     }
-    logger.debug("connect conn={conn} peer={peer}", { ...connection.logFields, tls: conn.handshake !== undefined });
+    logger.debug("connect conn={conn} peer={peer}", conn.handshake === undefined ? connection.logFields : { ...connection.logFields, tls: true });
     void connection.run();
   }
 
