@@ -239,6 +239,21 @@ describe("TLS clients and settings", () => {
     watcher.destroy();
   });
 
+  test("tcpchat bench --ca drives the TLS port: every message reaches every subscriber", async () => {
+    await using server = await startChatServer("bun", [...tlsFlags(certDir()), "--rate-per-s", "0", "--default-room", ""]);
+    const port = await tlsPort(server);
+    const run = await tcpchat([
+      "bench", `127.0.0.1:${port}`, "--ca", certs.ca, "--subs", "3", "--warmup", "0", "--duration", "500ms", "--json", "-q",
+    ]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.totals.sent).toBeGreaterThan(0);
+    expect(result.totals.deliveries).toBe(result.totals.sent * 3);
+    expect(result.problems.first_problem).toBeNull();
+    // The plain port is not TLS: a TLS bench against it fails to set up, with exit 1.
+    expect((await tcpchat(["bench", `127.0.0.1:${server.port}`, "--insecure", "--subs", "1", "--setup-timeout", "2s", "-q"])).code).toBe(1);
+  }, 15_000);
+
   test("bad TLS settings stop the server with a clear error and exit 2", async () => {
     const files = certDir();
     const cases: [string[], RegExp][] = [
