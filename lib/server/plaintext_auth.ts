@@ -40,11 +40,13 @@ export function plaintextAuthRefusal(
   transport: "tcp" | "tls",
   peerHost: string,
   frame: object,
-  tlsPort = Number(settings.tls_listen.slice(settings.tls_listen.lastIndexOf(":") + 1)),
+  tlsPort?: number,
 ): ErrorFrame | null {
+  // On every frame of every connection: the common cases return after a comparison or two.
   if (transport === "tls" || settings.tls_listen === "" || settings.plaintext_auth === "allow") return null;
   if (isLoopback(peerHost) || !carriesPassword(frame)) return null;
   const id = (frame as { id?: unknown }).id;
+  tlsPort ??= Number(settings.tls_listen.slice(settings.tls_listen.lastIndexOf(":") + 1));
   return errorFrame(
     "tls_required",
     `passwords are not accepted over plain TCP from another host: connect with TLS (port ${tlsPort})`,
