@@ -72,9 +72,12 @@ export class NodeConn implements Conn {
     else write.resolve();
   };
 
-  /** `handshake`: for TLS sockets, settles when the handshake is done (see {@linkcode Conn.handshake}). */
-  /** `tcp`: the TCP socket under a server-side TLS one, whose own address Bun leaves empty. */
-  /** `pausable: false` reads without backpressure (Deno's `node:tls`, see `_tls.ts`). */
+  /**
+   * `handshake`: for TLS sockets, settles when the handshake is done (see
+   * {@linkcode Conn.handshake}); `tcp`: the TCP socket under a server-side TLS
+   * one, whose own address Bun leaves empty; `pausable: false` reads without
+   * backpressure (Deno's `node:tls`, see `_tls.ts`).
+   */
   constructor(socket: net.Socket, readonly handshake?: Promise<void>, tcp: net.Socket = socket, pausable = true) {
     this.#socket = socket;
     this.remoteAddr = { hostname: normalizeHostname(tcp.remoteAddress ?? ""), port: tcp.remotePort ?? 0 };
