@@ -193,6 +193,22 @@ describe.each(SERVER_RUNTIMES)("TLS (%s)", (runtime) => {
     next.destroy();
   });
 
+  test("max_per_ip counts plain and TLS connections from one address together", async () => {
+    await using server = await startChatServer(runtime, [...tlsFlags(certDir()), "--max-per-ip", "2", "--per-ip-exempt-loopback", "false"]);
+    const port = await tlsPort(server);
+    const plain = await TestClient.register(server.port, "plain");
+    const secure = await TestClient.connectTls(port, { ca });
+    secure.send({ type: "hello", nick: "secure" });
+    await secure.waitFor((f) => f.type === "welcome");
+    for (const third of [await TestClient.connectTls(port, { ca }), await TestClient.connect(server.port)]) {
+      const refused = await third.next();
+      expect(refused).toMatchObject({ type: "error", code: "server_full" });
+      expect(refused.message).toContain("too many connections from 127.0.0.1");
+      await third.waitClosed();
+    }
+    for (const client of [plain, secure]) client.destroy();
+  });
+
   test("garbage on the TLS port closes that connection only", async () => {
     await using server = await startChatServer(runtime, tlsFlags(certDir()));
     const port = await tlsPort(server);
