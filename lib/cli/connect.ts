@@ -66,7 +66,7 @@ export async function connectCommand(runtime: Runtime, args: string[]): Promise<
     password,
   });
   const session = new TerminalSession(client, interactive, color);
-  return await session.run(host, port, tls ? "TLS" : "");
+  return await session.run(host, port, !tls ? "" : tls.insecure ? "TLS (certificate not checked: --insecure)" : "TLS");
 }
 
 /** One run of the client: wiring between the chat client and the terminal. */
