@@ -43,6 +43,7 @@ export interface Settings {
   tls_cert: string;
   tls_key: string;
   plaintext_auth: "loopback" | "allow";
+  irc_listen: string;
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -237,6 +238,13 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     default: "loopback",
     doc: "with TLS on: loopback refuses passwords over plain TCP from other hosts (tls_required), allow accepts them",
     check: v.picklist(["loopback", "allow"], "must be loopback or allow"),
+  },
+  irc_listen: {
+    kind: "string",
+    default: "",
+    doc: "HOST:PORT of an extra port where every connection speaks IRC, e.g. 0.0.0.0:6667 (empty: off; IRC also works on the main port)",
+    check: hostPortOrEmpty,
+    reload: "restart",
   },
 };
 

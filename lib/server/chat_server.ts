@@ -13,6 +13,8 @@ import { traceError } from "../ops/trace.ts";
 import { LogThrottle } from "../ops/log_throttle.ts";
 import { encodeJsonFrame, errorFrame, type ServerFrame } from "../protocol/server_frames.ts";
 import { textGreeting } from "../protocol/text_render.ts";
+import type { IrcRenderCache } from "../dialect/irc/mod.ts";
+import { parseHostPort } from "./metrics_http.ts";
 import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
 import { Connection, type DisconnectReason } from "./connection.ts";
 import { checkLiveness, sweepIntervalMs } from "./liveness.ts";
@@ -49,6 +51,8 @@ export class ChatServer implements HubSink<Connection> {
   #listener: Listener | undefined;
   /** The TLS listener, when `tls_listen` is set. */
   #tls: TlsEndpoint | undefined;
+  /** The `irc_listen` listener, when set: every connection on it speaks IRC. */
+  #ircListener: Listener | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #nextId = 0;
   #shuttingDown = false;
@@ -74,6 +78,11 @@ export class ChatServer implements HubSink<Connection> {
     return this.#tls?.addr;
   }
 
+  /** The IRC listener's bound address, when `irc_listen` is set (after {@linkcode start}). */
+  get ircAddr(): NetAddr | undefined {
+    return this.#ircListener?.addr;
+  }
+
   /** Connections open now. */
   get connectionCount(): number {
     return this.#connections.size;
@@ -97,11 +106,21 @@ export class ChatServer implements HubSink<Connection> {
   /** Binds the listener and starts accepting. */
   async start(): Promise<NetAddr> {
     this.#listener = await this.runtime.listen({ hostname: this.settings.host, port: this.settings.port });
+    if (this.settings.irc_listen !== "") {
+      try {
+        this.#ircListener = await this.runtime.listen(parseHostPort(this.settings.irc_listen));
+      } catch (error) {
+        this.#listener.close();
+        throw error;
+      }
+      void this.#acceptLoop(this.#ircListener, true);
+    }
     if (this.settings.tls_listen !== "") {
       try {
         this.#tls = await TlsEndpoint.start(this.runtime, this.settings);
       } catch (error) {
         this.#listener.close();
+        this.#ircListener?.close();
         throw error;
       }
     }
@@ -127,15 +146,15 @@ export class ChatServer implements HubSink<Connection> {
     this.#sweepTimer = setInterval(() => this.#sweep(), sweepIntervalMs(this.settings));
   }
 
-  async #acceptLoop(listener: Listener): Promise<void> {
+  async #acceptLoop(listener: Listener, irc = false): Promise<void> {
     try {
-      for await (const conn of listener) this.#accept(conn);
+      for await (const conn of listener) this.#accept(conn, irc);
     } catch (error) {
       if (!this.#shuttingDown) logger.error("accept loop failed: {error}", { error: String(error) });
     }
   }
 
-  #accept(conn: Conn): void {
+  #accept(conn: Conn, irc = false): void {
     const host = conn.remoteAddr.hostname;
     const refusal = this.#shuttingDown
       ? "the server is shutting down"
@@ -155,13 +174,13 @@ export class ChatServer implements HubSink<Connection> {
         nick: "-",
       }, this.#refusalLog, this.now());
       // One error line, then close: written without a queue, since nothing else will follow.
-      const bytes = encodeJsonFrame(frame);
+      const bytes = irc ? textEncoder.encode(`ERROR :Closing Link: ${refusal} (trace ${frame.trace})\r\n`) : encodeJsonFrame(frame);
       this.stats.bytesOut += bytes.length;
       this.#refuse(conn, bytes);
       return;
     }
     this.#peerLimits.add(host);
-    const connection = new Connection(++this.#nextId, conn, this);
+    const connection = new Connection(++this.#nextId, conn, this, irc);
     this.#connections.add(connection);
     this.stats.connectionsAccepted++;
     conn.setNoDelay(true);
@@ -217,7 +236,7 @@ export class ChatServer implements HubSink<Connection> {
     for (const connection of this.#awaitingGreeting) {
       if (connection.greetFrom > cutoff) break;
       done++;
-      if (!connection.heardFrom && connection.endReason === null) {
+      if (!connection.heardFrom && connection.endReason === null && connection.dialect === "unknown") {
         connection.enqueue(textEncoder.encode(textGreeting(this.settings.server_name) + "\r\n"));
       }
     }
@@ -293,13 +312,14 @@ export class ChatServer implements HubSink<Connection> {
     const startedAt = frame.type === "msg" ? performance.now() : -1;
     let json: Uint8Array | undefined;
     let jsonSent = 0;
+    let irc: IrcRenderCache | undefined;
     for (const session of to) {
       if (session === except) continue;
       const connection = session.peer;
       if (connection.dialect === "json") {
         connection.enqueue(json ??= encodeJsonFrame(frame));
         jsonSent++;
-      } else connection.sendFrame(frame); // Counts itself.
+      } else connection.sendFrame(frame, connection.dialect === "irc" ? (irc ??= new Map()) : undefined); // Counts itself.
     }
     this.stats.framesOut[frame.type] += jsonSent;
     if (startedAt >= 0) this.stats.fanout.queued(startedAt);
@@ -315,6 +335,7 @@ export class ChatServer implements HubSink<Connection> {
     this.#shuttingDown = true;
     this.#listener?.close();
     this.#tls?.close();
+    this.#ircListener?.close();
   }
 
   /**
