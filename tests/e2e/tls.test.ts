@@ -101,7 +101,7 @@ async function tcpchat(args: string[], env: Record<string, string> = {}): Promis
 const OUTSIDE_ADDRESS = Object.values(networkInterfaces()).flat().find((a) => a?.family === "IPv4" && !a.internal)?.address;
 
 describe.each(SERVER_RUNTIMES)("TLS (%s)", (runtime) => {
-  test("a TLS user and a plain TCP user talk in the same room, in both dialects", async () => {
+  test("a TLS user and a plain TCP user talk in the same room, in every dialect", async () => {
     await using server = await startChatServer(runtime, tlsFlags(certDir()));
     const port = await tlsPort(server);
     const alice = await TestClient.connectTls(port, { ca });
@@ -121,7 +121,14 @@ describe.each(SERVER_RUNTIMES)("TLS (%s)", (runtime) => {
     await alice.waitFor((f) => f.type === "join" && f.nick === "carol");
     carol.send("hello from telnet-over-TLS\r\n");
     expect(await bob.waitFor((f) => f.type === "msg" && f.from === "carol")).toMatchObject({ text: "hello from telnet-over-TLS" });
-    for (const client of [alice, bob, carol]) client.destroy();
+    // An IRC client over TLS (irssi -tls, WeeChat -tls) is detected as on the plain port.
+    const dave = await TestClient.connectTls(port, { ca });
+    dave.send("NICK dave\r\nUSER dave 0 * :Dave\r\n");
+    await dave.waitForLine(/ 001 dave /);
+    await dave.waitForLine(/ 366 dave #lobby /);
+    dave.send("PRIVMSG #lobby :irc over tls\r\n");
+    expect(await bob.waitFor((f) => f.type === "msg" && f.from === "dave")).toMatchObject({ text: "irc over tls" });
+    for (const client of [alice, bob, carol, dave]) client.destroy();
   });
 
   test("SIGHUP serves new TLS connections the renewed certificate; a mismatched pair is logged and the old one kept", async () => {
