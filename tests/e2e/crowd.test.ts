@@ -1,0 +1,166 @@
+/**
+ * Crowded rooms against the real server (PROTOCOL section 15): thousands of
+ * members in one room cost each member O(1) frames per arrival window, `who`
+ * pages through all of them, and a registration storm into the default room
+ * leaves honest users answered.
+ */
+import { describe, expect, test } from "bun:test";
+import { ChatClient } from "../../lib/client/chat_client.ts";
+import { getRuntime } from "../../lib/runtime/mod.ts";
+import { type Frame, TestClient } from "../support/chat_client.ts";
+import { SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Opens `count` connections and registers them as `prefix0`, `prefix1`, ...
+ * `parallel` at a time; resolves once every one has its welcome.
+ */
+async function registerMany(port: number, prefix: string, count: number, parallel = 100): Promise<TestClient[]> {
+  const clients: TestClient[] = [];
+  for (let start = 0; start < count; start += parallel) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(parallel, count - start) }, async (_, i) => {
+        const c = await TestClient.connect(port);
+        c.send({ type: "hello", nick: `${prefix}${start + i}` });
+        return c;
+      }),
+    );
+    await Promise.all(batch.map((c) => c.waitFor((f) => f.type === "welcome", 20_000)));
+    clients.push(...batch);
+  }
+  return clients;
+}
+
+/** Waits until a received, unread frame matches, leaving every frame unread. */
+async function until(c: TestClient, match: (f: Frame) => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let checked = 0; ; await sleep(20)) {
+    for (; checked < c.lines.length; checked++) if (match(JSON.parse(c.lines[checked]))) return;
+    if (Date.now() > deadline) throw new Error(`no match within ${timeoutMs} ms; last: ${c.lines.at(-1)}`);
+  }
+}
+
+/** Frames a client has received and not yet read, parsed. */
+function drain(c: TestClient): Frame[] {
+  const frames = c.lines.map((line) => JSON.parse(line));
+  c.clear();
+  return frames;
+}
+
+describe.each(SERVER_RUNTIMES)("crowded rooms (%s)", (runtime) => {
+  test("2,000 members in one room: each gets O(1) frames per arrival window, and who pages list everyone once", async () => {
+    const crowdSize = 50;
+    const intervalMs = 500;
+    await using server = await startChatServer(runtime, [
+      "--crowd-size",
+      String(crowdSize),
+      "--crowd-interval",
+      `${intervalMs}ms`,
+      "--snapshot-members",
+      "20",
+    ]);
+    const watchers = await registerMany(server.port, "w", 5, 1);
+    const started = Date.now();
+    const crowd = await registerMany(server.port, "m", 1995);
+    const last = crowd.at(-1)!;
+    // The newest member's snapshot: capped, itself first, the whole count.
+    const snapshot = drain(last).find((f) => f.type === "room")!;
+    expect(snapshot.member_count).toBe(2000);
+    expect(snapshot.members.length).toBe(20);
+    expect(snapshot.members[0]).toBe("m1994");
+    // Each watcher learns of every arrival exactly once: one by one below crowd_size, then in summaries.
+    await Promise.all(watchers.map((w) => until(w, (f) => f.type === "crowd" && f.member_count === 2000, 10_000)));
+    const elapsedMs = Date.now() - started;
+    watchers.forEach((w, position) => {
+      const frames = drain(w);
+      const joins = frames.filter((f) => f.type === "join" && f.nick !== `w${position}`);
+      const summaries = [...frames.filter((f) => f.type === "crowd")];
+      const told = joins.length + summaries.reduce((sum, f) => sum + f.joined, 0);
+      // Own join and snapshot aside, everything later than this watcher arrived:
+      expect(told).toBe(2000 - position - 1);
+      // O(1) per window: the joins before the room got crowded, and one summary per interval.
+      expect(joins.length).toBeLessThanOrEqual(crowdSize);
+      expect(summaries.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / intervalMs) + 2);
+    });
+    // A late member hears nothing per arrival either: at most one summary per interval.
+    const lateFrames = drain(crowd[1000]).filter((f) => f.type !== "room" && f.type !== "welcome");
+    expect(lateFrames.filter((f) => f.type === "join" && f.nick !== "m1000")).toEqual([]);
+
+    // who paging: every member exactly once, in casefolded order.
+    const pager = watchers[0];
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await pager.request({ type: "who", room: "lobby", limit: 300, ...(after ? { after } : {}) });
+      expect(page.member_count).toBe(2000);
+      expect(page.users.length).toBeLessThanOrEqual(300);
+      seen.push(...page.users.map((u: Frame) => u.nick));
+      after = page.next;
+      if (after === undefined) break;
+    }
+    expect(seen.length).toBe(2000);
+    expect(new Set(seen).size).toBe(2000);
+    expect(seen).toEqual([...seen].sort());
+    for (const c of [...watchers, ...crowd]) c.destroy();
+  }, 60_000);
+
+  test("a registration storm into the default room: pings stay answered and a newcomer is welcomed quickly", async () => {
+    // Defaults: crowd_size 500, so most of the storm lands in a crowded lobby.
+    await using server = await startChatServer(runtime, []);
+    const honest = await TestClient.register(server.port, "honest");
+    let worstRttMs = 0;
+    let pings = 0;
+    let stop = false;
+    const pinging = (async () => {
+      while (!stop) {
+        const sent = Date.now();
+        await honest.request({ type: "ping", t: sent }, 10_000);
+        worstRttMs = Math.max(worstRttMs, Date.now() - sent);
+        pings++;
+        await sleep(20);
+      }
+    })();
+    const storm = registerMany(server.port, "s", 3000, 200);
+    await sleep(300);
+    const helloAt = Date.now();
+    const newcomer = await TestClient.connect(server.port);
+    newcomer.send({ type: "hello", nick: "newcomer" });
+    await newcomer.waitFor((f) => f.type === "welcome", 10_000);
+    const welcomeMs = Date.now() - helloAt;
+    const crowd = await storm;
+    stop = true;
+    await pinging;
+    // Each registration costs the server O(1) frames, so the storm is a few hundred ms of work
+    // spread over many event-loop turns: an answer never waits behind O(n) fan-out. One second
+    // leaves room for a loaded CI machine; before the crowd rule it took many seconds.
+    expect(pings).toBeGreaterThan(3);
+    expect(worstRttMs).toBeLessThan(1000);
+    expect(welcomeMs).toBeLessThan(1000);
+    for (const c of [honest, newcomer, ...crowd]) c.destroy();
+  }, 60_000);
+
+  test("text users see the member count and the crowd line; the client library emits crowd and pages who", async () => {
+    await using server = await startChatServer(runtime, ["--crowd-size", "3", "--crowd-interval", "200ms", "--snapshot-members", "2"]);
+    const early = await registerMany(server.port, "e", 3, 1);
+    const person = await TestClient.connect(server.port);
+    person.send("Tex\r\n");
+    expect(await person.waitForLine("Now in #lobby")).toContain("with Tex, e0 and 2 more (4 members; /who lobby lists them)");
+    const client = new ChatClient({ runtime: getRuntime(), host: "127.0.0.1", port: server.port, nick: "lib" });
+    const summaries: Frame[] = [];
+    client.on("crowd", (f) => summaries.push(f));
+    await client.connect();
+    await registerMany(server.port, "late", 2, 1);
+    expect(await person.waitForLine(/^\* #lobby: \d+ joined, 0 left; \d+ members now$/)).toBeTruthy();
+    const deadline = Date.now() + 3000;
+    while (!summaries.some((f) => f.member_count === 7) && Date.now() < deadline) await sleep(20);
+    expect(summaries.at(-1)).toMatchObject({ type: "crowd", room: "lobby", left: 0, member_count: 7 });
+    const nicks: string[] = [];
+    for await (const user of client.whoAll("lobby", 2)) nicks.push(user.nick);
+    expect(nicks).toEqual(["e0", "e1", "e2", "late0", "late1", "lib", "Tex"]);
+    person.send("/who lobby e1\r\n");
+    expect(await person.waitForLine("* #lobby (7 members, 5 shown): e2 (online), late0 (online), late1")).toBeTruthy();
+    await client.close();
+    person.destroy();
+  }, 30_000);
+});
