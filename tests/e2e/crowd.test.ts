@@ -142,7 +142,7 @@ describe.each(SERVER_RUNTIMES)("crowded rooms (%s)", (runtime) => {
 
   test("text users see the member count and the crowd line; the client library emits crowd and pages who", async () => {
     await using server = await startChatServer(runtime, ["--crowd-size", "3", "--crowd-interval", "200ms", "--snapshot-members", "2"]);
-    const early = await registerMany(server.port, "e", 3, 1);
+    await registerMany(server.port, "e", 3, 1);
     const person = await TestClient.connect(server.port);
     person.send("Tex\r\n");
     expect(await person.waitForLine("Now in #lobby")).toContain("with Tex, e0 and 2 more (4 members; /who lobby lists them)");
