@@ -9,6 +9,7 @@ import { ChatClient } from "../../lib/client/chat_client.ts";
 import { getRuntime } from "../../lib/runtime/mod.ts";
 import { type Frame, TestClient } from "../support/chat_client.ts";
 import { SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+import { binPath, REPO_ROOT } from "../support/runtimes.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -162,5 +163,28 @@ describe.each(SERVER_RUNTIMES)("crowded rooms (%s)", (runtime) => {
     expect(await person.waitForLine("* #lobby (7 members, 5 shown): e2 (online), late0 (online), late1")).toBeTruthy();
     await client.close();
     person.destroy();
+  }, 30_000);
+});
+
+describe("tcpchat connect in a crowded room", () => {
+  test("shows the member count, pages who, and prints crowd summaries", async () => {
+    await using server = await startChatServer("bun", ["--crowd-size", "2", "--crowd-interval", "100ms", "--snapshot-members", "2"]);
+    const early = await registerMany(server.port, "e", 3, 1);
+    const proc = Bun.spawn(
+      [binPath("bun"), "main.ts", "connect", `127.0.0.1:${server.port}`, "--nick", "cli", "--no-color"],
+      { cwd: REPO_ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" },
+    );
+    const output = new Response(proc.stdout).text();
+    await sleep(1000); // Connected and in the lobby.
+    const late = await registerMany(server.port, "late", 2, 1);
+    await sleep(500); // A summary goes out.
+    proc.stdin.write("/who lobby e1\n");
+    proc.stdin.end();
+    const stdout = await output;
+    expect(await proc.exited).toBe(0);
+    expect(stdout).toContain("in #lobby with cli, e0 and 2 more (4 members; /who lobby lists them)");
+    expect(stdout).toMatch(/\* #lobby: [12] joined, 0 left; 6 members now/);
+    expect(stdout).toContain("* #lobby (6 members, 3 shown): e2 (online), late0 (online), late1 (online)");
+    for (const c of [...early, ...late]) c.destroy();
   }, 30_000);
 });
