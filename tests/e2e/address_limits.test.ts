@@ -44,7 +44,10 @@ describe.each(SERVER_RUNTIMES)("per-client and per-address limits (%s)", (runtim
       expect(renames).toBeLessThanOrEqual(bound);
     }
     expect(n).toBeGreaterThan(1000);
-    expect(worstRttMs).toBeLessThan(500);
+    // Refused renames cost the server a parse and an error line each, never a fan-out: the
+    // honest round trip stays in milliseconds (1 s leaves room for a loaded CI machine; before
+    // nick spent a token it reached 12.6 s).
+    expect(worstRttMs).toBeLessThan(1000);
     for (const c of [...listeners, honest, renamer]) c.destroy();
   }, 30_000);
 

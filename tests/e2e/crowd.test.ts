@@ -132,12 +132,13 @@ describe.each(SERVER_RUNTIMES)("crowded rooms (%s)", (runtime) => {
     const crowd = await storm;
     stop = true;
     await pinging;
-    // Each registration costs the server O(1) frames, so the storm is a few hundred ms of work
-    // spread over many event-loop turns: an answer never waits behind O(n) fan-out. One second
-    // leaves room for a loaded CI machine; before the crowd rule it took many seconds.
+    // Each registration costs the server O(1) frames, so the storm is about a second of work
+    // spread over many event-loop turns: an answer never waits behind O(n) fan-out (measured:
+    // worst round trip well under 1 s on every runtime). Two seconds leaves room for a loaded CI
+    // machine; before the crowd rule a ping got no answer within 10 s.
     expect(pings).toBeGreaterThan(3);
-    expect(worstRttMs).toBeLessThan(1000);
-    expect(welcomeMs).toBeLessThan(1000);
+    expect(worstRttMs).toBeLessThan(2000);
+    expect(welcomeMs).toBeLessThan(2000);
     for (const c of [honest, newcomer, ...crowd]) c.destroy();
   }, 60_000);
 
