@@ -45,9 +45,9 @@ describe.each(SERVER_RUNTIMES)("per-client and per-address limits (%s)", (runtim
     }
     expect(n).toBeGreaterThan(1000);
     // Refused renames cost the server a parse and an error line each, never a fan-out: the
-    // honest round trip stays in milliseconds (1 s leaves room for a loaded CI machine; before
-    // nick spent a token it reached 12.6 s).
-    expect(worstRttMs).toBeLessThan(1000);
+    // honest round trip stays in milliseconds on an idle machine, seconds at worst when the 2
+    // cores are shared by a dozen busy processes; before nick spent a token it reached 12.6 s.
+    expect(worstRttMs).toBeLessThan(5000);
     for (const c of [...listeners, honest, renamer]) c.destroy();
   }, 30_000);
 

@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { ChatClient } from "../../lib/client/chat_client.ts";
+import { CLOCK_TICKS_PER_S, ProcStats } from "../../lib/bench/proc_stats.ts";
 import { getRuntime } from "../../lib/runtime/mod.ts";
 import { type Frame, TestClient } from "../support/chat_client.ts";
 import { SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
@@ -122,6 +123,8 @@ describe.each(SERVER_RUNTIMES)("crowded rooms (%s)", (runtime) => {
         await sleep(20);
       }
     })();
+    const cpu = new ProcStats(getRuntime(), server.proc.pid!);
+    const cpuBefore = (await cpu.cpuTicks())!;
     const storm = registerMany(server.port, "s", 3000, 200);
     await sleep(300);
     const helloAt = Date.now();
@@ -130,15 +133,20 @@ describe.each(SERVER_RUNTIMES)("crowded rooms (%s)", (runtime) => {
     await newcomer.waitFor((f) => f.type === "welcome", 10_000);
     const welcomeMs = Date.now() - helloAt;
     const crowd = await storm;
+    const cpuS = ((await cpu.cpuTicks())! - cpuBefore) / CLOCK_TICKS_PER_S;
     stop = true;
     await pinging;
-    // Each registration costs the server O(1) frames, so the storm is about a second of work
-    // spread over many event-loop turns: an answer never waits behind O(n) fan-out (measured:
-    // worst round trip well under 1 s on every runtime). Two seconds leaves room for a loaded CI
-    // machine; before the crowd rule a ping got no answer within 10 s.
+    // Each registration costs the server O(1) frames, so the whole storm is 1-2 s of server CPU
+    // (measured: bun 1.1 s, node 1.8 s); before the crowd rule it was O(n²) and the storm did not
+    // finish within 60 s. CPU time hardly depends on how loaded the machine is, so it carries the
+    // O(n) claim; the bound leaves 5x room.
+    expect(cpuS).toBeLessThan(10);
+    // What a user sees: the honest ping and the newcomer's hello are answered within seconds
+    // (measured: under 1 s on an idle machine, up to 2.7 s with the 2 cores shared by a dozen
+    // busy processes). Before the crowd rule a ping got no answer within 10 s.
     expect(pings).toBeGreaterThan(3);
-    expect(worstRttMs).toBeLessThan(2000);
-    expect(welcomeMs).toBeLessThan(2000);
+    expect(worstRttMs).toBeLessThan(5000);
+    expect(welcomeMs).toBeLessThan(5000);
     for (const c of [honest, newcomer, ...crowd]) c.destroy();
   }, 60_000);
 
