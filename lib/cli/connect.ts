@@ -28,6 +28,8 @@ leaves. With stdin not a terminal, each input line is sent and the client exits
 when input ends.`;
 
 const EXTRA_HELP = ["/switch ROOM        make a joined room the current one"];
+/** `/history` here: scrollback before the oldest message shown (the server's text dialect has its own). */
+const SCROLLBACK_HELP = "/history [N]        show N (default 20) messages before the oldest shown here";
 
 /** Runs the interactive client; resolves with the exit code. */
 export async function connectCommand(runtime: Runtime, args: string[]): Promise<number> {
@@ -60,6 +62,8 @@ export async function connectCommand(runtime: Runtime, args: string[]): Promise<
 /** One run of the client: wiring between the chat client and the terminal. */
 class TerminalSession {
   #current: string | null = null;
+  /** Per room, the oldest seq shown so far: `/history` pages back from it. */
+  readonly #oldestShown = new Map<string, number>();
   readonly #rl: readline.Interface;
   #exit!: (code: number) => void;
   #quitting = false;
@@ -122,6 +126,10 @@ class TerminalSession {
       const line = formatFrame(frame, this.#format);
       if (line !== null) this.#print(line);
     };
+    this.client.on("msg", (msg) => {
+      const oldest = this.#oldestShown.get(msg.room);
+      if (oldest === undefined || msg.seq < oldest) this.#oldestShown.set(msg.room, msg.seq);
+    });
     for (const event of ["msg", "dm", "join", "leave", "nick", "presence", "crowd", "error", "left"] as const) {
       this.client.on(event, show);
     }
@@ -173,9 +181,12 @@ class TerminalSession {
     if (this.#quitting || line.trim() === "") return;
     const trimmed = line.trim();
     if (trimmed === "/help") {
-      for (const help of [...TEXT_HELP, ...EXTRA_HELP]) this.#status(help);
+      for (const help of [...TEXT_HELP.map((h) => (h.startsWith("/history") ? SCROLLBACK_HELP : h)), ...EXTRA_HELP]) {
+        this.#status(help);
+      }
       return;
     }
+    if (/^\/history(\s|$)/i.test(trimmed)) return await this.#scrollback(trimmed.slice(8).trim());
     if (trimmed.startsWith("/switch")) {
       const room = roomName(trimmed.slice(7).trim());
       if (room && this.client.rooms.has(room)) this.#setCurrent(room);
@@ -193,6 +204,25 @@ class TerminalSession {
       if (answer.type === "who" || answer.type === "rooms" || answer.type === "pong") {
         this.#print(formatFrame(answer, this.#format)!);
       }
+    } catch (error) {
+      const e = error as ChatError;
+      this.#print(formatFrame({ type: "error", code: (e.code ?? "error") as never, message: e.message.replace(/^\w+: /, "") }, this.#format)!);
+    }
+  }
+
+  /** `/history [N]`: fetches the page before the oldest message shown in the current room and prints it. */
+  async #scrollback(count: string): Promise<void> {
+    const room = this.#current;
+    if (room === null) return this.#status("join a room first: /join ROOM");
+    if (count !== "" && !/^\d{1,3}$/.test(count)) return this.#status("usage: /history [N] (N from 1 to 100)");
+    const before = this.#oldestShown.get(room);
+    try {
+      const page = await this.client.history(room, { limit: count === "" ? 20 : Number(count), ...(before ? { before } : {}) });
+      if (page.msgs.length === 0) return this.#status(`no earlier messages kept in #${room}`);
+      this.#status(`#${room} history, messages ${page.msgs[0].seq}-${page.msgs.at(-1)!.seq}` +
+        (page.more ? " (/history again for earlier ones)" : " (nothing earlier is kept)"));
+      for (const msg of page.msgs) this.#print(formatFrame(msg, this.#format)!);
+      this.#oldestShown.set(room, page.msgs[0].seq);
     } catch (error) {
       const e = error as ChatError;
       this.#print(formatFrame({ type: "error", code: (e.code ?? "error") as never, message: e.message.replace(/^\w+: /, "") }, this.#format)!);

@@ -27,6 +27,18 @@ type FrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
 export type WelcomeFrame = FrameOf<"welcome">;
 /** A room snapshot. */
 export type RoomFrame = FrameOf<"room">;
+/** A page of a room's history. */
+export type HistoryFrame = FrameOf<"history">;
+
+/** Which page `history()` asks for (PROTOCOL section 10). */
+export interface HistoryOptions {
+  /** The newest messages with a smaller seq. */
+  before?: number;
+  /** The oldest messages with a greater seq. */
+  after?: number;
+  /** 1-100 (the server's default is 50). */
+  limit?: number;
+}
 
 /** Where the client's connection stands. */
 export type ConnectionState = "connecting" | "online" | "reconnecting" | "closed";
@@ -105,6 +117,20 @@ interface JoinedRoom {
   epoch?: string;
   /** The server forgot the room (a restart): catching up must start from the beginning. */
   refetch?: boolean;
+  /** Set while the rest of a snapshot (`more`) is paged in with `history`; resolves when caught up. */
+  catchUp?: Promise<void>;
+  /** Live messages that arrive while paging; emitted after the last page, those it did not hold. */
+  buffered?: MsgFrame[];
+}
+
+/** How a catch-up began: for the `resumed` event at its end. */
+interface CatchUpStart {
+  resumed: boolean;
+  /** The last seq seen before the snapshot. */
+  before: number;
+  caughtUp: number;
+  /** The first seq emitted, to tell how many were lost before it. */
+  first?: number;
 }
 
 const encoder = new TextEncoder();
@@ -188,9 +214,21 @@ export class ChatClient extends Emitter<ClientEvents> {
     });
   }
 
-  /** Joins `room` (the client then follows it across reconnects); resolves with the snapshot. */
+  /**
+   * Joins `room` (the client then follows it across reconnects); resolves with
+   * the snapshot once every message it covers has been emitted, pages that
+   * followed it (`more`) included.
+   */
   async join(room: string, since?: number): Promise<RoomFrame> {
-    return (await this.request(since === undefined ? { type: "join", room } : { type: "join", room, since })) as RoomFrame;
+    const snapshot =
+      (await this.request(since === undefined ? { type: "join", room } : { type: "join", room, since })) as RoomFrame;
+    await this.#rooms.get(room)?.catchUp;
+    return snapshot;
+  }
+
+  /** A page of `room`'s kept history (for scrollback); the messages are returned, not emitted. */
+  async history(room: string, options: HistoryOptions = {}): Promise<HistoryFrame> {
+    return (await this.request({ type: "history", room, ...options })) as HistoryFrame;
   }
 
   /** Leaves `room`. */
@@ -402,6 +440,10 @@ export class ChatClient extends Emitter<ClientEvents> {
     const room = this.#rooms.get(msg.room);
     // While catching up, live messages are left to the snapshot that follows (it holds them too).
     if (room?.resuming) return;
+    if (room?.buffered) {
+      room.buffered.push(msg);
+      return;
+    }
     if (room && msg.seq <= room.lastSeq) return;
     if (room) room.lastSeq = msg.seq;
     this.emit("msg", msg);
@@ -429,16 +471,71 @@ export class ChatClient extends Emitter<ClientEvents> {
     const before = room.lastSeq;
     room.resuming = false;
     this.emit("room", snapshot);
-    let caughtUp = 0;
-    for (const msg of snapshot.history) {
+    const start: CatchUpStart = { resumed, before, caughtUp: 0 };
+    this.#emitNew(room, snapshot.history, start);
+    if (snapshot.more) {
+      // The rest comes page by page; live messages wait in `buffered` so order holds. A catch-up
+      // already running pages on from the last seq until nothing follows, so it covers this one too.
+      if (room.catchUp === undefined) {
+        room.buffered = [];
+        room.catchUp = this.#catchUp(snapshot.room, room, start);
+      }
+      return;
+    }
+    room.lastSeq = Math.max(room.lastSeq, snapshot.seq);
+    this.#endCatchUp(snapshot.room, start);
+  }
+
+  /** Emits the messages of `msgs` newer than the room's last seq, in order. */
+  #emitNew(room: JoinedRoom, msgs: MsgFrame[], start: CatchUpStart): void {
+    for (const msg of msgs) {
       if (msg.seq <= room.lastSeq) continue;
       room.lastSeq = msg.seq;
-      caughtUp++;
+      start.first ??= msg.seq;
+      start.caughtUp++;
       this.emit("msg", msg);
     }
-    const lost = resumed && snapshot.history.length > 0 ? Math.max(0, snapshot.history[0].seq - before - 1) : 0;
-    room.lastSeq = Math.max(room.lastSeq, snapshot.seq);
-    if (resumed) this.emit("resumed", { room: snapshot.room, caughtUp, lost });
+  }
+
+  #endCatchUp(name: string, start: CatchUpStart): void {
+    if (!start.resumed) return;
+    const lost = start.first === undefined ? 0 : Math.max(0, start.first - start.before - 1);
+    this.emit("resumed", { room: name, caughtUp: start.caughtUp, lost });
+  }
+
+  /**
+   * Pages the rest of a snapshot in with `history` `after`, one page at a
+   * time: each page is at most what the server allows in one answer (well
+   * under its `max_pending`), so however much history a resume covers the
+   * client is never cut as a slow consumer. A lost connection ends it; the
+   * reconnect resumes from the last seq emitted.
+   */
+  async #catchUp(name: string, room: JoinedRoom, start: CatchUpStart): Promise<void> {
+    try {
+      for (;;) {
+        let page: HistoryFrame;
+        try {
+          page = await this.history(name, { after: room.lastSeq, limit: 100 });
+        } catch (error) {
+          // Pages spend rate-limit tokens: wait for one, as the server says.
+          if (error instanceof ChatError && error.code === "rate_limited") {
+            await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 200));
+            continue;
+          }
+          return;
+        }
+        if (this.#rooms.get(name) !== room) return;
+        this.#emitNew(room, page.msgs, start);
+        if (!page.more || page.msgs.length === 0) break;
+      }
+      const live = room.buffered ?? [];
+      room.buffered = undefined;
+      this.#emitNew(room, live, start);
+      this.#endCatchUp(name, start);
+    } finally {
+      room.buffered = undefined;
+      room.catchUp = undefined;
+    }
   }
 
   #startHeartbeat(welcome: WelcomeFrame): void {

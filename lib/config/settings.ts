@@ -30,6 +30,8 @@ export interface Settings {
   write_timeout: number;
   history: number;
   history_on_join: number;
+  snapshot_bytes: number;
+  history_memory: number;
   default_room: string;
   max_rooms: number;
   max_rooms_per_user: number;
@@ -162,6 +164,18 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     kind: "int",
     default: 20,
     doc: "kept messages sent on a join without since",
+    check: nonNegativeInt,
+  },
+  snapshot_bytes: {
+    kind: "bytes",
+    default: 256 * 1024,
+    doc: "history bytes in one room snapshot or history page (at most half of max_pending); the rest is paged",
+    check: positiveInt,
+  },
+  history_memory: {
+    kind: "bytes",
+    default: 64 * 1024 * 1024,
+    doc: "history bytes held in memory across rooms; the least recently active rooms' oldest messages go first",
     check: nonNegativeInt,
   },
   default_room: {

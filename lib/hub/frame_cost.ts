@@ -12,8 +12,9 @@ import { type BucketState, takeToken } from "./rate_limiter.ts";
  * Frame types that reach other people, and so spend a token: each can make
  * the server send to many. Listed by name (not only the types that exist
  * today) so that `topic`, `mode`, `kick`, `ban` and `invite` spend one the
- * moment they are added. Frames answered only to the sender (`who`, `rooms`,
- * `ping`, `leave`) are free.
+ * moment they are added. `history` reaches nobody else but spends one too:
+ * each answer can be a 256 KiB page for a 60-byte request. Other frames
+ * answered only to the sender (`who`, `rooms`, `ping`, `leave`) are free.
  */
 export const SPENDS_TOKEN: ReadonlySet<string> = new Set([
   "msg",
@@ -26,6 +27,7 @@ export const SPENDS_TOKEN: ReadonlySet<string> = new Set([
   "kick",
   "ban",
   "invite",
+  "history",
 ]);
 
 /** What spends tokens: a connection's bucket, and its address's shared one (null when exempt). */

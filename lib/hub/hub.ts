@@ -19,6 +19,8 @@ import {
 } from "../protocol/server_frames.ts";
 import { CrowdSummaries, isCrowded } from "./crowd.ts";
 import { SPENDS_TOKEN, takeTokens } from "./frame_cost.ts";
+import { HistoryBudget } from "./history_budget.ts";
+import { answerHistory, type HistorySource, snapshotHistory } from "./history_paging.ts";
 import { addStrike } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
 import { Session } from "./session.ts";
@@ -55,6 +57,9 @@ export type HubSettings = Pick<
   | "crowd_interval"
   | "ip_rate_per_s"
   | "ip_burst"
+  | "snapshot_bytes"
+  | "history_memory"
+  | "max_pending"
 >;
 
 /** Frame types accepted before `hello`. */
@@ -65,6 +70,10 @@ export interface HubCounts {
   sessions: number;
   registered: number;
   rooms: number;
+  /** Bytes of history held in memory, all rooms (bounded by history_memory). */
+  historyBytes: number;
+  /** Messages evicted from memory to stay within history_memory, since start. */
+  historyEvicted: number;
 }
 
 /** Sessions, nicks and rooms. */
@@ -79,6 +88,9 @@ export class Hub<P = unknown> {
   #nextSession = 0;
   #nextRoom = 0;
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+  readonly #historyBudget = new HistoryBudget(() => this.settings.history_memory);
+  /** Answers history pages memory no longer holds (the store, with a data directory); null: memory is all. */
+  historySource: HistorySource | null = null;
 
   constructor(
     readonly settings: HubSettings,
@@ -88,7 +100,13 @@ export class Hub<P = unknown> {
 
   /** Sessions, registered users and rooms right now. */
   counts(): HubCounts {
-    return { sessions: this.#sessions.size, registered: this.#byNick.size, rooms: this.#rooms.size };
+    return {
+      sessions: this.#sessions.size,
+      registered: this.#byNick.size,
+      rooms: this.#rooms.size,
+      historyBytes: this.#historyBudget.bytes,
+      historyEvicted: this.#historyBudget.evicted,
+    };
   }
 
   /** A new connection arrives; it must `hello` before anything else. */
@@ -136,6 +154,8 @@ export class Hub<P = unknown> {
         return this.#join(session, frame.room, frame.since, frame.id);
       case "leave":
         return this.#leave(session, frame);
+      case "history":
+        return this.#history(session, frame);
       case "msg":
         return this.#msg(session, frame, now);
       case "dm":
@@ -187,6 +207,7 @@ export class Hub<P = unknown> {
     }
     this.#sessions.clear();
     this.#byNick.clear();
+    for (const room of this.#rooms.values()) room.history.clear();
     this.#rooms.clear();
     this.#emptyRooms.clear();
     this.#crowd.clear();
@@ -252,9 +273,8 @@ export class Hub<P = unknown> {
 
   #nick(session: Session<P>, frame: ClientFrameOf<"nick">): void {
     const old = session.nick!;
-    const oldKey = session.nickKey!;
     if (!this.#claimNick(session, frame.nick, frame.id)) return;
-    for (const room of session.rooms) room.index.rekey(session, oldKey);
+    for (const room of session.rooms) room.index.rekey(session, old);
     const event: ServerFrame = { type: "nick", old, new: frame.nick };
     this.sink.broadcast(this.#neighbours(session), event, session);
     this.sink.send(session, withId(event, frame.id));
@@ -271,13 +291,17 @@ export class Hub<P = unknown> {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
       }
       room = new Room<P>(name, this.settings.history, `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
+      room.history.useBudget(this.#historyBudget);
       this.#rooms.set(name, room);
     }
     room.history.capacity = this.settings.history;
     // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
-    const history = since === undefined
-      ? room.history.last(this.settings.history_on_join)
-      : room.history.after(since > room.seq ? 0 : since);
+    const { history, more } = snapshotHistory(
+      room.history,
+      since === undefined ? undefined : since > room.seq ? 0 : since,
+      this.settings,
+      this.historySource !== null,
+    );
     const alreadyMember = !room.addMember(session);
     if (!alreadyMember) {
       session.rooms.add(room);
@@ -288,7 +312,16 @@ export class Hub<P = unknown> {
     const member_count = room.members.size;
     this.sink.send(
       session,
-      withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, member_count, history }, id),
+      withId({
+        type: "room",
+        room: name,
+        seq: room.seq,
+        epoch: room.epoch,
+        members,
+        member_count,
+        history,
+        ...(more ? { more } : {}),
+      }, id),
     );
     // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
     if (!alreadyMember) this.#announce(room, { type: "join", room: name, nick: session.nick! }, session, "joined");
@@ -300,6 +333,7 @@ export class Hub<P = unknown> {
     const oldest = this.#emptyRooms.keys().next();
     if (oldest.done) return false;
     this.#emptyRooms.delete(oldest.value);
+    this.#rooms.get(oldest.value)?.history.clear();
     this.#rooms.delete(oldest.value);
     return true;
   }
@@ -321,6 +355,17 @@ export class Hub<P = unknown> {
     if (room.members.size > 0) return;
     if (room.seq === 0) this.#rooms.delete(room.name);
     else this.#emptyRooms.set(room.name, room);
+  }
+
+  /** A page of a room's history, for its members only (a room that does not exist has none: `not_in_room`). */
+  #history(session: Session<P>, frame: ClientFrameOf<"history">): void {
+    const room = this.#rooms.get(frame.room);
+    if (!room || !room.members.has(session)) {
+      return this.#error(session, "not_in_room", `join ${frame.room} to read its history`, frame.id);
+    }
+    answerHistory(room, frame, this.settings, this.historySource, (answer) => {
+      if (!session.departed) this.sink.send(session, withId(answer, frame.id));
+    });
   }
 
   #msg(session: Session<P>, frame: ClientFrameOf<"msg">, now: number): void {
@@ -362,7 +407,7 @@ export class Hub<P = unknown> {
     const room = this.#rooms.get(frame.room);
     if (!room) return this.#error(session, "no_such_room", `there is no room ${frame.room}`, frame.id);
     // One page in casefolded order from the room's sorted index: O(log n + limit), never a sort of the room.
-    const page = room.index.page(frame.after === undefined ? undefined : nickKey(frame.after), frame.limit ?? 1000);
+    const page = room.index.page(frame.after, frame.limit ?? 1000);
     const users = page.members.map((m) => ({
       nick: m.nick!,
       status: m.status,

@@ -1,6 +1,7 @@
 /**
- * A room's members sorted by nick key (NFKC casefold), so `who` can page
- * through a crowded room in a stable order without sorting it on every page.
+ * A room's members sorted by the NFKC case fold of their nicks, so `who` can
+ * page through a crowded room in a stable, readable order without sorting it
+ * on every page.
  *
  * A sorted array with binary search: a page is O(log n + limit), a join or a
  * leave is O(log n) to find the place plus one `splice` (a memmove of at most
@@ -11,74 +12,83 @@
  *
  * @module
  */
+import { nickFold } from "../protocol/names.ts";
 
 /** What the index needs to know of a member. */
-export interface Keyed {
-  /** The uniqueness key of the member's nick; set while the member is in a room. */
-  nickKey: string | null;
+export interface Named {
+  /** The member's nick; set while the member is in a room. */
+  nick: string | null;
 }
 
-/** One page of members in key order. */
+/** One page of members in fold order. */
 export interface MemberPage<S> {
   members: S[];
   /** Whether more members follow the page. */
   more: boolean;
 }
 
-/** Members in nick-key order. */
-export class MemberIndex<S extends Keyed> {
+/** Members in nick-fold order. */
+export class MemberIndex<S extends Named> {
+  /** Members, sorted by `#keys`. */
   readonly #sorted: S[] = [];
+  /** The fold each member was added under, at the same index (kept, so a rename can find the old place). */
+  readonly #keys: string[] = [];
 
   /** How many members are indexed. */
   get size(): number {
     return this.#sorted.length;
   }
 
-  /** Adds a member (its `nickKey` must be set). */
+  /** Adds a member (its `nick` must be set). */
   add(member: S): void {
-    this.#sorted.splice(this.#firstAtOrAfter(member.nickKey!), 0, member);
+    const key = nickFold(member.nick!);
+    const i = this.#firstAtOrAfter(key);
+    this.#sorted.splice(i, 0, member);
+    this.#keys.splice(i, 0, key);
   }
 
-  /** Removes a member; `key` is the key it was added under (pass the old one during a rename). */
-  remove(member: S, key: string = member.nickKey!): void {
-    let i = this.#firstAtOrAfter(key);
-    // Keys are unique among connected users, so the member is at i; the scan only guards against misuse.
+  /** Removes a member; `nick` is the nick it was added under (pass the old one during a rename). */
+  remove(member: S, nick: string = member.nick!): void {
+    let i = this.#firstAtOrAfter(nickFold(nick));
+    // Folds are unique among connected users, so the member is at i; the scan only guards against misuse.
     if (this.#sorted[i] !== member) i = this.#sorted.indexOf(member);
-    if (i >= 0) this.#sorted.splice(i, 1);
+    if (i < 0) return;
+    this.#sorted.splice(i, 1);
+    this.#keys.splice(i, 1);
   }
 
   /** Moves a renamed member to its new place. */
-  rekey(member: S, oldKey: string): void {
-    this.remove(member, oldKey);
+  rekey(member: S, oldNick: string): void {
+    this.remove(member, oldNick);
     this.add(member);
   }
 
-  /** Up to `limit` members whose key is greater than `afterKey` (from the first without it). */
-  page(afterKey: string | undefined, limit: number): MemberPage<S> {
-    const start = afterKey === undefined ? 0 : this.#firstAfter(afterKey);
+  /** Up to `limit` members whose nick folds after `afterNick`'s (from the first without it). */
+  page(afterNick: string | undefined, limit: number): MemberPage<S> {
+    const start = afterNick === undefined ? 0 : this.#firstAfter(nickFold(afterNick));
     const end = Math.min(this.#sorted.length, start + limit);
     return { members: this.#sorted.slice(start, end), more: end < this.#sorted.length };
   }
 
-  /** Index of the first member whose key is >= `key`. */
+  /** Index of the first key >= `key`. */
   #firstAtOrAfter(key: string): number {
     let lo = 0;
-    let hi = this.#sorted.length;
+    let hi = this.#keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#sorted[mid].nickKey! < key) lo = mid + 1;
+      if (this.#keys[mid] < key) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** Index of the first member whose key is > `key`. */
+  /** Index of the first key > `key`. */
   #firstAfter(key: string): number {
     let lo = 0;
-    let hi = this.#sorted.length;
+    let hi = this.#keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#sorted[mid].nickKey! <= key) lo = mid + 1;
+      if (this.#keys[mid] <= key) lo = mid + 1;
       else hi = mid;
     }
     return lo;

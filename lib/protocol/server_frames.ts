@@ -66,6 +66,19 @@ export type ServerFrame =
     /** How many members the room has, however many `members` lists. */
     member_count: number;
     history: MsgFrame[];
+    /** Present (true) when more kept history follows the snapshot's: fetch it with `history` `after`. */
+    more?: boolean;
+    id?: string;
+  }
+  | {
+    type: "history";
+    room: string;
+    epoch: string;
+    /** The room's latest seq when the page was cut. */
+    seq: number;
+    msgs: MsgFrame[];
+    /** More kept messages follow in the paging direction. */
+    more: boolean;
     id?: string;
   }
   | { type: "join"; room: string; nick: string }

@@ -14,7 +14,13 @@ export interface TextState {
   registered: boolean;
   /** Where a plain line goes: the room joined last that is still joined. */
   currentRoom: string | null;
+  /** Where the next `/history` continues: the oldest seq shown by the last one, in `historyRoom`. */
+  historyBefore?: number;
+  historyRoom?: string;
 }
+
+/** Messages `/history` shows when it names no count. */
+export const TEXT_HISTORY_DEFAULT = 20;
 
 /** What one typed line means. */
 export type TextInput =
@@ -30,6 +36,7 @@ export const TEXT_HELP = [
   "/who [ROOM] [AFTER] list a room's members (default: the current one), a page at a time after AFTER",
   "/rooms              list rooms",
   "/nick NAME          change your nick",
+  "/history [N]        show the last N (default 20) kept messages here; again for earlier ones",
   "/away [NOTE]        mark yourself away; /back to return",
   "/me ACTION          send an action to the current room",
   "/quit [REASON]      leave the server",
@@ -45,12 +52,15 @@ export function parseTextLine(line: string, state: TextState): TextInput {
     if (nick.startsWith("/")) return error("not_registered", "choose a nick first (just type it)");
     return frame({ type: "hello", nick });
   }
+  // Only /history right after /history pages further back; anything else starts over from the newest.
+  if (!/^\/history(\s|$)/i.test(trimmed)) state.historyBefore = undefined;
   if (!trimmed.startsWith("/") || trimmed.startsWith("//")) {
     return toCurrentRoom(state, trimmed.startsWith("//") ? trimmed.slice(1) : line);
   }
   const space = trimmed.indexOf(" ");
   const command = (space < 0 ? trimmed : trimmed.slice(0, space)).toLowerCase();
   const rest = space < 0 ? "" : trimmed.slice(space + 1).trim();
+  if (command === "/history") return historyCommand(rest, state);
   switch (command) {
     case "/help":
       return { kind: "help" };
@@ -87,6 +97,28 @@ export function parseTextLine(line: string, state: TextState): TextInput {
     default:
       return error("unknown_command", `${command} is not a command; type /help`);
   }
+}
+
+/**
+ * `/history [N]`: the newest N kept messages of the current room, or, right
+ * after another `/history` in the same room, the N before the oldest it showed.
+ */
+function historyCommand(rest: string, state: TextState): TextInput {
+  if (state.currentRoom === null) return error("not_in_room", "join a room first: /join ROOM");
+  if (rest !== "" && !/^\d{1,3}$/.test(rest)) return usage("/history [N] (N from 1 to 100)");
+  const limit = rest === "" ? TEXT_HISTORY_DEFAULT : Number(rest);
+  const before = state.historyRoom === state.currentRoom ? state.historyBefore : undefined;
+  return frame({ type: "history", room: state.currentRoom, limit, ...(before !== undefined ? { before } : {}) });
+}
+
+/**
+ * Remembers where a `history` page shown to a text user ended, so the next
+ * `/history` continues before it; a page with nothing earlier starts over.
+ */
+export function noteHistoryPage(state: TextState, page: { room: string; msgs: { seq: number }[]; more: boolean }): void {
+  const oldest = page.msgs[0];
+  state.historyRoom = page.room;
+  state.historyBefore = page.more && oldest !== undefined ? oldest.seq : undefined;
 }
 
 function toCurrentRoom(state: TextState, text: string): TextInput {

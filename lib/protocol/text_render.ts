@@ -11,13 +11,21 @@ export function textGreeting(serverName: string): string {
   return `* Welcome to ${serverName}. Type a nick to sign in (letters, digits, _ - . up to 32):`;
 }
 
-/** C0 controls but TAB, DEL, and C1 controls. */
-const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+/**
+ * C0 controls but TAB, DEL, C1 controls; bidi marks, embeddings, overrides
+ * and isolates (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069); and the
+ * line and paragraph separators U+2028-U+2029.
+ */
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
  * Text a user wrote, safe to print on one line: control characters become
  * U+FFFD, so nobody can fake a line of server output with a newline or steer
- * a person's terminal with escape sequences.
+ * a person's terminal with escape sequences. Bidi controls become U+FFFD too,
+ * so a message cannot reverse the rest of the line it is printed on (an
+ * override in `<mallory> ...` could make the following text, or the next
+ * field, read backwards), and so do Unicode's line and paragraph separators,
+ * which some terminals and log viewers break lines at.
  */
 export function printable(text: string): string {
   return text.replace(CONTROLS, "\ufffd");
@@ -28,6 +36,15 @@ export function renderMsg(msg: MsgFrame): string {
   const text = printable(msg.text);
   if (text.startsWith("/me ")) return `[${msg.room}] * ${msg.from} ${text.slice(4)}`;
   return `[${msg.room}] <${msg.from}> ${text}`;
+}
+
+/** A `history` page: a head line, then one line per message, oldest first. */
+function renderHistory(frame: Extract<ServerFrame, { type: "history" }>): string {
+  const { msgs } = frame;
+  if (msgs.length === 0) return `* No earlier messages kept in #${frame.room}`;
+  const head = `* #${frame.room} history, messages ${msgs[0].seq}-${msgs.at(-1)!.seq}` +
+    (frame.more ? " (/history again for earlier ones):" : " (nothing earlier is kept):");
+  return [head, ...msgs.map(renderMsg)].join("\n");
 }
 
 /**
@@ -47,6 +64,8 @@ export function renderTextFrame(frame: ServerFrame, self: string | null): string
         (frame.history.length ? `; recent messages:` : "");
       return [head, ...frame.history.map(renderMsg)].join("\n");
     }
+    case "history":
+      return renderHistory(frame);
     case "join":
       return frame.nick === self ? null : `* ${frame.nick} joined #${frame.room}`;
     case "leave":
@@ -84,7 +103,8 @@ export function renderTextFrame(frame: ServerFrame, self: string | null): string
       return null;
     case "error": {
       const again = self === null && (frame.code === "nick_taken" || frame.code === "nick_invalid");
-      return `! ${frame.code}: ${frame.message}${again ? "; type another nick:" : ""}`;
+      // A message may quote what the user typed (a nick, a name), so it is made printable too.
+      return `! ${frame.code}: ${printable(frame.message)}${again ? "; type another nick:" : ""}`;
     }
     case "bye":
       return `* Bye (${frame.reason})`;

@@ -10,6 +10,7 @@ import { Hub, type HubSink } from "../hub/hub.ts";
 import type { Session } from "../hub/session.ts";
 import { log } from "../ops/log.ts";
 import { traceError } from "../ops/trace.ts";
+import { LogThrottle } from "../ops/log_throttle.ts";
 import { encodeJsonFrame, errorFrame, type ServerFrame } from "../protocol/server_frames.ts";
 import { textGreeting } from "../protocol/text_render.ts";
 import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
@@ -43,6 +44,8 @@ export class ChatServer implements HubSink<Connection> {
   readonly #peerLimits: PeerLimits;
   /** Per-address connection rate and shared frame bucket. */
   readonly #addressLimits: AddressLimits;
+  /** Refused connections are logged at most once a second in all, with a count: a connect flood cannot flood the log. */
+  readonly #refusalLog = new LogThrottle();
   #listener: Listener | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #nextId = 0;
@@ -136,7 +139,7 @@ export class ChatServer implements HubSink<Connection> {
         conn: null,
         peer: `${host}:${conn.remoteAddr.port}`,
         nick: "-",
-      });
+      }, this.#refusalLog, this.now());
       // One error line, then close: written without a queue, since nothing else will follow.
       const bytes = encodeJsonFrame(frame);
       this.stats.bytesOut += bytes.length;
@@ -193,6 +196,7 @@ export class ChatServer implements HubSink<Connection> {
       ...connection.logFields,
       reason,
       dialect: connection.dialect,
+      ...connection.takeSuppressedLogs(),
     });
   }
 

@@ -19,10 +19,11 @@ import {
   type LeaveReason,
   type ServerFrame,
 } from "../protocol/server_frames.ts";
-import { parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
+import { noteHistoryPage, parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
 import { renderTextFrame } from "../protocol/text_render.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
+import { LogThrottle } from "../ops/log_throttle.ts";
 import type { CloseReason, Conn } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
@@ -77,6 +78,8 @@ export class Connection implements Flushable, LivenessState {
   #closeAfterFlush = false;
   #closed = false;
   #chunkNow = 0;
+  /** Made on this connection's first error: repeated error lines are collapsed (issue 17). */
+  #logThrottle: LogThrottle | null = null;
 
   constructor(
     readonly id: number,
@@ -213,10 +216,16 @@ export class Connection implements Flushable, LivenessState {
   /** Queues an error frame with a new trace id, which its log line carries too. */
   sendError(frame: ErrorFrame): void {
     this.ctx.stats.countError(frame.code);
-    const traced = traceError(frame, this.logFields);
+    const traced = traceError(frame, this.logFields, (this.#logThrottle ??= new LogThrottle()), this.ctx.now());
     // A person sees only code and message, so the trace goes into the message.
     if (this.#speaksText) traced.message += ` (trace ${traced.trace})`;
     this.sendFrame(traced);
+  }
+
+  /** Error lines the throttle left out and no line has counted yet, for the disconnect line; `{}` when none. */
+  takeSuppressedLogs(): { suppressed?: Record<string, number> } {
+    const suppressed = this.#logThrottle?.takeSuppressed();
+    return suppressed ? { suppressed } : {};
   }
 
   get #speaksText(): boolean {
@@ -239,6 +248,7 @@ export class Connection implements Flushable, LivenessState {
   /** Keeps the text user's current room: the last joined room still joined. */
   #trackTextState(frame: ServerFrame): void {
     if (frame.type === "room") this.#textState().currentRoom = frame.room;
+    else if (frame.type === "history") noteHistoryPage(this.#textState(), frame);
     else if (frame.type === "left" && this.#text?.currentRoom === frame.room) {
       this.#text.currentRoom = [...this.session.rooms].at(-1)?.name ?? null;
     }

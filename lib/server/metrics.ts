@@ -113,6 +113,8 @@ export function renderMetrics(source: MetricsSource): string {
     .family("tcpchat_connections_accepted_total", "counter", "Connections accepted (refusals not included).", stats.connectionsAccepted)
     .family("tcpchat_users_registered", "gauge", "Connections that completed hello.", counts.registered)
     .family("tcpchat_rooms", "gauge", "Rooms kept, including empty rooms kept for their history.", counts.rooms)
+    .family("tcpchat_history_bytes", "gauge", "Bytes of room history held in memory, all rooms (bounded by history_memory).", counts.historyBytes)
+    .family("tcpchat_history_evicted_total", "counter", "Messages dropped from memory to stay within history_memory.", counts.historyEvicted)
     .family("tcpchat_frames_in_total", "counter", "Client frames handled, by type (text commands count as their frame).", labelled("type", Object.entries(stats.framesIn)))
     .family("tcpchat_frames_out_total", "counter", "Frames queued to clients, by type, one per recipient.", labelled("type", Object.entries(stats.framesOut)))
     .family("tcpchat_deliveries_total", "counter", "Chat messages (msg and dm frames) queued to a recipient.", stats.framesOut.msg + stats.framesOut.dm)

@@ -16,6 +16,7 @@ import type { ServerFrame } from "../protocol/server_frames.ts";
 const SERVER_FRAME_COUNTS = {
   welcome: 0,
   room: 0,
+  history: 0,
   join: 0,
   leave: 0,
   nick: 0,
