@@ -38,7 +38,7 @@ export function serveUsage(): string {
   return [
     "Usage: tcpchat serve [--config FILE] [options]",
     "",
-    "Runs the chat server. JSON and plain-text clients share one port.",
+    "Runs the chat server. JSON, plain-text and IRC clients share one port.",
     "Settings come from flags, then TCPCHAT_<NAME> environment variables, then the",
     "config file (--config FILE, TCPCHAT_CONFIG, or ./tcpchat.toml if present; --config ''",
     "for none), then the defaults. SIGHUP reloads; SIGUSR2 drains slowly and exits.",
@@ -160,6 +160,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
+  if (server.ircAddr) console.log(`irc ${server.ircAddr.hostname}:${server.ircAddr.port}`);
   console.log(`listening ${addr.hostname}:${addr.port}`);
 
   // One reload at a time; a failed one is logged and never stops the next.

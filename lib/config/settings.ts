@@ -48,6 +48,7 @@ export interface Settings {
   log_format: "auto" | "pretty" | "json";
   log_file: string;
   metrics: string;
+  irc_listen: string;
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -266,6 +267,13 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     kind: "string",
     default: "",
     doc: "HOST:PORT to serve /metrics, /healthz and /readyz over HTTP (empty: off)",
+    check: hostPortOrEmpty,
+    reload: "restart",
+  },
+  irc_listen: {
+    kind: "string",
+    default: "",
+    doc: "HOST:PORT of an extra port where every connection speaks IRC, e.g. 0.0.0.0:6667 (empty: off; IRC also works on the main port)",
     check: hostPortOrEmpty,
     reload: "restart",
   },

@@ -109,6 +109,16 @@ export class Hub<P = unknown> {
     };
   }
 
+  /** The registered session holding `nick` (matched as nicks are), if any: read-only, for lookups such as IRC WHOIS. */
+  sessionByNick(nick: string): Session<P> | undefined {
+    return this.#byNick.get(nickKey(nick));
+  }
+
+  /** Whether room `name` exists now (with members, or kept for its history). */
+  hasRoom(name: string): boolean {
+    return this.#rooms.has(name);
+  }
+
   /** A new connection arrives; it must `hello` before anything else. */
   attach(peer: P, now: number): Session<P> {
     const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;

@@ -13,6 +13,8 @@ import { traceError } from "../ops/trace.ts";
 import { LogThrottle } from "../ops/log_throttle.ts";
 import { encodeJsonFrame, errorFrame, type ServerFrame } from "../protocol/server_frames.ts";
 import { textGreeting } from "../protocol/text_render.ts";
+import type { IrcRenderCache } from "../dialect/irc/mod.ts";
+import { parseHostPort } from "./metrics_http.ts";
 import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
 import { AddressLimits } from "./address_limits.ts";
 import { Connection, type DisconnectReason } from "./connection.ts";
@@ -47,6 +49,8 @@ export class ChatServer implements HubSink<Connection> {
   /** Refused connections are logged at most once a second in all, with a count: a connect flood cannot flood the log. */
   readonly #refusalLog = new LogThrottle();
   #listener: Listener | undefined;
+  /** The `irc_listen` listener, when set: every connection on it speaks IRC. */
+  #ircListener: Listener | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #nextId = 0;
   #shuttingDown = false;
@@ -66,6 +70,11 @@ export class ChatServer implements HubSink<Connection> {
   get addr(): NetAddr {
     if (!this.#listener) throw new Error("server not started");
     return this.#listener.addr;
+  }
+
+  /** The IRC listener's bound address, when `irc_listen` is set (after {@linkcode start}). */
+  get ircAddr(): NetAddr | undefined {
+    return this.#ircListener?.addr;
   }
 
   /** Connections open now. */
@@ -91,6 +100,15 @@ export class ChatServer implements HubSink<Connection> {
   /** Binds the listener and starts accepting. */
   async start(): Promise<NetAddr> {
     this.#listener = await this.runtime.listen({ hostname: this.settings.host, port: this.settings.port });
+    if (this.settings.irc_listen !== "") {
+      try {
+        this.#ircListener = await this.runtime.listen(parseHostPort(this.settings.irc_listen));
+      } catch (error) {
+        this.#listener.close();
+        throw error;
+      }
+      void this.#acceptLoop(this.#ircListener, true);
+    }
     this.#restartSweep();
     void this.#acceptLoop(this.#listener);
     return this.#listener.addr;
@@ -109,15 +127,15 @@ export class ChatServer implements HubSink<Connection> {
     this.#sweepTimer = setInterval(() => this.#sweep(), intervalMs);
   }
 
-  async #acceptLoop(listener: Listener): Promise<void> {
+  async #acceptLoop(listener: Listener, irc = false): Promise<void> {
     try {
-      for await (const conn of listener) this.#accept(conn);
+      for await (const conn of listener) this.#accept(conn, irc);
     } catch (error) {
       if (!this.#shuttingDown) logger.error("accept loop failed: {error}", { error: String(error) });
     }
   }
 
-  #accept(conn: Conn): void {
+  #accept(conn: Conn, irc = false): void {
     const host = conn.remoteAddr.hostname;
     const refusal = this.#shuttingDown
       ? "the server is shutting down"
@@ -141,13 +159,13 @@ export class ChatServer implements HubSink<Connection> {
         nick: "-",
       }, this.#refusalLog, this.now());
       // One error line, then close: written without a queue, since nothing else will follow.
-      const bytes = encodeJsonFrame(frame);
+      const bytes = irc ? textEncoder.encode(`ERROR :Closing Link: ${refusal} (trace ${frame.trace})\r\n`) : encodeJsonFrame(frame);
       this.stats.bytesOut += bytes.length;
       conn.write(bytes).finally(() => conn.close()).catch(() => {});
       return;
     }
     this.#peerLimits.add(host);
-    const connection = new Connection(++this.#nextId, conn, this);
+    const connection = new Connection(++this.#nextId, conn, this, irc);
     if (admission?.ok) connection.session.addressBucket = admission.bucket;
     this.#connections.add(connection);
     this.stats.connectionsAccepted++;
@@ -175,7 +193,7 @@ export class ChatServer implements HubSink<Connection> {
     for (const connection of this.#awaitingGreeting) {
       if (connection.connectedAt > cutoff) break;
       done++;
-      if (!connection.heardFrom && connection.endReason === null) {
+      if (!connection.heardFrom && connection.endReason === null && connection.dialect === "unknown") {
         connection.enqueue(textEncoder.encode(textGreeting(this.settings.server_name) + "\r\n"));
       }
     }
@@ -250,13 +268,14 @@ export class ChatServer implements HubSink<Connection> {
     const startedAt = frame.type === "msg" ? performance.now() : -1;
     let json: Uint8Array | undefined;
     let jsonSent = 0;
+    let irc: IrcRenderCache | undefined;
     for (const session of to) {
       if (session === except) continue;
       const connection = session.peer;
       if (connection.dialect === "json") {
         connection.enqueue(json ??= encodeJsonFrame(frame));
         jsonSent++;
-      } else connection.sendFrame(frame); // Counts itself.
+      } else connection.sendFrame(frame, connection.dialect === "irc" ? (irc ??= new Map()) : undefined); // Counts itself.
     }
     this.stats.framesOut[frame.type] += jsonSent;
     if (startedAt >= 0) this.stats.fanout.queued(startedAt);
@@ -271,6 +290,7 @@ export class ChatServer implements HubSink<Connection> {
   stopAccepting(): void {
     this.#shuttingDown = true;
     this.#listener?.close();
+    this.#ircListener?.close();
   }
 
   /**

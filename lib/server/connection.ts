@@ -8,7 +8,7 @@
 import type { Settings } from "../config/settings.ts";
 import type { Hub } from "../hub/hub.ts";
 import type { Session } from "../hub/session.ts";
-import { decodeJsonFrame } from "../protocol/client_frames.ts";
+import { decodeJsonFrame, validateClientFrame } from "../protocol/client_frames.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 import {
   type ByeReason,
@@ -22,6 +22,7 @@ import {
 import { noteHistoryPage, parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
 import { renderTextFrame } from "../protocol/text_render.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
+import { encodeLines, type IrcRenderCache, IrcSession, isIrcRegistrationLine, renderEvent } from "../dialect/irc/mod.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
 import { LogThrottle } from "../ops/log_throttle.ts";
 import type { CloseReason, Conn } from "../runtime/types.ts";
@@ -54,7 +55,7 @@ const LINGER_MS = 2000;
 
 /** A client connection. */
 export class Connection implements Flushable, LivenessState {
-  dialect: "unknown" | "json" | "text" = "unknown";
+  dialect: "unknown" | "json" | "text" | "irc" = "unknown";
   readonly session: Session<Connection>;
   readonly connectedAt: number;
   lastInboundAt: number;
@@ -73,6 +74,10 @@ export class Connection implements Flushable, LivenessState {
   #telnet: TelnetFilter | null = null;
   /** Made when the dialect turns out to be text. */
   #text: TextState | null = null;
+  /** Made when the dialect turns out to be IRC. */
+  #irc: IrcSession | null = null;
+  /** Whether the first line has been seen (it may turn a text connection into IRC). */
+  #firstLineSeen = false;
   readonly #queue = new OutboundQueue();
   #inFlightBytes = 0;
   #closeAfterFlush = false;
@@ -85,7 +90,10 @@ export class Connection implements Flushable, LivenessState {
     readonly id: number,
     readonly conn: Conn,
     readonly ctx: ConnectionContext,
+    /** Accepted on the IRC listener: IRC from the first byte. */
+    irc = false,
   ) {
+    if (irc) this.dialect = "irc";
     const now = ctx.now();
     this.connectedAt = now;
     this.lastInboundAt = now;
@@ -174,12 +182,18 @@ export class Connection implements Flushable, LivenessState {
       // JSON clients never negotiate telnet; 0xFF in their input is invalid UTF-8 and refused above.
       this.dialect = start.startsWith("{") ? "json" : "text";
     }
+    if (this.dialect === "text" && !this.#firstLineSeen && line.trim() !== "") {
+      this.#firstLineSeen = true;
+      if (isIrcRegistrationLine(line)) this.dialect = "irc";
+    }
     if (this.dialect === "json") this.#handleJson(line);
+    else if (this.dialect === "irc") this.#ircSession().onLine(line, bytes.length);
     else this.#handleText(line);
   }
 
   /** LineHandler: a line passed max_frame and is being skipped. */
   onTooLarge(): void {
+    if (this.dialect === "irc") return this.#ircSession().inputTooLong();
     this.#sendError("frame_too_large", `line longer than ${this.#splitter.maxFrameBytes} bytes dropped`);
   }
 
@@ -232,13 +246,32 @@ export class Connection implements Flushable, LivenessState {
     return this.dialect === "text" || this.dialect === "unknown";
   }
 
-  /** Queues one frame in this connection's dialect. */
-  sendFrame(frame: ServerFrame): void {
+  /** Queues one frame in this connection's dialect; `irc` shares IRC renderings within one broadcast. */
+  sendFrame(frame: ServerFrame, irc?: IrcRenderCache): void {
     this.ctx.stats.framesOut[frame.type]++;
+    if (this.dialect === "irc") return this.#ircSession().sendFrame(frame, irc);
     if (!this.#speaksText) return this.enqueue(encodeJsonFrame(frame));
     this.#trackTextState(frame);
     const line = renderTextFrame(frame, this.session.nick);
     if (line !== null) this.#enqueueText(line);
+  }
+
+  /** The IRC side of this connection, made on first use. */
+  #ircSession(): IrcSession {
+    return (this.#irc ??= new IrcSession({
+      settings: this.ctx.settings,
+      version: this.ctx.hub.version,
+      session: this.session,
+      lookup: this.ctx.hub,
+      submit: (frame) => {
+        // The same schema as the other dialects, so every dialect obeys one set of rules.
+        const result = validateClientFrame(frame);
+        if (!result.ok) return this.#sendError(result.problem.code, result.problem.message);
+        this.ctx.stats.framesIn[result.frame.type]++;
+        this.ctx.hub.handle(this.session, result.frame, this.#chunkNow || this.ctx.now());
+      },
+      write: (bytes) => this.enqueue(bytes),
+    }));
   }
 
   #textState(): TextState {
@@ -318,7 +351,8 @@ export class Connection implements Flushable, LivenessState {
     queueMicrotask(() => {
       this.ctx.hub.detach(this.session, "slow_consumer");
       if (this.#inFlightBytes === 0) {
-        const bye = encodeJsonFrame({ type: "bye", reason: "slow_consumer" });
+        const frame = { type: "bye", reason: "slow_consumer" } as const;
+        const bye = this.dialect === "irc" ? encodeLines(renderEvent(frame, this.#ircSession().view)) : encodeJsonFrame(frame);
         this.ctx.stats.framesOut.bye++;
         this.ctx.stats.bytesOut += bye.length;
         this.conn.write(bye).catch(() => {});
@@ -327,7 +361,7 @@ export class Connection implements Flushable, LivenessState {
     });
   }
 
-  /** Sends a server ping (json connections only). */
+  /** Sends a server ping (json and IRC connections). */
   ping(now: number): void {
     this.lastPingAt = now;
     this.sendFrame({ type: "ping", t: now });

@@ -175,6 +175,23 @@ describe.each(SERVER_RUNTIMES)("crowded rooms (%s)", (runtime) => {
   }, 30_000);
 });
 
+describe.each(SERVER_RUNTIMES)("crowded channels over IRC (%s)", (runtime) => {
+  test("NAMES says how many are not listed, and joins arrive as one NOTICE summary", async () => {
+    await using server = await startChatServer(runtime, ["--crowd-size", "2", "--crowd-interval", "100ms", "--snapshot-members", "2"]);
+    const early = await registerMany(server.port, "e", 3, 1);
+    const irc = await TestClient.connect(server.port);
+    irc.send("NICK ircy\r\nUSER ircy 0 * :Ircy\r\n");
+    await irc.waitForLine(/ 001 ircy /);
+    irc.send("JOIN #lobby\r\n");
+    await irc.waitForLine(/ 366 ircy #lobby /); // End of NAMES.
+    expect(await irc.waitForLine("NOTICE #lobby")).toMatch(/NOTICE #lobby :#lobby has 4 members; 2 are listed/);
+    const late = await registerMany(server.port, "late", 2, 1);
+    expect(await irc.waitForLine(/NOTICE #lobby :\d joined, 0 left; 6 members now/, 3000)).toBeTruthy();
+    expect(irc.lines.some((l) => / JOIN #lobby/.test(l) && l.startsWith(":late"))).toBe(false);
+    for (const c of [...early, ...late, irc]) c.destroy();
+  }, 30_000);
+});
+
 describe("tcpchat connect in a crowded room", () => {
   test("shows the member count, pages who, and prints crowd summaries", async () => {
     await using server = await startChatServer("bun", ["--crowd-size", "2", "--crowd-interval", "100ms", "--snapshot-members", "2"]);
