@@ -140,11 +140,16 @@ class TerminalSession {
       const oldest = this.#oldestShown.get(msg.room);
       if (oldest === undefined || msg.seq < oldest) this.#oldestShown.set(msg.room, msg.seq);
     });
-    for (const event of ["msg", "dm", "join", "leave", "nick", "presence", "error", "left"] as const) {
+    for (const event of ["msg", "dm", "join", "leave", "nick", "presence", "crowd", "error", "left"] as const) {
       this.client.on(event, show);
     }
     this.client.on("room", (room) => {
-      this.#status(`in #${room.room} with ${room.members.join(", ")}`);
+      // A crowded room's snapshot lists some of its members: say how many there are and how to page through them.
+      const more = (room.member_count ?? room.members.length) - room.members.length;
+      this.#status(
+        `in #${room.room} with ${room.members.join(", ")}` +
+          (more > 0 ? ` and ${more} more (${room.member_count} members; /who ${room.room} lists them)` : ""),
+      );
       this.#setCurrent(room.room);
     });
     this.client.on("left", (left) => {

@@ -17,7 +17,7 @@
  */
 import type { ClientFrame } from "../protocol/client_frames.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
-import type { ErrorFrame, MsgFrame, ServerFrame } from "../protocol/server_frames.ts";
+import type { ErrorFrame, MsgFrame, ServerFrame, WhoEntry } from "../protocol/server_frames.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
@@ -55,6 +55,8 @@ export interface ClientEvents {
   leave: FrameOf<"leave">;
   nick: FrameOf<"nick">;
   presence: FrameOf<"presence">;
+  /** A crowded room's arrivals and departures since the last summary (instead of join/leave per member). */
+  crowd: FrameOf<"crowd">;
   /** A room snapshot the client now stands on; the history it had not seen follows as `msg` events. */
   room: RoomFrame;
   left: FrameOf<"left">;
@@ -248,9 +250,31 @@ export class ChatClient extends Emitter<ClientEvents> {
     return (await this.request({ type: "dm", to, text })) as FrameOf<"dm">;
   }
 
-  /** Members of `room` and their status. */
-  async who(room: string): Promise<FrameOf<"who">> {
-    return (await this.request({ type: "who", room })) as FrameOf<"who">;
+  /**
+   * One page of `room`'s members and their status, in casefolded nick order:
+   * the first, or the one after `after` (the previous page's `next`). The
+   * answer's `member_count` is the room's size and `next` is set while more follow.
+   */
+  async who(room: string, page: { after?: string; limit?: number } = {}): Promise<FrameOf<"who">> {
+    return (await this.request({ type: "who", room, ...page })) as FrameOf<"who">;
+  }
+
+  /**
+   * Every member of `room`, page by page (each page one request of up to
+   * `limit` members), so a crowded room is read without one huge frame.
+   *
+   * @example
+   * ```ts
+   * for await (const user of client.whoAll("lobby")) console.log(user.nick);
+   * ```
+   */
+  async *whoAll(room: string, limit?: number): AsyncGenerator<WhoEntry> {
+    let after: string | undefined;
+    do {
+      const page = await this.who(room, { ...(after === undefined ? {} : { after }), ...(limit === undefined ? {} : { limit }) });
+      yield* page.users;
+      after = page.next;
+    } while (after !== undefined);
   }
 
   /** Every room with member count and last seq. */
@@ -401,6 +425,7 @@ export class ChatClient extends Emitter<ClientEvents> {
       case "join":
       case "leave":
       case "presence":
+      case "crowd":
         this.emit(frame.type, frame as never);
         break;
     }

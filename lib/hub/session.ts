@@ -29,6 +29,8 @@ export class Session<P = unknown> implements BucketState, StrikeState {
   tokensAt: number;
   strikes = 0;
   strikesAt: number;
+  /** The token bucket shared by every connection from this session's address; null when exempt. */
+  addressBucket: BucketState | null = null;
 
   constructor(
     /** Opaque id sent in `welcome`. */

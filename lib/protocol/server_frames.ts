@@ -62,7 +62,10 @@ export type ServerFrame =
     seq: number;
     /** This incarnation of the room: it changes when the server forgot the room (a restart) and seqs began again. */
     epoch: string;
+    /** At most `snapshot_members` nicks, the joiner first; `who` pages through all of them. */
     members: string[];
+    /** How many members the room has, however many `members` lists. */
+    member_count: number;
     history: MsgFrame[];
     /** Present (true) when more kept history follows the snapshot's: fetch it with `history` `after`. */
     more?: boolean;
@@ -85,13 +88,23 @@ export type ServerFrame =
   | { type: "left"; room: string; id?: string }
   | MsgFrame
   | { type: "dm"; from: string; to: string; text: string; ts: number; id?: string }
-  | { type: "who"; room: string; users: WhoEntry[]; id?: string }
+  | { type: "who"; room: string; users: WhoEntry[]; member_count: number; next?: string; id?: string }
+  | CrowdFrame
   | { type: "rooms"; rooms: { name: string; members: number; seq: number }[]; id?: string }
   | { type: "presence"; nick: string; status: PresenceStatus; note?: string; reason?: LeaveReason; id?: string }
   | { type: "ping"; t: number | string | undefined }
   | { type: "pong"; t: number | string | undefined; id?: string }
   | ErrorFrame
   | { type: "bye"; reason: ByeReason; id?: string };
+
+/** A crowded room's arrivals and departures since its last summary (PROTOCOL section 15). */
+export interface CrowdFrame {
+  type: "crowd";
+  room: string;
+  joined: number;
+  left: number;
+  member_count: number;
+}
 
 /** One line of a `who` answer. */
 export interface WhoEntry {

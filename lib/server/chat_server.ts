@@ -16,6 +16,7 @@ import { textGreeting } from "../protocol/text_render.ts";
 import type { IrcRenderCache } from "../dialect/irc/mod.ts";
 import { parseHostPort } from "./metrics_http.ts";
 import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
+import { AddressLimits } from "./address_limits.ts";
 import { Connection, type DisconnectReason } from "./connection.ts";
 import { checkLiveness, sweepIntervalMs } from "./liveness.ts";
 import { PeerLimits } from "./peer_limits.ts";
@@ -46,6 +47,8 @@ export class ChatServer implements HubSink<Connection> {
   /** When a greeting pass last ran late (the event loop was busy). */
   #loopLateAt = 0;
   readonly #peerLimits: PeerLimits;
+  /** Per-address connection rate and shared frame bucket. */
+  readonly #addressLimits: AddressLimits;
   /** Refused connections are logged at most once a second in all, with a count: a connect flood cannot flood the log. */
   readonly #refusalLog = new LogThrottle();
   #listener: Listener | undefined;
@@ -65,6 +68,7 @@ export class ChatServer implements HubSink<Connection> {
   ) {
     this.hub = new Hub<Connection>(settings, version, this);
     this.#peerLimits = new PeerLimits(settings);
+    this.#addressLimits = new AddressLimits(settings);
   }
 
   /** The bound address (after {@linkcode start}). */
@@ -143,7 +147,9 @@ export class ChatServer implements HubSink<Connection> {
   /** Re-reads sweep timing from the settings (after a reload). */
   #restartSweep(): void {
     clearInterval(this.#sweepTimer);
-    this.#sweepTimer = setInterval(() => this.#sweep(), sweepIntervalMs(this.settings));
+    // Crowd summaries ride on the same sweep, so it runs at least twice per crowd_interval.
+    const intervalMs = Math.min(sweepIntervalMs(this.settings), Math.max(50, Math.floor(this.settings.crowd_interval / 2)));
+    this.#sweepTimer = setInterval(() => this.#sweep(), intervalMs);
   }
 
   async #acceptLoop(listener: Listener, irc = false): Promise<void> {
@@ -163,12 +169,16 @@ export class ChatServer implements HubSink<Connection> {
       : !this.#peerLimits.admits(host)
       ? `too many connections from ${host}`
       : null;
-    if (refusal !== null) {
+    // The connection rate is checked last, so only connections that would otherwise be served spend its tokens.
+    const admission = refusal === null ? this.#addressLimits.admit(host, this.now()) : null;
+    const retryAfterMs = admission?.ok === false ? admission.retryAfterMs : undefined;
+    if (refusal !== null || retryAfterMs !== undefined) {
       this.stats.countDisconnect("server_full");
       this.stats.countError("server_full");
       this.stats.framesOut.error++;
       // Logged by traceError, with the trace sent.
-      const frame = traceError(errorFrame("server_full", refusal), {
+      const message = refusal ?? `too many new connections from ${host}; retry in ${retryAfterMs} ms`;
+      const frame = traceError(errorFrame("server_full", message, { retry_after_ms: retryAfterMs }), {
         conn: null,
         peer: `${host}:${conn.remoteAddr.port}`,
         nick: "-",
@@ -181,6 +191,7 @@ export class ChatServer implements HubSink<Connection> {
     }
     this.#peerLimits.add(host);
     const connection = new Connection(++this.#nextId, conn, this, irc);
+    if (admission?.ok) connection.session.addressBucket = admission.bucket;
     this.#connections.add(connection);
     this.stats.connectionsAccepted++;
     conn.setNoDelay(true);
@@ -253,6 +264,7 @@ export class ChatServer implements HubSink<Connection> {
     // Closed before its TLS handshake finished: garbage, a refused certificate, or a peer that gave up.
     if (connection.handshaking && reason !== "register_timeout") reason = "tls_handshake";
     this.#peerLimits.remove(connection.conn.remoteAddr.hostname);
+    this.#addressLimits.release(connection.conn.remoteAddr.hostname);
     this.stats.countDisconnect(reason);
     logger.info("disconnect conn={conn} peer={peer} nick={nick} reason={reason}", {
       ...connection.logFields,
@@ -297,6 +309,8 @@ export class ChatServer implements HubSink<Connection> {
           break;
       }
     }
+    this.hub.tick(now);
+    this.#addressLimits.sweep(now);
   }
 
   // HubSink: the hub's output becomes bytes in connection queues.

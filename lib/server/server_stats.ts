@@ -30,6 +30,7 @@ const SERVER_FRAME_COUNTS = {
   pong: 0,
   error: 0,
   bye: 0,
+  crowd: 0,
 } satisfies Record<ServerFrame["type"], number>;
 
 /** Upper bounds (seconds) of the fan-out latency histogram's buckets. */
