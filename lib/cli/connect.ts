@@ -19,15 +19,19 @@ import { VERSION } from "../version.ts";
 import { parseAddress } from "./address.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
-import { carriesPassword, forgetLastHistory, PASSWORD_ENV, promptHidden } from "./password_prompt.ts";
+import { carriesPassword, forgetLastHistory, askHidden } from "./password_prompt.ts";
+import { clientPassword, clientTls, SECURITY_OPTIONS, SECURITY_USAGE } from "./client_security.ts";
 
 const USAGE = `Usage: tcpchat connect [HOST:PORT] --nick NAME [--room ROOM ...] [--no-color]
+                       [--tls] [--ca FILE] [--insecure] [--password-prompt]
 
 Chat in a terminal. HOST:PORT defaults to 127.0.0.1:7777. Type a line to talk in
 the current room (shown in the prompt); /help lists commands. Ctrl-C or Ctrl-D
 leaves. With stdin not a terminal, each input line is sent and the client exits
-when input ends. A registered nick's password is asked for (not echoed), or read
-from the TCPCHAT_PASSWORD environment variable.`;
+when input ends. When the server says the nick is a registered account, the
+password is asked for on the terminal, without echo.
+
+${SECURITY_USAGE}`;
 
 const EXTRA_HELP = [
   "/switch ROOM        make a joined room the current one",
@@ -42,6 +46,7 @@ export async function connectCommand(runtime: Runtime, args: string[]): Promise<
     nick: { type: "string", short: "n" },
     room: { type: "string", short: "r", multiple: true },
     "no-color": { type: "boolean" },
+    ...SECURITY_OPTIONS,
   }, USAGE);
   if (positionals.length > 1) throw new CliError(`unexpected argument ${positionals[1]}`, USAGE);
   if (!values.nick) throw new CliError("--nick is required", USAGE);
@@ -51,6 +56,9 @@ export async function connectCommand(runtime: Runtime, args: string[]): Promise<
   const { host, port } = parseAddress(positionals[0], USAGE);
   const interactive = runtime.isTerminal("stdin");
   const color = runtime.isTerminal("stdout") && !runtime.env("NO_COLOR") && !values["no-color"];
+  const tls = await clientTls(runtime, values, USAGE);
+  // Asked before the session takes over the terminal.
+  const password = await clientPassword(runtime, values, USAGE);
 
   const client = new ChatClient({
     runtime,
@@ -59,10 +67,11 @@ export async function connectCommand(runtime: Runtime, args: string[]): Promise<
     nick: values.nick,
     rooms: (values.room ?? []).map((r) => roomName(r)!),
     client: `tcpchat-connect/${VERSION}`,
-    password: runtime.env(PASSWORD_ENV),
+    tls,
+    password,
   });
   const session = new TerminalSession(client, interactive, color);
-  return await session.run(host, port);
+  return await session.run(host, port, !tls ? "" : tls.insecure ? "TLS (certificate not checked: --insecure)" : "TLS");
 }
 
 /** One run of the client: wiring between the chat client and the terminal. */
@@ -111,7 +120,7 @@ class TerminalSession {
     if (this.interactive) this.#rl.prompt(true);
   }
 
-  async run(host: string, port: number): Promise<number> {
+  async run(host: string, port: number, transport: string): Promise<number> {
     const done = new Promise<number>((resolve) => (this.#exit = resolve));
     this.#subscribe();
     this.#rl.pause();
@@ -124,7 +133,7 @@ class TerminalSession {
       return 1;
     }
     this.#online = true;
-    this.#status(`connected to ${host}:${port} as ${this.client.nick}; /help for commands`);
+    this.#status(`connected to ${host}:${port}${transport ? ` over ${transport}` : ""} as ${this.client.nick}; /help for commands`);
     if (this.#current === null) this.#setCurrent([...this.client.rooms.keys()].at(-1) ?? null);
     this.#readInput();
     return await done;
@@ -141,7 +150,7 @@ class TerminalSession {
         const code = error instanceof ChatError ? error.code : "";
         if (!this.interactive || attempt >= 3 || (code !== "nick_reserved" && code !== "unauthorized")) throw error;
         if (code === "unauthorized") this.#status("wrong password");
-        this.client.usePassword(await promptHidden(this.#rl, `password for ${this.client.nick}: `));
+        this.client.usePassword(await askHidden(this.#rl, `password for ${this.client.nick}: `));
         this.#rl.pause();
       }
     }
@@ -157,13 +166,34 @@ class TerminalSession {
       if (oldest === undefined || msg.seq < oldest) this.#oldestShown.set(msg.room, msg.seq);
     });
     for (
-      const event of ["msg", "dm", "join", "leave", "nick", "presence", "error", "left", "topic", "mode", "role", "ban", "invite", "account"] as const
+      const event of [
+        "msg",
+        "dm",
+        "join",
+        "leave",
+        "nick",
+        "presence",
+        "crowd",
+        "error",
+        "left",
+        "topic",
+        "mode",
+        "role",
+        "ban",
+        "invite",
+        "account",
+      ] as const
     ) {
       this.client.on(event, show);
     }
     this.client.on("room", (room) => {
+      // A crowded room's snapshot lists some of its members: say how many there are and how to page through them.
+      const more = (room.member_count ?? room.members.length) - room.members.length;
       const ops = room.ops?.length ? `; operators: ${room.ops.map((o) => `@${o}`).join(", ")}` : "";
-      this.#status(`in #${room.room} with ${room.members.join(", ")}${ops}`);
+      this.#status(
+        `in #${room.room} with ${room.members.join(", ")}` +
+          (more > 0 ? ` and ${more} more (${room.member_count} members; /who ${room.room} lists them)` : "") + ops,
+      );
       if (room.topic) this.#status(`topic of #${room.room}: ${room.topic}`);
       this.#setCurrent(room.room);
     });
@@ -263,7 +293,7 @@ class TerminalSession {
     const command = trimmed.toLowerCase();
     if (command !== "/register" && command !== "/passwd" && command !== "/drop") return null;
     const ask = async (question: string) => {
-      const answer = await promptHidden(this.#rl, question);
+      const answer = await askHidden(this.#rl, question);
       return answer === "" ? null : answer;
     };
     const first = await ask(command === "/passwd" ? "current password: " : "password: ");

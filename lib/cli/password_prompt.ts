@@ -6,17 +6,18 @@
  */
 import type * as readline from "node:readline";
 
-/** The environment variable `connect` and `send` read an account password from (never a flag: flags land in shell history). */
-export const PASSWORD_ENV = "TCPCHAT_PASSWORD";
-
 /** readline's output hook (present in Node, and in Bun's and Deno's ports of it). */
 interface MutableOutput {
   _writeToOutput?: (text: string) => void;
   history?: string[];
 }
 
-/** Asks `question` on `rl` and resolves with the answer, typed without echo. */
-export function promptHidden(rl: readline.Interface, question: string): Promise<string> {
+/**
+ * Asks `question` on the running readline `rl` and resolves with the answer,
+ * typed without echo (client_security.ts's `promptHidden` is for before a
+ * readline exists).
+ */
+export function askHidden(rl: readline.Interface, question: string): Promise<string> {
   const hooked = rl as unknown as MutableOutput;
   const original = hooked._writeToOutput;
   let asked = false;

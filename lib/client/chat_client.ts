@@ -17,7 +17,7 @@
  */
 import type { ClientFrame } from "../protocol/client_frames.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
-import type { ErrorFrame, MsgFrame, ServerFrame } from "../protocol/server_frames.ts";
+import type { ErrorFrame, MsgFrame, ServerFrame, WhoEntry } from "../protocol/server_frames.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
@@ -55,6 +55,8 @@ export interface ClientEvents {
   leave: FrameOf<"leave">;
   nick: FrameOf<"nick">;
   presence: FrameOf<"presence">;
+  /** A crowded room's arrivals and departures since the last summary (instead of join/leave per member). */
+  crowd: FrameOf<"crowd">;
   /** A room snapshot the client now stands on; the history it had not seen follows as `msg` events. */
   room: RoomFrame;
   left: FrameOf<"left">;
@@ -116,7 +118,9 @@ export interface ChatClientOptions {
   requestTimeoutMs?: number;
   /** Sent in `hello`. */
   client?: string;
-  /** The account password, when `nick` is a registered account (kept in memory only, for reconnects). */
+  /** Connect over TLS: with `ca` (PEM text) trusted instead of the system roots, or `insecure` (no checks). */
+  tls?: { ca?: string; insecure?: boolean; serverName?: string };
+  /** Sent in `hello` (for a nick that is an account); kept in memory only, for reconnects. Never logged or shown. */
   password?: string;
   /** For tests. */
   random?: () => number;
@@ -284,9 +288,31 @@ export class ChatClient extends Emitter<ClientEvents> {
     return (await this.request({ type: "dm", to, text })) as FrameOf<"dm">;
   }
 
-  /** Members of `room` and their status. */
-  async who(room: string): Promise<FrameOf<"who">> {
-    return (await this.request({ type: "who", room })) as FrameOf<"who">;
+  /**
+   * One page of `room`'s members and their status, in casefolded nick order:
+   * the first, or the one after `after` (the previous page's `next`). The
+   * answer's `member_count` is the room's size and `next` is set while more follow.
+   */
+  async who(room: string, page: { after?: string; limit?: number } = {}): Promise<FrameOf<"who">> {
+    return (await this.request({ type: "who", room, ...page })) as FrameOf<"who">;
+  }
+
+  /**
+   * Every member of `room`, page by page (each page one request of up to
+   * `limit` members), so a crowded room is read without one huge frame.
+   *
+   * @example
+   * ```ts
+   * for await (const user of client.whoAll("lobby")) console.log(user.nick);
+   * ```
+   */
+  async *whoAll(room: string, limit?: number): AsyncGenerator<WhoEntry> {
+    let after: string | undefined;
+    do {
+      const page = await this.who(room, { ...(after === undefined ? {} : { after }), ...(limit === undefined ? {} : { limit }) });
+      yield* page.users;
+      after = page.next;
+    } while (after !== undefined);
   }
 
   /** Every room with member count and last seq. */
@@ -388,7 +414,10 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   /** Opens a connection and registers; on a reconnect, rejoins rooms with `since`. */
   async #open(resumed: boolean): Promise<WelcomeFrame> {
-    const conn = await this.options.runtime.connect({ hostname: this.options.host, port: this.options.port });
+    const target = { hostname: this.options.host, port: this.options.port };
+    const conn = this.options.tls
+      ? await this.options.runtime.connectTls({ ...target, ...this.options.tls })
+      : await this.options.runtime.connect(target);
     conn.setNoDelay(true);
     this.#conn = conn;
     this.#lastHeardAt = Date.now();
@@ -525,6 +554,7 @@ export class ChatClient extends Emitter<ClientEvents> {
       case "dm":
       case "join":
       case "presence":
+      case "crowd":
         this.emit(frame.type, frame as never);
         break;
     }

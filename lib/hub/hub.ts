@@ -20,14 +20,17 @@ import {
 import type { Awaitable } from "../store/account_store.ts";
 import { AccountDesk } from "./accounts.ts";
 import { type AuditEvent, defaultHubServices, type HubCore, type HubServices } from "./hub_services.ts";
-import { MODERATION_RATE_LIMITED, ModerationDesk } from "./moderation.ts";
+import { ModerationDesk } from "./moderation.ts";
+import { CrowdSummaries, isCrowded } from "./crowd.ts";
+import { SPENDS_TOKEN, takeTokens } from "./frame_cost.ts";
 import { HistoryBudget } from "./history_budget.ts";
 import { answerHistory, type HistorySource, snapshotHistory } from "./history_paging.ts";
-import { addStrike, takeToken } from "./rate_limiter.ts";
+import { addStrike } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
 import { ServerOperators } from "./room_modes.ts";
 import { SessionWaits } from "./session_waits.ts";
 import { Session } from "./session.ts";
+import { snapshotMembers } from "./snapshot_members.ts";
 
 /** Where the hub's output goes. Frames passed in must not be mutated afterwards. */
 export interface HubSink<P> {
@@ -59,21 +62,17 @@ export type HubSettings = Pick<
   | "registration"
   | "password_min_length"
   | "operators"
+  | "max_rooms_per_user"
+  | "snapshot_members"
+  | "crowd_size"
+  | "crowd_interval"
+  | "ip_rate_per_s"
+  | "ip_burst"
   | "snapshot_bytes"
   | "history_memory"
   | "max_pending"
 >;
 
-/** Frame types that spend a rate-limit token. */
-const RATE_LIMITED = new Set<ClientFrame["type"]>([
-  "msg",
-  "dm",
-  "join",
-  "status",
-  "history",
-  // Moderation frames reach others; account frames cost a password hash.
-  ...MODERATION_RATE_LIMITED,
-]);
 /** Frame types accepted before `hello`. */
 const BEFORE_HELLO = new Set<ClientFrame["type"]>(["hello", "ping", "pong", "quit"]);
 
@@ -95,6 +94,8 @@ export class Hub<P = unknown> implements HubCore<P> {
   readonly #rooms = new Map<string, Room<P>>();
   /** Rooms with no members but with history, oldest-emptied first: forgotten first when rooms run out. */
   readonly #emptyRooms = new Map<string, Room<P>>();
+  /** Arrivals and departures in crowded rooms, told in one summary per interval. */
+  readonly #crowd = new CrowdSummaries<Room<P>>();
   #nextSession = 0;
   #nextRoom = 0;
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
@@ -160,12 +161,12 @@ export class Hub<P = unknown> implements HubCore<P> {
     this.#sessions.delete(session);
     if (session.nick === null) return;
     const nick = session.nick;
-    const neighbours = new Set<Session<P>>();
+    const neighbours = this.#neighbours(session);
     for (const room of session.rooms) {
       this.#removeMember(room, session);
-      for (const member of room.members) neighbours.add(member);
-      this.sink.broadcast(room.members, { type: "leave", room: room.name, nick, reason });
+      this.#announce(room, { type: "leave", room: room.name, nick, reason }, session, "left");
     }
+    neighbours.delete(session);
     session.rooms.clear();
     this.#byNick.delete(session.nickKey!);
     this.sink.broadcast(neighbours, { type: "presence", nick, status: "offline", reason });
@@ -178,7 +179,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (session.nick === null && !BEFORE_HELLO.has(frame.type)) {
       return this.#error(session, "not_registered", "send hello first", frame.id);
     }
-    if (RATE_LIMITED.has(frame.type) && !this.#spendToken(session, frame.id, now)) return;
+    if (SPENDS_TOKEN.has(frame.type) && !this.#spendToken(session, frame.id, now)) return;
     switch (frame.type) {
       case "hello":
         return this.#hello(session, frame, now);
@@ -234,6 +235,16 @@ export class Hub<P = unknown> implements HubCore<P> {
     }
   }
 
+  /**
+   * Time passes: sends the crowd summaries that are due. The server calls
+   * this from its periodic sweep; the hub owns no timers.
+   */
+  tick(now: number): void {
+    for (const { room, frame } of this.#crowd.due(now, this.settings.crowd_interval)) {
+      this.sink.broadcast(room.members, frame);
+    }
+  }
+
   /** Sends `bye`, tells the session's rooms, and asks the server to close it. */
   end(session: Session<P>, reason: ByeReason, id?: string): void {
     if (session.departed) return;
@@ -259,15 +270,15 @@ export class Hub<P = unknown> implements HubCore<P> {
     for (const room of this.#rooms.values()) room.history.clear();
     this.#rooms.clear();
     this.#emptyRooms.clear();
+    this.#crowd.clear();
     return sessions.length;
   }
 
   /** Spends one token; on refusal answers `rate_limited` and ends a flooding session. */
   #spendToken(session: Session<P>, id: string | undefined, now: number): boolean {
-    const { rate_per_s, burst, flood_strikes } = this.settings;
-    const retryAfterMs = takeToken(session, rate_per_s, burst, now);
+    const retryAfterMs = takeTokens(session, this.settings, now);
     if (retryAfterMs === 0) return true;
-    if (addStrike(session, flood_strikes, now)) {
+    if (addStrike(session, this.settings.flood_strikes, now)) {
       this.end(session, "flood");
     } else {
       this.sink.send(
@@ -332,6 +343,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account) => {
       const old = session.nick!;
       if (!this.#claimNick(session, frame.nick, frame.id)) return;
+      for (const room of session.rooms) room.index.rekey(session, old);
       // Renaming to a nick that is no account keeps the session's login.
       if (account !== null) session.account = account;
       this.#renamed(session, frame, old);
@@ -359,6 +371,10 @@ export class Hub<P = unknown> implements HubCore<P> {
 
   #join(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key?: string): void {
     let room = this.#rooms.get(name);
+    if (!room?.members.has(session) && session.rooms.size >= this.settings.max_rooms_per_user) {
+      const max = this.settings.max_rooms_per_user;
+      return this.#error(session, "too_many_rooms", `you are in ${max} rooms already; leave one first`, id);
+    }
     const refusal = room && this.#moderation.joinRefusal(room, session, key);
     if (refusal) return this.#error(session, refusal.code, refusal.message, id);
     if (!room) {
@@ -378,21 +394,31 @@ export class Hub<P = unknown> implements HubCore<P> {
       this.settings,
       this.historySource !== null,
     );
-    const alreadyMember = room.members.has(session);
+    const alreadyMember = !room.addMember(session);
     if (!alreadyMember) {
       this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
-      room.members.add(session);
       session.rooms.add(room);
       this.#emptyRooms.delete(name);
     }
-    const members = [...room.members].map((m) => m.nick!);
-    const extra = this.#moderation.snapshotFields(room);
+    const members = snapshotMembers(room.members, this.#listedFirst(room, session), this.settings.snapshot_members)
+      .map((m) => m.nick!);
+    const member_count = room.members.size;
     this.sink.send(
       session,
-      withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history, ...(more ? { more } : {}), ...extra }, id),
+      withId({
+        type: "room",
+        room: name,
+        seq: room.seq,
+        epoch: room.epoch,
+        members,
+        member_count,
+        history,
+        ...(more ? { more } : {}),
+        ...this.#moderation.snapshotFields(room),
+      }, id),
     );
     // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
-    if (!alreadyMember) this.sink.broadcast(room.members, { type: "join", room: name, nick: session.nick! });
+    if (!alreadyMember) this.#announce(room, { type: "join", room: name, nick: session.nick! }, session, "joined");
   }
 
   /** Ensures a new room fits under max_rooms, forgetting the oldest empty room if needed. */
@@ -414,12 +440,12 @@ export class Hub<P = unknown> implements HubCore<P> {
     this.#removeMember(room, session);
     session.rooms.delete(room);
     this.sink.send(session, withId({ type: "left", room: room.name }, frame.id));
-    this.sink.broadcast(room.members, { type: "leave", room: room.name, nick: session.nick!, reason: "left" });
+    this.#announce(room, { type: "leave", room: room.name, nick: session.nick!, reason: "left" }, session, "left");
   }
 
   /** Takes `session` out of `room`; an emptied room is kept for its history, or dropped if it has none. */
   #removeMember(room: Room<P>, session: Session<P>): void {
-    room.members.delete(session);
+    room.removeMember(session);
     this.#moderation.memberLeft(room, session);
     if (room.members.size > 0) return;
     if (room.seq === 0) this.#rooms.delete(room.name);
@@ -475,14 +501,18 @@ export class Hub<P = unknown> implements HubCore<P> {
   #who(session: Session<P>, frame: ClientFrameOf<"who">): void {
     const room = this.#rooms.get(frame.room);
     if (!room) return this.#error(session, "no_such_room", `there is no room ${frame.room}`, frame.id);
-    const users = [...room.members].map((m) => ({
+    // One page in casefolded order from the room's sorted index: O(log n + limit), never a sort of the room.
+    const page = room.index.page(frame.after, frame.limit ?? 1000);
+    const users = page.members.map((m) => ({
       nick: m.nick!,
       status: m.status,
       since: m.statusSince,
       ...(m.note !== undefined ? { note: m.note } : {}),
       ...this.#moderation.whoFields(room, m),
     }));
-    this.sink.send(session, withId({ type: "who", room: room.name, users }, frame.id));
+    const answer: ServerFrame = { type: "who", room: room.name, users, member_count: room.members.size };
+    if (page.more) answer.next = users.at(-1)!.nick;
+    this.sink.send(session, withId(answer, frame.id));
   }
 
   #listRooms(session: Session<P>, id: string | undefined): void {
@@ -504,11 +534,51 @@ export class Hub<P = unknown> implements HubCore<P> {
     this.sink.send(session, withId(event, frame.id));
   }
 
-  /** Everyone who shares at least one room with `session`, itself included. */
+  /**
+   * Everyone who shares a room of at most `crowd_size` members with
+   * `session`, itself included: who hears its presence and nick changes.
+   * Crowded rooms are left out, or one user's `/away` would cost a frame per
+   * member of the default room.
+   */
   #neighbours(session: Session<P>): Set<Session<P>> {
     const out = new Set<Session<P>>();
-    for (const room of session.rooms) for (const member of room.members) out.add(member);
+    for (const room of session.rooms) {
+      if (isCrowded(room.members.size, this.settings.crowd_size)) continue;
+      for (const member of room.members) out.add(member);
+    }
     return out;
+  }
+
+  /**
+   * Tells a room about a join or leave of `subject`. While the room is small
+   * every member hears it; in a crowded room only `subject` hears its own
+   * join, and the rest hear it in the next `crowd` summary. Events that must
+   * always be heard (about operators; kicks and bans, which pass `always`)
+   * bypass the crowd rule.
+   */
+  #announce(
+    room: Room<P>,
+    event: ServerFrame,
+    subject: Session<P>,
+    kind: "joined" | "left",
+    always = false,
+  ): void {
+    const size = room.members.size + (kind === "left" ? 1 : 0);
+    if (always || this.#alwaysAnnounced(room, subject) || !isCrowded(size, this.settings.crowd_size)) {
+      return this.sink.broadcast(room.members, event);
+    }
+    if (kind === "joined") this.sink.send(subject, event);
+    this.#crowd.record(room, kind);
+  }
+
+  /** Whether `session`'s comings and goings in `room` are told one by one even when crowded (its operators). */
+  #alwaysAnnounced(room: Room<P>, session: Session<P>): boolean {
+    return this.#moderation.isOperator(room, session);
+  }
+
+  /** Who a snapshot of `room` lists before everyone else: the joiner, then the operators present. */
+  #listedFirst(room: Room<P>, joiner: Session<P>): Session<P>[] {
+    return [joiner, ...this.#moderation.knownOperatorsPresent(room)];
   }
 
   #error(session: Session<P>, code: ErrorCode, message: string, id: string | undefined): void {

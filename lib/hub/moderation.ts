@@ -22,25 +22,6 @@ import type { Room } from "./room.ts";
 import { banMask, normalizeMask, RoomModeration } from "./room_modes.ts";
 import type { Session } from "./session.ts";
 
-/**
- * Account and moderation frames that spend a rate-limit token: moderation
- * reaches others (section 16), and account frames each cost a password hash.
- */
-export const MODERATION_RATE_LIMITED = [
-  "topic",
-  "mode",
-  "op",
-  "deop",
-  "kick",
-  "ban",
-  "unban",
-  "invite",
-  "kill",
-  "register",
-  "passwd",
-  "drop",
-] as const;
-
 /** Most invites a session holds at once; older ones are forgotten first. */
 const MAX_INVITES = 64;
 
@@ -66,14 +47,15 @@ export class ModerationDesk<P> {
   }
 
   /**
-   * `session` is joining `room` (not yet a member). The first to join an
+   * `session` has just joined `room`. The first to join an
    * empty room creates it, as on IRC, and becomes its operator (by account
    * when logged in), unless the room has account operators already, or is
    * the default room (operated by the server operators).
    */
   joining(room: Room<P>, session: Session<P>, isDefaultRoom: boolean): void {
     const mod = room.moderation;
-    if (room.members.size > 0 || isDefaultRoom || mod.accountOps.size > 0) return;
+    // Called once the joiner is a member: it is the first when it is the only one.
+    if (room.members.size > 1 || isDefaultRoom || mod.accountOps.size > 0) return;
     if (session.account !== null) {
       mod.accountOps.set(session.account.key, session.account.name);
       void this.hub.services.roomStates.setOperator(room.name, session.account.name, true);
@@ -352,6 +334,24 @@ export class ModerationDesk<P> {
       return undefined;
     }
     return target;
+  }
+
+  /**
+   * Operators present in `room` found without scanning its members (a
+   * crowded room's snapshot must not cost O(members)): guest operators,
+   * account operators online under their account's name, and server
+   * operators online under theirs. One logged in under another nick is
+   * missed, which only changes the order of a snapshot's member list.
+   */
+  knownOperatorsPresent(room: Room<P>): Session<P>[] {
+    const out = new Set<Session<P>>();
+    for (const session of room.moderation.sessionOps) if (room.members.has(session)) out.add(session);
+    const names = [...room.moderation.accountOps.values(), ...this.hub.settings.operators.split(",")];
+    for (const name of names) {
+      const session = name.trim() === "" ? undefined : this.hub.sessionByNick(name.trim());
+      if (session && room.members.has(session) && this.isOperator(room, session)) out.add(session);
+    }
+    return [...out];
   }
 
   #operatorPresent(room: Room<P>): boolean {

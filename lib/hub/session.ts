@@ -41,6 +41,8 @@ export class Session<P = unknown> implements BucketState, StrikeState {
   held: ClientFrame[] | null = null;
   /** Invite-only rooms this session was invited to (each invite lets it join once). */
   invites: Set<string> | null = null;
+  /** The token bucket shared by every connection from this session's address; null when exempt. */
+  addressBucket: BucketState | null = null;
 
   constructor(
     /** Opaque id sent in `welcome`. */

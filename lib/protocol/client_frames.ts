@@ -70,7 +70,21 @@ export const CLIENT_FRAME_SCHEMAS = {
   }),
   msg: v.object({ type: v.literal("msg"), id, room, text }),
   dm: v.object({ type: v.literal("dm"), id, to: v.pipe(v.string("to must be a string"), wellFormed("to")), text }),
-  who: v.object({ type: v.literal("who"), id, room }),
+  who: v.object({
+    type: v.literal("who"),
+    id,
+    room,
+    // A page starts after this nick in casefolded order (any string: the nick may have left since).
+    after: shortText("after", 256),
+    limit: v.optional(
+      v.pipe(
+        v.number("limit must be a number"),
+        v.integer("limit must be a whole number"),
+        v.minValue(1, "limit must be 1 to 1000"),
+        v.maxValue(1000, "limit must be 1 to 1000"),
+      ),
+    ),
+  }),
   rooms: v.object({ type: v.literal("rooms"), id }),
   status: v.object({
     type: v.literal("status"),

@@ -58,7 +58,11 @@ export function nickKey(nick: string): string {
   return skeleton(skeleton(fold.toUpperCase()).toLowerCase()).toLowerCase();
 }
 
-/** The NFKC case fold of a nick (NFKC, lower case, NFKC again): how it is shown where case does not count, as in ban masks. */
+/**
+ * The NFKC case fold of a nick (NFKC, lower case, NFKC again): the order in
+ * which `who` pages through a room. Two nicks online at once never share it,
+ * since equal folds make equal {@linkcode nickKey}s.
+ */
 export function nickFold(nick: string): string {
   return nick.normalize("NFKC").toLowerCase().normalize("NFKC");
 }

@@ -51,7 +51,8 @@ export type ErrorCode =
   | "banned"
   | "invite_only"
   | "bad_key"
-  | "unavailable";
+  | "unavailable"
+  | "tls_required";
 
 /** A message as broadcast and as kept in room history. */
 export interface MsgFrame {
@@ -83,7 +84,10 @@ export type ServerFrame =
     seq: number;
     /** This incarnation of the room: it changes when the server forgot the room (a restart) and seqs began again. */
     epoch: string;
+    /** At most `snapshot_members` nicks, the joiner first; `who` pages through all of them. */
     members: string[];
+    /** How many members the room has, however many `members` lists. */
+    member_count: number;
     history: MsgFrame[];
     /** The room's topic ("" when none). */
     topic?: string;
@@ -111,7 +115,8 @@ export type ServerFrame =
   | { type: "left"; room: string; id?: string }
   | MsgFrame
   | { type: "dm"; from: string; to: string; text: string; ts: number; id?: string }
-  | { type: "who"; room: string; users: WhoEntry[]; id?: string }
+  | { type: "who"; room: string; users: WhoEntry[]; member_count: number; next?: string; id?: string }
+  | CrowdFrame
   | { type: "rooms"; rooms: { name: string; members: number; seq: number }[]; id?: string }
   | { type: "presence"; nick: string; status: PresenceStatus; note?: string; reason?: LeaveReason; id?: string }
   | { type: "ping"; t: number | string | undefined }
@@ -136,6 +141,15 @@ export type ModerationFrame =
   | { type: "ban"; room: string; mask: string; by: string; removed?: true; id?: string }
   | { type: "bans"; room: string; bans: { mask: string; by: string; ts: number; reason: string }[]; id?: string }
   | { type: "invite"; room: string; from: string; id?: string };
+
+/** A crowded room's arrivals and departures since its last summary (PROTOCOL section 15). */
+export interface CrowdFrame {
+  type: "crowd";
+  room: string;
+  joined: number;
+  left: number;
+  member_count: number;
+}
 
 /** One line of a `who` answer. */
 export interface WhoEntry {

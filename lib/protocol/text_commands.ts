@@ -40,7 +40,7 @@ export const TEXT_HELP = [
   "/join ROOM          join (or create) a room and make it current",
   "/leave [ROOM]       leave a room (default: the current one)",
   "/msg NICK TEXT      send a direct message",
-  "/who [ROOM]         list a room's members (default: the current one)",
+  "/who [ROOM] [AFTER] list a room's members (default: the current one), a page at a time after AFTER",
   "/rooms              list rooms",
   "/nick NAME [PASSWORD] change your nick (an account's nick needs its password)",
   "/register PASSWORD  make your nick an account; /passwd OLD NEW; /drop PASSWORD",
@@ -84,8 +84,13 @@ export function parseTextLine(line: string, state: TextState): TextInput {
     case "/leave":
     case "/part":
       return roomCommand("leave", rest, state);
-    case "/who":
-      return roomCommand("who", rest, state);
+    case "/who": {
+      // `/who ROOM AFTER` pages through a big room: the answer ends with the command for the next page.
+      const [room, after, extra] = rest.split(/\s+/).filter((word) => word !== "");
+      if (extra !== undefined) return usage("/who [ROOM] [AFTER]");
+      if (after !== undefined) return frame({ type: "who", room, after });
+      return roomCommand("who", room ?? "", state);
+    }
     case "/rooms":
     case "/list":
       return frame({ type: "rooms" });

@@ -74,7 +74,11 @@ export function renderTextFrame(frame: ServerFrame, self: string | null): string
       return `* Welcome, ${frame.nick}! You are on ${frame.server.name} ${frame.server.version}` +
         `${frame.account ? `, logged in as ${frame.account}` : ""}. Type /help for commands.`;
     case "room": {
+      // A crowded room's snapshot lists only some members: say how many more there are and how to see them.
+      const count = frame.member_count ?? frame.members.length;
+      const others = count - frame.members.length;
       const head = `* Now in #${frame.room} with ${frame.members.join(", ")}` +
+        (others > 0 ? ` and ${others} more (${count} members; /who ${frame.room} lists them)` : "") +
         (frame.history.length ? `; recent messages:` : "");
       const about = [
         ...(frame.topic ? [`* Topic of #${frame.room}: ${printable(frame.topic)}`] : []),
@@ -99,9 +103,15 @@ export function renderTextFrame(frame: ServerFrame, self: string | null): string
       return frame.from === self && frame.to !== self
         ? `-> ${frame.to}: ${printable(frame.text)}`
         : `<- ${frame.from}: ${printable(frame.text)}`;
-    case "who":
-      return `* #${frame.room}: ` +
-        frame.users.map((u) => `${markedNick(u.nick, u.op)} (${u.status}${u.note ? `: ${printable(u.note)}` : ""})`).join(", ");
+    case "who": {
+      const count = frame.member_count ?? frame.users.length;
+      const whole = frame.next === undefined && frame.users.length === count;
+      return `* #${frame.room}${whole ? "" : ` (${count} members, ${frame.users.length} shown)`}: ` +
+        frame.users.map((u) => `${markedNick(u.nick, u.op)} (${u.status}${u.note ? `: ${printable(u.note)}` : ""})`).join(", ") +
+        (frame.next === undefined ? "" : `; more: /who ${frame.room} ${frame.next}`);
+    }
+    case "crowd":
+      return `* #${frame.room}: ${frame.joined} joined, ${frame.left} left; ${frame.member_count} members now`;
     case "rooms":
       return frame.rooms.length === 0
         ? "* No rooms yet; /join ROOM creates one"

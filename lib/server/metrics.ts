@@ -39,6 +39,7 @@ const DISCONNECT_REASONS = [
   "reset",
   "error",
   "killed",
+  "tls_handshake",
 ] satisfies DisconnectReason[];
 
 /** Audit actions about accounts rather than rooms (see `AccountDesk`). */

@@ -37,6 +37,7 @@ const SERVER_FRAME_COUNTS = {
   ban: 0,
   bans: 0,
   invite: 0,
+  crowd: 0,
 } satisfies Record<ServerFrame["type"], number>;
 
 /** Upper bounds (seconds) of the fan-out latency histogram's buckets. */

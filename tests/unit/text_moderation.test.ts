@@ -64,6 +64,7 @@ describe("text commands for accounts and moderation", () => {
       type: "who",
       room: "den",
       users: [{ nick: "ada", status: "online", since: 0, op: true, account: "ada" }, { nick: "bob", status: "away", since: 0 }],
+      member_count: 2,
     }, "bob")).toBe("* #den: @ada (online), bob (away)");
     expect(renderTextFrame({ type: "leave", room: "den", nick: "bob", reason: "kicked", by: "ada", note: "bye\u001b[2J" }, "carl"))
       .toBe("* bob was kicked from #den by ada (bye\ufffd[2J)");

@@ -34,13 +34,18 @@ export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | 
         params: s.has("extended-join") ? [channel, "*", s.user?.realname ?? self] : [channel],
       };
       const topic = frame.topic ? [s.numeric(N.RPL_TOPIC, channel, frame.topic)] : [];
-      return [join, ...topic, ...namesLines(s, channel, frame.members)];
+      return [join, ...topic, ...namesLines(s, channel, frame.members), ...unlisted(s, channel, frame.member_count, frame.members.length)];
     }
     case "left":
       s.joined.delete(frame.room);
       return [{ source: userSource(s.host.session.nick!), command: "PART", params: [roomToChannel(frame.room)] }];
-    case "who":
-      return s.context?.command === "WHO" ? whoLines(s, roomToChannel(frame.room), frame.users) : namesLines(s, roomToChannel(frame.room), frame.users.map((u) => u.nick));
+    case "who": {
+      const channel = roomToChannel(frame.room);
+      const lines = s.context?.command === "WHO"
+        ? whoLines(s, channel, frame.users)
+        : namesLines(s, channel, frame.users.map((u) => u.nick));
+      return [...lines, ...unlisted(s, channel, frame.member_count, frame.users.length)];
+    }
     case "rooms": {
       const wanted = s.context?.target?.split(",").map((c) => c.toLowerCase());
       const rooms = wanted ? frame.rooms.filter((r) => wanted.includes(roomToChannel(r.name))) : frame.rooms;
@@ -66,6 +71,20 @@ export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | 
     default:
       return null;
   }
+}
+
+/**
+ * A crowded channel's NAMES or WHO lists only some members (the snapshot's
+ * `snapshot_members`, or `who`'s first page): a server NOTICE says how many
+ * there are, so nobody takes the list for the whole channel.
+ */
+function unlisted(s: IrcSession, channel: string, count: number, listed: number): IrcMessage[] {
+  if (count <= listed) return [];
+  return [{
+    source: s.serverName,
+    command: "NOTICE",
+    params: [channel, `${channel} has ${count} members; ${listed} are listed, and joins and parts are summarised`],
+  }];
 }
 
 /** 001-005, LUSERS and MOTD: what a client expects once registered. */

@@ -114,6 +114,13 @@ export function renderEvent(frame: ServerFrame, view: IrcView, notice = false): 
       return [{ command: "PING", params: [String(frame.t ?? view.serverName)] }];
     case "bye":
       return [{ command: "ERROR", params: [`Closing Link: ${quitText(frame.reason)}`] }];
+    case "crowd":
+      // A crowded channel's joins and parts, summarised (PROTOCOL section 15): one server NOTICE.
+      return [{
+        source: view.serverName,
+        command: "NOTICE",
+        params: [roomToChannel(frame.room), `${frame.joined} joined, ${frame.left} left; ${frame.member_count} members now`],
+      }];
     default:
       return [];
   }
