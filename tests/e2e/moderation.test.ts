@@ -223,4 +223,29 @@ describe.each(SERVER_RUNTIMES)("moderation (%s)", (runtime) => {
     op.destroy();
     target.destroy();
   });
+
+  test("in a crowded room, operators' comings and goings are still told one by one, and the snapshot lists them first", async () => {
+    await using crowded = await startChatServer(runtime, ["--crowd-size", "3", "--crowd-interval", "200ms", "--snapshot-members", "2"]);
+    const boss = await TestClient.register(crowded.port, "zzop");
+    await boss.request({ type: "register", password: "zzop-password" });
+    await boss.request({ type: "join", room: "big" });
+    const members = [];
+    for (const nick of ["m1", "m2", "m3", "m4"]) {
+      const c = await TestClient.register(crowded.port, nick);
+      await c.request({ type: "join", room: "big" });
+      members.push(c);
+    }
+    const late = await TestClient.register(crowded.port, "late");
+    const snapshot = await late.request({ type: "join", room: "big" });
+    expect(snapshot.members).toEqual(["late", "zzop"]);
+    expect(snapshot.member_count).toBe(6);
+    const watcher = members[0];
+    watcher.clear();
+    members[1].send({ type: "leave", room: "big" });
+    boss.send({ type: "leave", room: "big" });
+    expect(await watcher.waitFor((f) => f.type === "leave")).toMatchObject({ nick: "zzop", reason: "left" });
+    expect(await watcher.waitFor((f) => f.type === "crowd" && f.room === "big")).toMatchObject({ left: 1 });
+    expect(watcher.lines.some((l) => l.includes('"nick":"m2"'))).toBe(false);
+    for (const c of [boss, late, ...members]) c.destroy();
+  });
 });
