@@ -9,6 +9,23 @@
  * form under which nicks are unique. The store never sees a password, only
  * the hash record made by the password hasher.
  *
+ * A SQLite implementation fits one table (a migration beside the rooms and
+ * messages ones):
+ *
+ * ```sql
+ * CREATE TABLE accounts (
+ *   key TEXT PRIMARY KEY,            -- nickKey(name); recompute from name if the key rules change
+ *   name TEXT NOT NULL,
+ *   password TEXT NOT NULL,          -- JSON of PasswordRecord
+ *   email TEXT,
+ *   created INTEGER NOT NULL
+ * ) WITHOUT ROWID;
+ * ```
+ *
+ * `create` is `INSERT ... ON CONFLICT DO NOTHING` (true when a row changed).
+ * The contract suite in tests/support/store_contract.ts says what every
+ * implementation must do.
+ *
  * @example
  * ```ts
  * const store = new MemoryAccountStore();

@@ -12,6 +12,21 @@
  * record's `name`, which never changes), so the store compares them as plain
  * strings.
  *
+ * A SQLite implementation fits three small tables keyed by room name (not the
+ * messages' room id: state outlives a room that has no messages):
+ *
+ * ```sql
+ * CREATE TABLE room_state (room TEXT PRIMARY KEY, topic TEXT, topic_by TEXT, topic_ts INTEGER,
+ *   invite_only INTEGER NOT NULL, key TEXT NOT NULL, topic_lock INTEGER NOT NULL) WITHOUT ROWID;
+ * CREATE TABLE room_operators (room TEXT NOT NULL, account TEXT NOT NULL, PRIMARY KEY (room, account)) WITHOUT ROWID;
+ * CREATE TABLE room_bans (room TEXT NOT NULL, mask TEXT NOT NULL, by TEXT NOT NULL, ts INTEGER NOT NULL,
+ *   reason TEXT NOT NULL, PRIMARY KEY (room, mask)) WITHOUT ROWID;
+ * ```
+ *
+ * `load` is undefined when no table has a row for the room. The contract
+ * suite in tests/support/store_contract.ts says what every implementation
+ * must do.
+ *
  * @module
  */
 import type { Awaitable } from "./account_store.ts";
