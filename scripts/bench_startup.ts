@@ -49,7 +49,7 @@ function accepts(port: number): Promise<boolean> {
 async function startupMs(argv: string[]): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const proc = Bun.spawn([...argv, "serve", "--host", "127.0.0.1", "--port", String(port), "--log-level", "error"], {
+  const proc = Bun.spawn([...argv, "serve", "--host", "127.0.0.1", "--port", String(port), "--log-level", "error", "--memory"], {
     cwd: REPO_ROOT,
     stdout: "ignore",
     stderr: "ignore",

@@ -19,6 +19,7 @@ import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { VERSION } from "../version.ts";
+import { openStore, withMemoryFlag } from "./serve_store.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -42,9 +43,12 @@ export function serveUsage(): string {
     "Settings come from flags, then TCPCHAT_<NAME> environment variables, then the",
     "config file (--config FILE, TCPCHAT_CONFIG, or ./tcpchat.toml if present; --config ''",
     "for none), then the defaults. SIGHUP reloads; SIGUSR2 drains slowly and exits.",
+    "Rooms and messages are kept in --data-dir (default ./tcpchat-data); --memory keeps",
+    "them in memory only (same as --data-dir '').",
     "",
     "Options (durations in ms unless a unit is given; sizes in bytes unless a unit is given):",
     "  --config FILE                      TOML config file",
+    "  --memory                           keep everything in memory (no data directory)",
     ...settingOptionLines(),
     "  -h, --help                         show this help",
   ].join("\n");
@@ -122,12 +126,13 @@ const LOGGING_SETTINGS = new Set<keyof Settings>(["log_level", "log_format", "lo
 
 /** Runs the server; resolves with the exit code once it has shut down. */
 export async function serveCommand(runtime: Runtime, args: string[]): Promise<number> {
-  const configArgs = parseSettingArgs(args, serveUsage());
+  const configArgs = parseSettingArgs(withMemoryFlag(args), serveUsage());
   const config = await loadConfigOrExit(runtime, configArgs);
   const settings = config.settings;
   setupLogging(logSetup(runtime, settings));
   const logger = log("serve");
-  const server = new ChatServer(runtime, settings, VERSION);
+  const store = await openStore(settings);
+  const server = new ChatServer(runtime, settings, VERSION, Date.now, store);
   let addr;
   try {
     addr = await server.start();
@@ -137,6 +142,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       port: settings.port,
       error: (error as Error).message,
     });
+    await store.close();
     await flushLogging();
     return 1;
   }
@@ -147,16 +153,18 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     } catch (error) {
       logger.fatal("cannot serve metrics on {address}: {error}", { address: settings.metrics, error: (error as Error).message });
       await server.shutdown(0);
+      await store.close();
       await flushLogging();
       return 1;
     }
   }
-  logger.info("tcpchat {version} on {runtime} listening on {host}:{port}", {
+  logger.info("tcpchat {version} on {runtime} listening on {host}:{port}, data in {dataDir}", {
     version: VERSION,
     runtime: runtime.name,
     host: addr.hostname,
     port: addr.port,
     config: config.file ?? "none",
+    dataDir: settings.data_dir === "" ? "memory only" : settings.data_dir,
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
@@ -201,6 +209,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     told: result.told + told,
   });
   await ops?.close();
+  await store.close();
   await flushLogging();
   return 0;
 }

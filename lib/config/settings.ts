@@ -37,6 +37,7 @@ export interface Settings {
   log_format: "auto" | "pretty" | "json";
   log_file: string;
   metrics: string;
+  data_dir: string;
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -148,7 +149,12 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     doc: "time a write may make no progress before the reader is closed as a slow consumer",
     check: positiveInt,
   },
-  history: { kind: "int", default: 100, doc: "messages kept per room", check: nonNegativeInt },
+  history: {
+    kind: "int",
+    default: 10_000,
+    doc: "messages kept per room (when not set: 10000 with a data_dir, 100 without)",
+    check: nonNegativeInt,
+  },
   history_on_join: {
     kind: "int",
     default: 20,
@@ -195,6 +201,12 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     default: "",
     doc: "HOST:PORT to serve /metrics, /healthz and /readyz over HTTP (empty: off)",
     check: hostPortOrEmpty,
+    reload: "restart",
+  },
+  data_dir: {
+    kind: "string",
+    default: "tcpchat-data",
+    doc: "directory for the database that keeps rooms and messages across restarts (empty or --memory: memory only)",
     reload: "restart",
   },
 };

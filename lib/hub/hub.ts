@@ -19,6 +19,9 @@ import {
 } from "../protocol/server_frames.ts";
 import { addStrike, takeToken } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
+import { ringCapacity, snapshotHistory } from "./room_reads.ts";
+import { MemoryStore } from "../store/memory_store.ts";
+import { type RoomLog, type StoredRoom, StoreUnavailable, whenReady } from "../store/types.ts";
 import { Session } from "./session.ts";
 
 /** Where the hub's output goes. Frames passed in must not be mutated afterwards. */
@@ -75,7 +78,18 @@ export class Hub<P = unknown> {
     readonly settings: HubSettings,
     readonly version: string,
     readonly sink: HubSink<P>,
+    /** Where rooms' seq, epoch and messages are kept (memory unless a data directory is used). */
+    readonly store: RoomLog = new MemoryStore(),
   ) {}
+
+  /** Brings back rooms the store kept from an earlier run (least recently active first), as empty rooms. */
+  restoreRooms(rooms: StoredRoom[]): void {
+    for (const { name, seq, epoch } of rooms) {
+      const room = new Room<P>(name, ringCapacity(this.settings, this.store), epoch, seq);
+      this.#rooms.set(name, room);
+      this.#emptyRooms.set(name, room);
+    }
+  }
 
   /** Sessions, registered users and rooms right now. */
   counts(): HubCounts {
@@ -245,24 +259,24 @@ export class Hub<P = unknown> {
       if (!this.#makeRoomFor()) {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
       }
-      room = new Room<P>(name, this.settings.history, `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
+      room = new Room<P>(name, ringCapacity(this.settings, this.store), `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
       this.#rooms.set(name, room);
     }
-    room.history.capacity = this.settings.history;
+    room.history.capacity = ringCapacity(this.settings, this.store);
     // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
-    const history = since === undefined
-      ? room.history.last(this.settings.history_on_join)
-      : room.history.after(since > room.seq ? 0 : since);
+    const history = snapshotHistory(room, since, this.settings, this.store);
     const alreadyMember = room.members.has(session);
     if (!alreadyMember) {
       room.members.add(session);
       session.rooms.add(room);
       this.#emptyRooms.delete(name);
     }
-    const members = [...room.members].map((m) => m.nick!);
-    this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history }, id));
-    // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
-    if (!alreadyMember) this.sink.broadcast(room.members, { type: "join", room: name, nick: session.nick! });
+    whenReady(history, (history) => {
+      const members = [...room.members].map((m) => m.nick!);
+      this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history }, id));
+      // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
+      if (!alreadyMember) this.sink.broadcast(room.members, { type: "join", room: name, nick: session.nick! });
+    }, (error) => this.#storeError(session, error, id));
   }
 
   /** Ensures a new room fits under max_rooms, forgetting the oldest empty room if needed. */
@@ -272,6 +286,7 @@ export class Hub<P = unknown> {
     if (oldest.done) return false;
     this.#emptyRooms.delete(oldest.value);
     this.#rooms.delete(oldest.value);
+    void this.store.forget(oldest.value);
     return true;
   }
 
@@ -300,13 +315,28 @@ export class Hub<P = unknown> {
       return this.#error(session, "not_in_room", `join ${frame.room} before sending to it`, frame.id);
     }
     if (!this.#textFits(session, frame.text, frame.id)) return;
-    const msg = room.append(session.nick!, frame.text, now);
-    if (frame.id === undefined) {
-      this.sink.broadcast(room.members, msg);
-    } else {
-      this.sink.broadcast(room.members, msg, session);
-      this.sink.send(session, withId(msg, frame.id));
+    let stored;
+    try {
+      stored = this.store.append(room, session.nick!, frame.text, now);
+    } catch (error) {
+      return this.#storeError(session, error, frame.id);
     }
+    whenReady(stored, (msg) => {
+      room.record(msg);
+      if (frame.id === undefined) {
+        this.sink.broadcast(room.members, msg);
+      } else {
+        this.sink.broadcast(room.members, msg, session);
+        this.sink.send(session, withId(msg, frame.id));
+      }
+    }, (error) => this.#storeError(session, error, frame.id));
+  }
+
+  /** The store could not answer: the frame gets `unavailable`, never an ack. */
+  #storeError(session: Session<P>, error: unknown, id: string | undefined): void {
+    const retryAfterMs = error instanceof StoreUnavailable ? error.retryAfterMs : 1000;
+    const message = error instanceof StoreUnavailable ? error.message : "the server cannot reach its store right now";
+    this.sink.send(session, errorFrame("unavailable", message, { id, retry_after_ms: retryAfterMs }));
   }
 
   #dm(session: Session<P>, frame: ClientFrameOf<"dm">, now: number): void {

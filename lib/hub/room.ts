@@ -20,8 +20,11 @@ export class Room<P = unknown> {
     historyCapacity: number,
     /** Names this incarnation: a room forgotten and made again (or a restarted server) gets a new one. */
     readonly epoch: string,
+    /** The latest seq when the room comes back from the store. */
+    seq = 0,
   ) {
     this.history = new RoomHistory(historyCapacity);
+    this.seq = seq;
   }
 
   /** Assigns the next seq to a message and keeps it in history. */
@@ -29,5 +32,11 @@ export class Room<P = unknown> {
     const msg: MsgFrame = { type: "msg", room: this.name, from, text, seq: ++this.seq, ts };
     this.history.push(msg);
     return msg;
+  }
+
+  /** Takes a message the store has appended (its seq is the next one): it becomes the latest. */
+  record(msg: MsgFrame): void {
+    this.seq = msg.seq;
+    this.history.push(msg);
   }
 }

@@ -31,6 +31,7 @@ export type ErrorCode =
   | "rate_limited"
   | "server_full"
   | "too_many_rooms"
+  | "unavailable"
   | "unknown_command";
 
 /** A message as broadcast and as kept in room history. */

@@ -13,6 +13,7 @@ import { traceError } from "../ops/trace.ts";
 import { encodeJsonFrame, errorFrame, type ServerFrame } from "../protocol/server_frames.ts";
 import { textGreeting } from "../protocol/text_render.ts";
 import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
+import type { RoomLog } from "../store/types.ts";
 import { Connection, type DisconnectReason } from "./connection.ts";
 import { checkLiveness, sweepIntervalMs } from "./liveness.ts";
 import { PeerLimits } from "./peer_limits.ts";
@@ -50,8 +51,11 @@ export class ChatServer implements HubSink<Connection> {
     readonly settings: Settings,
     readonly version: string,
     readonly now: () => number = Date.now,
+    store?: RoomLog,
   ) {
-    this.hub = new Hub<Connection>(settings, version, this);
+    this.hub = new Hub<Connection>(settings, version, this, store);
+    // Commit the store's batch before any byte leaves (see WriteScheduler.beforeFlush).
+    if (store?.durable) this.#scheduler.beforeFlush = () => store.flush();
     this.#peerLimits = new PeerLimits(settings);
   }
 
@@ -83,6 +87,7 @@ export class ChatServer implements HubSink<Connection> {
 
   /** Binds the listener and starts accepting. */
   async start(): Promise<NetAddr> {
+    this.hub.restoreRooms(await this.hub.store.rooms(this.settings.max_rooms));
     this.#listener = await this.runtime.listen({ hostname: this.settings.host, port: this.settings.port });
     this.#restartSweep();
     void this.#acceptLoop(this.#listener);
