@@ -145,6 +145,34 @@ async function quietly<T>(load: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Writes a consistent copy of the database at `source` to `target` while
+ * other processes may be writing to it: SQLite's online backup API under
+ * Node and Deno (`node:sqlite`'s `backup`; Deno's SQLite allows no ATTACH, so
+ * no `VACUUM INTO`), `VACUUM INTO` under Bun (which has no backup call).
+ */
+export async function backupSqlite(source: string, target: string): Promise<void> {
+  if ("Bun" in globalThis && !("Deno" in globalThis)) {
+    const db = await openSqlite(source);
+    try {
+      db.exec("PRAGMA busy_timeout = 10000");
+      db.prepare("VACUUM INTO ?").run(target);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const specifier = "node:sqlite";
+  const { DatabaseSync, backup } = await quietly(() => import(specifier));
+  const db = new DatabaseSync(source);
+  try {
+    db.exec("PRAGMA busy_timeout = 10000");
+    await backup(db, target);
+  } finally {
+    db.close();
+  }
+}
+
 /** Opens (creating unless `readOnly`) the database file at `path`. Throws SQLite's errors. */
 export async function openSqlite(path: string, options: { readOnly?: boolean } = {}): Promise<SqliteDb> {
   const open = await loadDriver();

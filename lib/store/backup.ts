@@ -1,13 +1,13 @@
 /**
  * A consistent copy of a data directory's database, taken while a server
- * runs: `VACUUM INTO` reads one snapshot (WAL readers never block the
- * server's writer, and the directory's lock is not needed) and writes a
- * compact, self-contained database file.
+ * runs: SQLite's online backup (or `VACUUM INTO` on Bun) reads one snapshot
+ * (WAL readers never block the server's writer, and the directory's lock is
+ * not needed) and writes a self-contained database file.
  *
  * @module
  */
 import { pathExists } from "../runtime/data_files.ts";
-import { openSqlite, type SqliteDb } from "../runtime/sqlite.ts";
+import { backupSqlite, openSqlite, type SqliteDb } from "../runtime/sqlite.ts";
 import { DB_FILE, inDir, StoreOpenError } from "./data_dir.ts";
 
 /** Copies `dir`'s database to `file` (which must not exist). Throws {@linkcode StoreOpenError} with one line. */
@@ -17,9 +17,9 @@ export async function backupDataDir(dir: string, file: string): Promise<{ rooms:
   if (pathExists(file)) throw new StoreOpenError(`${file} already exists; back up to a new file`);
   let db: SqliteDb | undefined;
   try {
-    db = await openSqlite(source);
-    db.exec("PRAGMA busy_timeout = 10000");
-    db.prepare("VACUUM INTO ?").run(file);
+    await backupSqlite(source, file);
+    // Counted in the copy: what it holds, not what the server has added since.
+    db = await openSqlite(file, { readOnly: true });
     const rooms = db.prepare("SELECT count(*) AS n FROM rooms").get<{ n: number }>()!.n;
     const messages = db.prepare("SELECT count(*) AS n FROM messages").get<{ n: number }>()!.n;
     return { rooms, messages };
