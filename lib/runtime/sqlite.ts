@@ -73,6 +73,9 @@ export function sqliteErrorKind(error: unknown): SqliteErrorKind {
   return "other";
 }
 
+/** This runtime has no SQLite module (Node before 22.5). */
+export class SqliteMissing extends Error {}
+
 type Driver = (path: string, readOnly: boolean) => SqliteDb;
 let driver: Promise<Driver> | undefined;
 
@@ -105,7 +108,13 @@ async function loadBun(): Promise<Driver> {
 
 async function loadNode(): Promise<Driver> {
   const specifier = "node:sqlite";
-  const { DatabaseSync } = await quietly(() => import(specifier));
+  let DatabaseSync;
+  try {
+    ({ DatabaseSync } = await quietly(() => import(specifier)));
+  } catch {
+    driver = undefined;
+    throw new SqliteMissing("this runtime has no node:sqlite: a data directory needs Node 22.5 or newer (or run with --memory)");
+  }
   return (path, readOnly) => {
     const db = new DatabaseSync(path, readOnly ? { readOnly: true } : {});
     return {

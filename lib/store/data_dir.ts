@@ -14,7 +14,7 @@
  * @module
  */
 import { makeDir, writeFilledFile } from "../runtime/data_files.ts";
-import { openSqlite, type SqliteDb, sqliteErrorKind } from "../runtime/sqlite.ts";
+import { openSqlite, type SqliteDb, sqliteErrorKind, SqliteMissing } from "../runtime/sqlite.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 import { RESERVE_BYTES, SqliteStore, type SqliteStoreOptions, type SqliteStoreSettings } from "./sqlite_store.ts";
 
@@ -83,6 +83,7 @@ async function takeLock(dir: string): Promise<SqliteDb> {
     return lock;
   } catch (error) {
     lock?.close();
+    if (error instanceof SqliteMissing) throw new StoreOpenError(error.message);
     if (sqliteErrorKind(error) === "busy") {
       throw new StoreOpenError(
         `data directory ${dir} is in use by another tcpchat server (${path} is locked); stop that server or use another --data-dir`,
