@@ -264,7 +264,12 @@ export class Hub<P = unknown> {
     }
     room.history.capacity = ringCapacity(this.settings, this.store);
     // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
-    const history = snapshotHistory(room, since, this.settings, this.store);
+    let history;
+    try {
+      history = snapshotHistory(room, since, this.settings, this.store);
+    } catch (error) {
+      return this.#storeError(session, error, id);
+    }
     const alreadyMember = room.members.has(session);
     if (!alreadyMember) {
       room.members.add(session);

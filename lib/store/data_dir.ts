@@ -122,6 +122,8 @@ async function openDatabase(path: string): Promise<SqliteDb> {
   }
   try {
     migrate(db, version);
+    // Reads a page of each table: a damaged file is refused here rather than at the first message.
+    db.exec("SELECT count(*) FROM rooms; SELECT 1 FROM messages LIMIT 1");
   } catch (error) {
     db.close();
     throw new StoreOpenError(describeDbError(path, error));

@@ -113,7 +113,7 @@ export class SqliteStore implements RoomLog {
       deleteRoom: p("DELETE FROM rooms WHERE id = ?"),
       rooms: p("SELECT id, name, seq, epoch FROM rooms ORDER BY active_at DESC, id DESC"),
     };
-    this.#maintenanceTimer = setInterval(() => this.#maintain(), MAINTENANCE_MS);
+    this.#maintenanceTimer = setInterval(() => this.reclaim(), MAINTENANCE_MS);
     unref(this.#maintenanceTimer);
   }
 
@@ -147,6 +147,15 @@ export class SqliteStore implements RoomLog {
   page(room: string, query: PageQuery): MsgFrame[] {
     // Reads see the current batch too.
     if (this.#pending.length > 0) this.flush();
+    try {
+      return this.#page(room, query);
+    } catch (error) {
+      this.options.onWriteFailure?.(`cannot read ${room}: ${(error as Error).message}`);
+      throw new StoreUnavailable("the server cannot read its history right now", RETRY_MS);
+    }
+  }
+
+  #page(room: string, query: PageQuery): MsgFrame[] {
     const id = this.#roomId(room);
     if (id === undefined) return [];
     const limit = Math.max(1, query.limit);
@@ -288,8 +297,8 @@ export class SqliteStore implements RoomLog {
     this.options.onRecovered?.();
   }
 
-  /** Gives freed pages back to the file system, a bounded amount at a time. */
-  #maintain(): void {
+  /** Gives freed pages back to the file system, a bounded amount at a time (run every 10 s). */
+  reclaim(): void {
     if (this.#closed || this.#unavailableSince !== 0) return;
     try {
       const free = this.db.prepare("PRAGMA freelist_count").get<{ freelist_count: number }>()?.freelist_count ?? 0;

@@ -220,3 +220,32 @@ describe("opening a data directory", () => {
     expect(restored.page("ops", { limit: 10 }).map((m) => m.text)).toEqual(texts(4));
   });
 });
+
+describe("sqlite store size", () => {
+  test("pruned messages' pages go back to the file system: the file stays near what retention keeps", async () => {
+    const store = await open(tempDir(), 50);
+    const room = { name: "ops", seq: 0, epoch: "e" };
+    const pages = () => store.db.prepare("PRAGMA page_count").get<{ page_count: number }>()!.page_count;
+    for (let i = 0; i < 40; i++) {
+      appendAll(store, room, texts(100, "x".repeat(400)));
+      store.flush();
+    }
+    const kept = pages();
+    // A burst that retention then cuts back (history lowered live, as a reload does).
+    store.settings.history = 5000;
+    for (let i = 0; i < 40; i++) {
+      appendAll(store, room, texts(100, "y".repeat(400)));
+      store.flush();
+    }
+    const grown = pages();
+    store.settings.history = 50;
+    appendAll(store, room, ["last"]);
+    store.flush();
+    const free = store.db.prepare("PRAGMA freelist_count").get<{ freelist_count: number }>()!.freelist_count;
+    expect(free).toBeGreaterThan(200);
+    store.reclaim();
+    expect(grown).toBeGreaterThan(kept * 5);
+    expect(pages()).toBeLessThan(kept * 2);
+    expect(store.page("ops", { limit: 100 }).length).toBe(50);
+  });
+});
