@@ -12,7 +12,7 @@ import type { Awaitable, RoomLog } from "../store/types.ts";
 import type { Room } from "./room.ts";
 
 /** With a durable store, how many of a room's newest messages stay in memory at most. */
-export const DURABLE_RING_MESSAGES = 200;
+export const DURABLE_RING_MESSAGES = 64;
 
 /** The in-memory ring's capacity for this store: all kept history without a durable store. */
 export function ringCapacity(settings: Pick<HubSettings, "history">, store: RoomLog): number {
