@@ -66,7 +66,7 @@ export function parseSettingArgs(
 ): ConfigArgs & { positionals: string[] } {
   const options: Record<string, { type: "string" }> = { config: { type: "string" } };
   for (const name of SETTING_NAMES) options[flagName(name)] = { type: "string" };
-  const { values, positionals } = parseCommandArgs(args, options, usage);
+  const { values, positionals } = parseCommandArgs(withMemoryFlag(args), options, usage);
   if (positionals.length > maxPositionals) throw new CliError(`unexpected argument ${positionals[maxPositionals]}`, usage);
   const flags: ConfigArgs["flags"] = {};
   for (const name of SETTING_NAMES) {
@@ -126,7 +126,7 @@ const LOGGING_SETTINGS = new Set<keyof Settings>(["log_level", "log_format", "lo
 
 /** Runs the server; resolves with the exit code once it has shut down. */
 export async function serveCommand(runtime: Runtime, args: string[]): Promise<number> {
-  const configArgs = parseSettingArgs(withMemoryFlag(args), serveUsage());
+  const configArgs = parseSettingArgs(args, serveUsage());
   const config = await loadConfigOrExit(runtime, configArgs);
   const settings = config.settings;
   setupLogging(logSetup(runtime, settings));
