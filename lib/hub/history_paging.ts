@@ -65,6 +65,12 @@ export function pageByteCap(settings: PagingSettings): number {
   return Math.max(1, Math.min(settings.snapshot_bytes, Math.floor(settings.max_pending / 2)));
 }
 
+/** A room's history source, for a snapshot that memory cannot fill. */
+export interface SnapshotSource {
+  room: string;
+  source: HistorySource;
+}
+
 /**
  * The history part of a `room` snapshot. With `since`, the oldest kept
  * messages after it up to the byte cap, and `more` when the rest must be
@@ -72,20 +78,29 @@ export function pageByteCap(settings: PagingSettings): number {
  * and a source does, the snapshot carries no history and `more`, so the
  * client pages it all from the source (the join stays synchronous). Without
  * `since`, the newest `history_on_join` messages that fit the cap (older ones
- * are for `history` `before`; nothing follows, so no `more`).
+ * are for `history` `before`; nothing follows, so no `more`): from the source
+ * when memory holds fewer (after a restart on a data directory) and the
+ * source answers at once, else what memory holds.
  */
 export function snapshotHistory(
   history: RoomHistory,
   since: number | undefined,
   settings: PagingSettings,
-  hasSource: boolean,
+  from: SnapshotSource | null,
 ): { history: MsgFrame[]; more: boolean } {
   const maxBytes = pageByteCap(settings);
   if (since === undefined) {
-    return { history: history.page({ limit: settings.history_on_join, maxBytes }).msgs, more: false };
+    const query = { limit: settings.history_on_join, maxBytes };
+    const memory = history.page(query);
+    if (!memory.reachesPast || memory.msgs.length >= query.limit || from === null) return { history: memory.msgs, more: false };
+    const stored = from.source.page(from.room, query);
+    if (!(stored instanceof Promise)) return { history: stored.msgs, more: false };
+    // A store across the network would make the join wait: the snapshot says what memory has.
+    stored.catch(() => {});
+    return { history: memory.msgs, more: false };
   }
   const page = history.page({ after: since, limit: Infinity, maxBytes });
-  if (page.reachesPast && hasSource) return { history: [], more: true };
+  if (page.reachesPast && from !== null) return { history: [], more: true };
   return { history: page.msgs, more: page.more };
 }
 
