@@ -110,6 +110,18 @@ export class Hub<P = unknown> {
     return this.#rooms.has(name);
   }
 
+  /**
+   * For a member of `room`: the seq of the newest message of its history sent
+   * at or before `ts` (see RoomHistory.lastSeqAtOrBefore); null for anyone
+   * else. Read-only, so that IRC CHATHISTORY can turn a `timestamp=`
+   * reference into the seq a `history` frame takes: the frame pages by seq
+   * only, and finding a time by paging would cost many frames.
+   */
+  historySeqAt(session: Session<P>, room: string, ts: number): number | null {
+    const found = this.#rooms.get(room);
+    return found && found.members.has(session) ? found.history.lastSeqAtOrBefore(ts) : null;
+  }
+
   /** A new connection arrives; it must `hello` before anything else. */
   attach(peer: P, now: number): Session<P> {
     const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;

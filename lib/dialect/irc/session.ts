@@ -12,6 +12,7 @@ import type { Session } from "../../hub/session.ts";
 import type { ClientFrame } from "../../protocol/client_frames.ts";
 import type { ServerFrame } from "../../protocol/server_frames.ts";
 import { type CapName, CAPS, hasCap } from "./caps.ts";
+import { HistoryAsks } from "./chathistory.ts";
 import { COMMANDS } from "./commands.ts";
 import { renderAnswer } from "./answers.ts";
 import { encodeIrcMessage, type IrcMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES, parseIrcLine, utf8Length } from "./message.ts";
@@ -25,6 +26,8 @@ export interface IrcLookup {
   sessionByNick(nick: string): Session<unknown> | undefined;
   /** Whether a room exists now. */
   hasRoom(name: string): boolean;
+  /** For a member of `room`, the seq of its newest message sent at or before `ts`; null for others (CHATHISTORY `timestamp=`). */
+  historySeqAt(session: Session<unknown>, room: string, ts: number): number | null;
   /** Sessions, registered users and rooms right now. */
   counts(): { sessions: number; registered: number; rooms: number };
 }
@@ -76,8 +79,11 @@ export class IrcSession {
   readonly joined = new Set<string>();
   /** User modes set with MODE (cosmetic: `i`). */
   userModes = "";
+  /** CHATHISTORY requests the hub has not answered yet (chathistory.ts). */
+  readonly historyAsks = new HistoryAsks();
+  /** Batches opened on this connection, for unique batch ids. */
+  batchCount = 0;
   #context: CommandContext | null = null;
-  #batches = 0;
 
   constructor(readonly host: IrcHost) {}
 
@@ -166,10 +172,19 @@ export class IrcSession {
     else this.#writeNow([message]);
   }
 
-  /** Hands a frame to the hub, marked as this client's own so its answers are recognised. */
+  /**
+   * Hands a frame to the hub, marked as this client's own so its answers are
+   * recognised: with {@linkcode IRC_FRAME_ID}, or the frame's own id when it
+   * has one (CHATHISTORY matches answers that may come later by id).
+   */
   submit(frame: ClientFrame, target?: string): void {
     if (this.#context && target !== undefined) this.#context.target = target;
-    this.host.submit({ ...frame, id: IRC_FRAME_ID } as ClientFrame);
+    this.host.submit({ ...frame, id: frame.id ?? IRC_FRAME_ID } as ClientFrame);
+  }
+
+  /** Writes the answer to a command that is already done (labelled as labeled-response says). */
+  writeLabelled(label: string | undefined, lines: IrcMessage[]): void {
+    this.#writeContext({ command: "", label, lines });
   }
 
   /**
@@ -212,7 +227,7 @@ export class IrcSession {
       } else if (lines.length === 1 || !this.has("batch")) {
         lines = [withTag(lines[0], "label", label), ...lines.slice(1)];
       } else {
-        const id = `L${(++this.#batches).toString(36)}`;
+        const id = `L${(++this.batchCount).toString(36)}`;
         lines = [
           { tags: { label }, source: this.serverName, command: "BATCH", params: [`+${id}`, "labeled-response"] },
           ...lines.map((line) => withTag(line, "batch", id)),

@@ -1,0 +1,134 @@
+/**
+ * IRC CHATHISTORY pieces: msgids and message references read back exactly,
+ * every subcommand planned as one seq window, and the whole command on a
+ * hub with no sockets (timestamps resolved through the hub's lookup).
+ */
+import { describe, expect, test } from "bun:test";
+import { parseChathistory, planChathistory } from "../../lib/dialect/irc/chathistory.ts";
+import { msgidOf, parseMsgid, parseMsgRef } from "../../lib/dialect/irc/msgref.ts";
+import { RoomHistory } from "../../lib/hub/room_history.ts";
+import { makeIrcHub, registerIrc } from "../support/irc_hub.ts";
+
+describe("msgids and message references", () => {
+  test("a msgid names its room, seq and send time, also for rooms with dashes and dots", () => {
+    for (const msg of [{ room: "lobby", seq: 1, ts: 0 }, { room: "a-b-1", seq: 300, ts: 1_700_000_000_123 }, { room: "x.y", seq: 2 ** 40, ts: 5 }]) {
+      expect(parseMsgid(msgidOf(msg))).toEqual(msg);
+    }
+  });
+
+  test("msgids this server never made are refused", () => {
+    for (const bad of ["", "lobby", "lobby-0-1", "lobby-x-1", "-1-1", "lobby-1-", "lobby-1-ZZ", "lobby-01-1", "lobby-99999999999999999-1"]) {
+      expect(parseMsgid(bad)).toBeNull();
+    }
+  });
+
+  test("msgid= and timestamp= references, * only for LATEST, anything else invalid", () => {
+    expect(parseMsgRef("msgid=lobby-7-abc")).toEqual({ kind: "msgid", msgid: { room: "lobby", seq: 7, ts: parseInt("abc", 36) } });
+    expect(parseMsgRef("msgid=nonsense")).toBe("unknown_msgid");
+    expect(parseMsgRef("timestamp=2026-01-02T03:04:05.678Z")).toEqual({ kind: "timestamp", ts: Date.UTC(2026, 0, 2, 3, 4, 5, 678) });
+    // Finer than milliseconds is cut, never rounded up; offsets are honoured.
+    expect(parseMsgRef("timestamp=2026-01-02T03:04:05.6789Z")).toEqual({ kind: "timestamp", ts: Date.UTC(2026, 0, 2, 3, 4, 5, 678) });
+    expect(parseMsgRef("timestamp=2026-01-02T05:04:05+02:00")).toEqual({ kind: "timestamp", ts: Date.UTC(2026, 0, 2, 3, 4, 5) });
+    expect(parseMsgRef("*", true)).toEqual({ kind: "star" });
+    for (const bad of ["*", "timestamp=yesterday", "timestamp=2026-01-02", "timestamp=2026-13-45T99:00:00Z", "time=2026-01-02T03:04:05Z", "lobby-1-1", "msgid"]) {
+      expect(parseMsgRef(bad)).toBe("invalid");
+    }
+  });
+});
+
+describe("CHATHISTORY commands", () => {
+  test("parameters: unknown subcommand, missing parameters, bad limit, limit capped at 100", () => {
+    expect(parseChathistory(["TARGETS", "a", "b", "1"])).toMatchObject({ code: "UNKNOWN_COMMAND", params: ["TARGETS"] });
+    expect(parseChathistory([])).toMatchObject({ code: "NEED_MORE_PARAMS" });
+    expect(parseChathistory(["BETWEEN", "#a", "*", "10"])).toMatchObject({ code: "NEED_MORE_PARAMS", params: ["BETWEEN"] });
+    expect(parseChathistory(["BEFORE", "#a", "*", "10"])).toMatchObject({ code: "INVALID_PARAMS" });
+    expect(parseChathistory(["latest", "#a", "*", "0"])).toMatchObject({ code: "INVALID_PARAMS", params: ["LATEST", "0"] });
+    expect(parseChathistory(["LATEST", "#a", "*", "-5"])).toMatchObject({ code: "INVALID_PARAMS" });
+    expect(parseChathistory(["latest", "#a", "*", "5000"])).toEqual({ sub: "LATEST", target: "#a", refs: [{ kind: "star" }], limit: 100 });
+  });
+
+  // Seq n was sent at time 1000 + 10n: 1..50.
+  const history = new RoomHistory(100);
+  for (let seq = 1; seq <= 50; seq++) history.push({ type: "msg", room: "r", from: "a", text: "x", seq, ts: 1000 + 10 * seq });
+  const seqAt = (ts: number) => history.lastSeqAtOrBefore(ts);
+  const plan = (...params: string[]) => {
+    const command = parseChathistory(params);
+    if ("code" in command) throw new Error(command.code);
+    return planChathistory(command, "r", seqAt);
+  };
+  const id = (seq: number) => `msgid=${msgidOf({ room: "r", seq, ts: 1000 + 10 * seq })}`;
+  const at = (ts: number) => `timestamp=${new Date(ts).toISOString()}`;
+
+  test("a timestamp falls between the messages sent before and after it", () => {
+    expect(seqAt(0)).toBe(0);
+    expect(seqAt(1100)).toBe(10);
+    expect(seqAt(1105)).toBe(10);
+    expect(seqAt(99_999)).toBe(50);
+  });
+
+  test("each subcommand is one history window", () => {
+    expect(plan("LATEST", "#r", "*", "5")).toMatchObject({ query: { limit: 5 }, keepAbove: 0 });
+    expect(plan("LATEST", "#r", id(47), "5")).toMatchObject({ query: { limit: 5 }, keepAbove: 47 });
+    expect(plan("BEFORE", "#r", id(20), "5")).toMatchObject({ query: { before: 20, limit: 5 }, namedSeq: 20 });
+    expect(plan("AFTER", "#r", id(20), "5")).toMatchObject({ query: { after: 20, limit: 5 } });
+    // Exactly at a message's time: BEFORE excludes it, AFTER too.
+    expect(plan("BEFORE", "#r", at(1200), "5")).toMatchObject({ query: { before: 20 } });
+    expect(plan("AFTER", "#r", at(1200), "5")).toMatchObject({ query: { after: 20 } });
+    expect(plan("BEFORE", "#r", at(1205), "5")).toMatchObject({ query: { before: 21 } });
+    expect(plan("AFTER", "#r", at(1205), "5")).toMatchObject({ query: { after: 20 } });
+    // AROUND a msgid: 5 messages from 18 to 22.
+    expect(plan("AROUND", "#r", id(20), "5")).toMatchObject({ query: { after: 17, limit: 5 } });
+    expect(plan("AROUND", "#r", id(2), "10")).toMatchObject({ query: { after: 0, limit: 10 } });
+    expect(plan("BETWEEN", "#r", id(10), id(20), "100")).toMatchObject({ query: { after: 10, before: 20 }, keepAbove: 0 });
+    expect(plan("BETWEEN", "#r", id(20), id(10), "3")).toMatchObject({ query: { before: 20, limit: 3 }, keepAbove: 10 });
+    expect(plan("BETWEEN", "#r", at(1100), at(1200), "100")).toMatchObject({ query: { after: 10, before: 20 } });
+  });
+
+  test("a msgid of another channel is refused", () => {
+    const command = parseChathistory(["BEFORE", "#other", id(3), "5"]);
+    if ("code" in command) throw new Error(command.code);
+    expect(planChathistory(command, "other", seqAt)).toMatchObject({ code: "MESSAGE_ERROR" });
+  });
+});
+
+describe("CHATHISTORY on a hub", () => {
+  test("a member gets a labelled chathistory batch with time and msgid tags; others and bad targets get FAIL", () => {
+    const { connect } = makeIrcHub();
+    const alice = connect("batch server-time message-tags labeled-response draft/chathistory");
+    registerIrc(alice, "alice");
+    for (let i = 1; i <= 5; i++) alice.line(`PRIVMSG #lobby :m${i}`);
+    alice.writes.length = 0;
+    alice.line("@label=q1 CHATHISTORY LATEST #lobby * 2");
+    const lines = alice.lines();
+    expect(lines[0]).toMatch(/^@label=q1 :tcpchat BATCH \+(\S+) labeled-response$/);
+    expect(lines[1]).toMatch(/^@batch=\S+ :tcpchat BATCH \+(\S+) chathistory #lobby$/);
+    expect(lines[2]).toMatch(/^@batch=H\w+;time=\S+;msgid=lobby-4-\w+ :alice!alice@tcpchat PRIVMSG #lobby :m4$/);
+    expect(lines[3]).toMatch(/msgid=lobby-5-\w+ :alice!alice@tcpchat PRIVMSG #lobby :m5$/);
+    expect(lines.length).toBe(6);
+
+    // By timestamp: the time of m2 (AFTER excludes it).
+    const m2 = /time=([^;]+)/.exec(lines[2])![1]; // m4's time; m2 was sent 2 ms earlier on this clock
+    const t2 = new Date(Date.parse(m2) - 2).toISOString();
+    alice.writes.length = 0;
+    alice.line(`CHATHISTORY AFTER #lobby timestamp=${t2} 100`);
+    expect(alice.lines().filter((l) => / PRIVMSG /.test(l)).map((l) => l.split(" :").at(-1))).toEqual(["m3", "m4", "m5"]);
+
+    const bob = connect("batch draft/chathistory");
+    registerIrc(bob, "bob");
+    bob.line("PART #lobby");
+    bob.writes.length = 0;
+    bob.line("CHATHISTORY LATEST #lobby * 10");
+    bob.line("CHATHISTORY LATEST #nowhere * 10");
+    bob.line("CHATHISTORY LATEST #bad!name * 10");
+    bob.line("CHATHISTORY LATEST alice * 10");
+    bob.line("CHATHISTORY LATEST bad!nick * 10");
+    const out = bob.lines();
+    expect(out[0]).toBe(":tcpchat FAIL CHATHISTORY INVALID_TARGET LATEST #lobby :Join the channel to read its history");
+    expect(out[1]).toBe(":tcpchat FAIL CHATHISTORY INVALID_TARGET LATEST #nowhere :Join the channel to read its history");
+    expect(out[2]).toBe(":tcpchat FAIL CHATHISTORY INVALID_TARGET LATEST #bad!name :No such channel or nick");
+    // No direct-message history is kept: an empty batch.
+    expect(out[3]).toMatch(/^:tcpchat BATCH \+(\S+) chathistory alice$/);
+    expect(out[4]).toMatch(/^:tcpchat BATCH -\S+$/);
+    expect(out[5]).toBe(":tcpchat FAIL CHATHISTORY INVALID_TARGET LATEST bad!nick :No such channel or nick");
+  });
+});
