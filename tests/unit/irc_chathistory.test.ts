@@ -79,6 +79,9 @@ describe("CHATHISTORY commands", () => {
     // AROUND a msgid: 5 messages from 18 to 22.
     expect(plan("AROUND", "#r", id(20), "5")).toMatchObject({ query: { after: 17, limit: 5 } });
     expect(plan("AROUND", "#r", id(2), "10")).toMatchObject({ query: { after: 0, limit: 10 } });
+    // AROUND a time between two messages: 2 sent before it, 2 after; at a message's time, centred on it.
+    expect(plan("AROUND", "#r", at(1205), "4")).toMatchObject({ query: { after: 18, limit: 4 } });
+    expect(plan("AROUND", "#r", at(1200), "3")).toMatchObject({ query: { after: 18, limit: 3 } });
     expect(plan("BETWEEN", "#r", id(10), id(20), "100")).toMatchObject({ query: { after: 10, before: 20 }, keepAbove: 0 });
     expect(plan("BETWEEN", "#r", id(20), id(10), "3")).toMatchObject({ query: { before: 20, limit: 3 }, keepAbove: 10 });
     expect(plan("BETWEEN", "#r", at(1100), at(1200), "100")).toMatchObject({ query: { after: 10, before: 20 } });
@@ -132,3 +135,59 @@ describe("CHATHISTORY on a hub", () => {
     expect(out[5]).toBe(":tcpchat FAIL CHATHISTORY INVALID_TARGET LATEST bad!nick :No such channel or nick");
   });
 });
+
+describe("CHATHISTORY and the hub's rules", () => {
+  test("each CHATHISTORY spends one rate token, as a history frame does: over the limit it is FAIL MESSAGE_ERROR rate_limited", () => {
+    const { connect } = makeIrcHub({ rate_per_s: 1, burst: 4, flood_strikes: 100 });
+    const peer = connect("batch draft/chathistory");
+    registerIrc(peer, "dora");
+    for (let i = 0; i < 5; i++) peer.line("CHATHISTORY LATEST #lobby * 10");
+    // A DM target has no history to read and spends nothing.
+    peer.line("CHATHISTORY LATEST someone * 10");
+    const lines = peer.lines();
+    expect(lines.filter((l) => / BATCH \+\S+ chathistory #lobby$/.test(l))).toHaveLength(4);
+    const fails = lines.filter((l) => / FAIL /.test(l));
+    expect(fails).toHaveLength(1);
+    expect(fails[0]).toMatch(/^:tcpchat FAIL CHATHISTORY MESSAGE_ERROR LATEST #lobby rate_limited :Messages could not be retrieved: too many requests, try again in \d+ ms$/);
+    expect(lines.filter((l) => / BATCH \+\S+ chathistory someone$/.test(l))).toHaveLength(1);
+  });
+
+  test("an answer from a slow history store comes after the command, still labelled (no ACK before it)", async () => {
+    const { hub, connect } = makeIrcHub({ history: 3 });
+    const peer = connect("batch server-time message-tags labeled-response draft/chathistory");
+    registerIrc(peer, "erin");
+    for (let i = 1; i <= 10; i++) peer.line(`PRIVMSG #lobby :s${i}`);
+    // Memory keeps s8-s10; older pages come from the "store", after a delay.
+    const older = (seq: number) => ({ type: "msg" as const, room: "lobby", from: "erin", text: `s${seq}`, seq, ts: 1_700_000_000_100 + seq });
+    hub.historySource = {
+      page: (_room, query) =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            const msgs = [];
+            for (let seq = Math.max(1, (query.before ?? 11) - query.limit); seq < (query.before ?? 11); seq++) msgs.push(older(seq));
+            resolve({ msgs, more: false });
+          }, 5)
+        ),
+    };
+    peer.writes.length = 0;
+    const eight = msgidFromLatest(hub, peer);
+    peer.writes.length = 0;
+    peer.line(`@label=old CHATHISTORY BEFORE #lobby msgid=${eight} 3`);
+    peer.line("@label=new CHATHISTORY LATEST #lobby * 1");
+    // The memory answer is written at once; the store's when it arrives.
+    expect(peer.lines()[0]).toMatch(/^@label=new /);
+    expect(peer.lines().join("\n")).not.toContain("label=old");
+    expect(peer.lines().join("\n")).toContain("PRIVMSG #lobby :s10");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const late = peer.lines().slice(peer.lines().findIndex((l) => l.startsWith("@label=old")));
+    expect(late[0]).toMatch(/^@label=old :tcpchat BATCH \+L\w+ labeled-response$/);
+    expect(late.filter((l) => / PRIVMSG /.test(l)).map((l) => l.split(" :").at(-1))).toEqual(["s5", "s6", "s7"]);
+  });
+});
+
+/** The msgid of s8, the oldest message memory holds, read from a LATEST. */
+function msgidFromLatest(_hub: unknown, peer: ReturnType<ReturnType<typeof makeIrcHub>["connect"]>): string {
+  peer.line("CHATHISTORY LATEST #lobby * 3");
+  const line = peer.lines().find((l) => / PRIVMSG #lobby :s8$/.test(l))!;
+  return /msgid=([^; ]+)/.exec(line)![1];
+}

@@ -13,7 +13,7 @@
  * - LATEST `*` | ref: the newest messages (after ref).
  * - BEFORE ref / AFTER ref: the nearest messages on that side, ref excluded.
  * - AROUND ref: a window of `limit` messages centred on ref, a msgid's own
- *   message included.
+ *   message (or the messages sent in a timestamp's millisecond) included.
  * - BETWEEN a b: the messages strictly between, nearest `a` first (when `a`
  *   is the later one, the newest before `a` down to `b`).
  *
@@ -145,10 +145,9 @@ export function planChathistory(command: ChathistoryCommand, room: string, seqAt
     case "AFTER":
       return plan({ after: a.after });
     case "AROUND": {
-      // Half the window before the reference; a msgid's own message opens the second half.
-      const ref = command.refs[0];
-      const start = ref.kind === "msgid" ? a.before - Math.ceil(limit / 2) : a.after - Math.floor(limit / 2);
-      return plan({ after: Math.max(0, start) });
+      // The window is centred on the messages the reference names (seqs a.before..a.after: a msgid's own
+      // message, or those sent in the timestamp's millisecond, or none between two neighbours).
+      return plan({ after: Math.max(0, Math.floor((a.before + a.after - limit) / 2)) });
     }
     case "BETWEEN":
       if (a.after < b.before) return plan({ after: a.after, before: b.before });
@@ -194,6 +193,11 @@ export class HistoryAsks {
     const ask = this.#waiting.get(id);
     this.#waiting.delete(id);
     return ask;
+  }
+
+  /** Whether the answer for frame id `id` is still awaited. */
+  has(id: string): boolean {
+    return this.#waiting.has(id);
   }
 
   /** Forgets the ask with frame id `id` (its command failed before the hub answered). */

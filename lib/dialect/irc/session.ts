@@ -54,6 +54,8 @@ export interface CommandContext {
   target?: string;
   /** Lines for the sender, written when the command is done. */
   readonly lines: IrcMessage[];
+  /** The answer comes later (a CHATHISTORY waiting for a slow history store): no ACK for an empty reply now. */
+  deferred?: boolean;
 }
 
 /** Shares one rendering of a broadcast among recipients with the same variant. */
@@ -223,6 +225,7 @@ export class IrcSession {
     let lines = context.lines;
     if (label !== undefined) {
       if (lines.length === 0) {
+        if (context.deferred) return;
         lines = [{ tags: { label }, source: this.serverName, command: "ACK", params: [] }];
       } else if (lines.length === 1 || !this.has("batch")) {
         lines = [withTag(lines[0], "label", label), ...lines.slice(1)];

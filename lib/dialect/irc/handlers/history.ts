@@ -47,6 +47,8 @@ export function chathistory(s: IrcSession, m: IrcMessage): void {
   } finally {
     s.historyAsks.current = null;
   }
+  // Not answered yet: a history store is fetching the page; its answer is written (labelled) when it comes.
+  if (s.historyAsks.has(id) && s.context) s.context.deferred = true;
 }
 
 function fail(s: IrcSession, problem: ChathistoryFail): void {
