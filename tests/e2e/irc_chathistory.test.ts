@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+import { IrcTestClient } from "../support/irc_client.ts";
 
 const CAPS = "batch server-time message-tags labeled-response draft/chathistory";
 
@@ -185,6 +186,27 @@ describe.each(SERVER_RUNTIMES)("IRC CHATHISTORY (%s)", (runtime) => {
     }
     expect(forward.map((m) => m.msgid)).toEqual(back.map((m) => m.msgid));
     pager.destroy();
+  });
+
+  test("irc-framework reads CHATHISTORY and MSGREFTYPES from ISUPPORT and replays the batch as messages with time and msgid", async () => {
+    const irc = await IrcTestClient.connect(server.port, "framer", { caps: ["batch", "message-tags", "draft/chathistory"] });
+    expect(irc.client.network.cap.enabled).toContain("draft/chathistory");
+    await irc.waitForLine(/ 005 .*CHATHISTORY=100/);
+    expect(irc.client.network.options.CHATHISTORY).toBe("100");
+    expect(irc.client.network.options.MSGREFTYPES).toBe("msgid,timestamp");
+    irc.client.join("#twenty");
+    await irc.waitForLine(/ 366 framer #twenty /);
+    const replayed: Record<string, unknown>[] = [];
+    irc.client.on("privmsg", (event) => replayed.push(event));
+    const ended = new Promise<Record<string, unknown>>((resolve) => irc.client.on("batch end chathistory", resolve));
+    irc.send(`CHATHISTORY BEFORE #twenty msgid=${all[3].msgid} 2`);
+    const batch = await ended;
+    expect(batch.params).toEqual(["#twenty"]);
+    expect(replayed.map((e) => e.message)).toEqual(["t2", "t3"]);
+    expect(replayed.map((e) => (e.tags as Record<string, string>).msgid)).toEqual([all[1].msgid, all[2].msgid]);
+    expect(replayed.map((e) => e.time)).toEqual([Date.parse(all[1].time), Date.parse(all[2].time)]);
+    expect(replayed.every((e) => (e.batch as { type: string }).type === "chathistory")).toBe(true);
+    irc.client.quit("done");
   });
 
   test("a JSON user's messages come back with the msgid and time IRC clients saw live; labelled, the batch sits in the labelled batch", async () => {
