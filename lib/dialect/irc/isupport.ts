@@ -36,9 +36,9 @@ export function isupportTokens(settings: Pick<Settings, "server_name">): string[
     // draft/chathistory: the most messages one CHATHISTORY returns (a `history` frame's limit).
     `CHATHISTORY=${CHATHISTORY_MAX}`,
     `LINELEN=${MAX_LINE_BYTES + 2}`,
-    `NETWORK=${ircServerName(settings.server_name)}`,
     // msgid first: it names a message exactly (msgref.ts); a timestamp is resolved to the nearest message.
     "MSGREFTYPES=msgid,timestamp",
+    `NETWORK=${ircServerName(settings.server_name)}`,
     `NICKLEN=${MAX_NICK_CODE_POINTS}`,
     // No channel operators or voice yet.
     "PREFIX=",
