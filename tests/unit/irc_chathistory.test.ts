@@ -4,9 +4,11 @@
  * hub with no sockets (timestamps resolved through the hub's lookup).
  */
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { parseChathistory, planChathistory } from "../../lib/dialect/irc/chathistory.ts";
 import { msgidOf, parseMsgid, parseMsgRef } from "../../lib/dialect/irc/msgref.ts";
 import { RoomHistory } from "../../lib/hub/room_history.ts";
+import { utf8Length } from "../../lib/dialect/irc/message.ts";
 import { makeIrcHub, registerIrc } from "../support/irc_hub.ts";
 
 describe("msgids and message references", () => {
@@ -191,3 +193,119 @@ function msgidFromLatest(_hub: unknown, peer: ReturnType<ReturnType<typeof makeI
   const line = peer.lines().find((l) => / PRIVMSG #lobby :s8$/.test(l))!;
   return /msgid=([^; ]+)/.exec(line)![1];
 }
+
+describe("CHATHISTORY against a model", () => {
+  /** Messages 1..n sent at non-decreasing times (several may share a millisecond). */
+  const sent = fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 0, maxLength: 40 }).map((gaps) => {
+    let ts = 1_000;
+    return gaps.map((gap, i) => ({ seq: i + 1, ts: (ts += gap) }));
+  });
+
+  /** What the spec asks, computed naively over the whole list. */
+  function model(msgs: { seq: number; ts: number }[], sub: string, refs: ({ seq: number } | { ts: number } | "*")[], limit: number): number[] {
+    const before = (r: (typeof refs)[number]) => msgs.filter((m) => r !== "*" && ("seq" in r ? m.seq < r.seq : m.ts < r.ts));
+    const after = (r: (typeof refs)[number]) => msgs.filter((m) => r === "*" ? false : "seq" in r ? m.seq > r.seq : m.ts > r.ts);
+    const seqs = (list: { seq: number }[]) => list.map((m) => m.seq);
+    const [a, b] = refs;
+    switch (sub) {
+      case "LATEST":
+        return seqs((a === "*" ? msgs : after(a)).slice(-limit));
+      case "BEFORE":
+        return seqs(before(a).slice(-limit));
+      case "AFTER":
+        return seqs(after(a).slice(0, limit));
+      default: { // BETWEEN, same kinds of reference
+        const earlier = a !== "*" && b !== "*" && ("seq" in a && "seq" in b ? a.seq < b.seq : "ts" in a && "ts" in b && a.ts < b.ts);
+        const inside = msgs.filter((m) => after(earlier ? a : b).includes(m) && before(earlier ? b : a).includes(m));
+        return seqs(earlier ? inside.slice(0, limit) : inside.slice(-limit));
+      }
+    }
+  }
+
+  test("LATEST, BEFORE, AFTER and BETWEEN by msgid or timestamp answer what the spec says", () => {
+    fc.assert(
+      fc.property(
+        sent,
+        fc.constantFrom("LATEST", "BEFORE", "AFTER", "BETWEEN"),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 45 }),
+        fc.integer({ min: 0, max: 45 }),
+        fc.integer({ min: 990, max: 1_200 }),
+        fc.integer({ min: 990, max: 1_200 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.boolean(),
+        (msgs, sub, byTime, s1, s2, t1, t2, limit, star) => {
+          const history = new RoomHistory(100);
+          for (const m of msgs) history.push({ type: "msg", room: "r", from: "a", text: "x", ...m });
+          const ref = (s: number, t: number) =>
+            byTime ? { raw: `timestamp=${new Date(t).toISOString()}`, model: { ts: t } } : { raw: `msgid=${msgidOf({ room: "r", seq: s, ts: 7 })}`, model: { seq: s } };
+          const refs = sub === "BETWEEN" ? [ref(s1 || 1, t1), ref(s2 || 1, t2)] : sub === "LATEST" && star ? [{ raw: "*", model: "*" as const }] : [ref(s1 || 1, t1)];
+          const command = parseChathistory([sub, "#r", ...refs.map((r) => r.raw), String(limit)]);
+          if ("code" in command) throw new Error(command.code);
+          const plan = planChathistory(command, "r", (ts) => history.lastSeqAtOrBefore(ts));
+          if ("code" in plan) throw new Error(plan.code);
+          const page = history.page({ ...plan.query, maxBytes: Infinity }).msgs.filter((m) => m.seq > plan.keepAbove);
+          expect(page.map((m) => m.seq)).toEqual(model(msgs, sub, refs.map((r) => r.model), limit));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("AROUND a msgid returns a run of at most `limit` consecutive messages that holds it", () => {
+    fc.assert(
+      fc.property(sent.filter((m) => m.length > 0), fc.nat(), fc.integer({ min: 1, max: 12 }), (msgs, pick, limit) => {
+        const history = new RoomHistory(100);
+        for (const m of msgs) history.push({ type: "msg", room: "r", from: "a", text: "x", ...m });
+        const target = msgs[pick % msgs.length].seq;
+        const command = parseChathistory(["AROUND", "#r", `msgid=${msgidOf({ room: "r", seq: target, ts: 7 })}`, String(limit)]);
+        if ("code" in command) throw new Error(command.code);
+        const plan = planChathistory(command, "r", () => 0);
+        if ("code" in plan) throw new Error(plan.code);
+        const seqs = history.page({ ...plan.query, maxBytes: Infinity }).msgs.map((m) => m.seq);
+        expect(seqs).toContain(target);
+        expect(seqs.length).toBeLessThanOrEqual(limit);
+        expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
+        // At least half the window on each side of it, where the room has the messages.
+        expect(target - seqs[0]).toBeGreaterThanOrEqual(Math.min(target - 1, Math.floor((limit - 1) / 2)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe("CHATHISTORY with any parameters", () => {
+  test("is answered with exactly one FAIL or one whole chathistory batch, in lines that fit 512 bytes, never throwing", () => {
+    const { connect } = makeIrcHub();
+    const peer = connect("batch server-time message-tags draft/chathistory");
+    registerIrc(peer, "fuzz");
+    for (let i = 1; i <= 30; i++) peer.line(`PRIVMSG #lobby :${"é".repeat(i * 7)}`);
+    const lastId = /msgid=([^; ]+)/.exec(peer.lines().at(-1) ?? "")?.[1] ?? "lobby-30-0";
+    const param = fc.oneof(
+      fc.constantFrom("LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS", "latest", "*", "#lobby", "#LOBBY", "#nope", "#b@d", "fuzz", "nobody", "0", "1", "100", "101", "-1", "1e3"),
+      fc.constantFrom(`msgid=${lastId}`, "msgid=lobby-1-0", "msgid=lobby-99-0", "msgid=dev-1-0", "msgid=", "timestamp=", "timestamp=2023-11-14T22:13:20.010Z", "timestamp=1970-01-01T00:00:00Z", "timestamp=9999-12-31T23:59:59.999Z", "timestamp=2023-11-14T22:13:20.0101Z"),
+      fc.string({ maxLength: 12 }).filter((s) => !/[\s\0:]/.test(s) && s !== ""),
+    );
+    fc.assert(
+      fc.property(fc.array(param, { maxLength: 6 }), (params) => {
+        peer.writes.length = 0;
+        peer.line(`CHATHISTORY ${params.join(" ")}`);
+        const lines = peer.lines();
+        for (const line of lines) {
+          const body = line.startsWith("@") ? line.slice(line.indexOf(" ") + 1) : line;
+          expect(utf8Length(body)).toBeLessThanOrEqual(510);
+        }
+        if (lines.length === 1) {
+          expect(lines[0]).toMatch(/^:tcpchat FAIL CHATHISTORY (UNKNOWN_COMMAND|NEED_MORE_PARAMS|INVALID_PARAMS|INVALID_TARGET|MESSAGE_ERROR) /);
+        } else {
+          const open = /^:tcpchat BATCH \+(\S+) chathistory (\S+)$/.exec(lines[0]);
+          expect(open).not.toBeNull();
+          expect(lines.at(-1)).toBe(`:tcpchat BATCH -${open![1]}`);
+          for (const line of lines.slice(1, -1)) expect(line).toMatch(new RegExp(`^@batch=${open![1]};time=\\S+;msgid=\\S+ :fuzz!fuzz@tcpchat PRIVMSG ${open![2]} :`));
+          expect(lines.length - 2).toBeLessThanOrEqual(100);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
