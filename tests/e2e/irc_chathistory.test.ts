@@ -103,6 +103,9 @@ describe.each(SERVER_RUNTIMES)("IRC CHATHISTORY (%s)", (runtime) => {
     expect(texts(await chathistory(alice, `AFTER #twenty ${id(20)} 3`))).toEqual([]);
     expect(texts(await chathistory(alice, `AROUND #twenty ${id(10)} 5`))).toEqual(range(8, 12, "t"));
     expect(texts(await chathistory(alice, `AROUND #twenty ${id(10)} 1`))).toEqual(["t10"]);
+    // Near either end the window slides to stay full.
+    expect(texts(await chathistory(alice, `AROUND #twenty ${id(20)} 5`))).toEqual(range(16, 20, "t"));
+    expect(texts(await chathistory(alice, `AROUND #twenty ${id(1)} 5`))).toEqual(range(1, 5, "t"));
     expect(texts(await chathistory(alice, `BETWEEN #twenty ${id(5)} ${id(9)} 100`))).toEqual(range(6, 8, "t"));
     expect(texts(await chathistory(alice, `BETWEEN #twenty ${id(5)} ${id(15)} 2`))).toEqual(["t6", "t7"]);
     expect(texts(await chathistory(alice, `BETWEEN #twenty ${id(15)} ${id(5)} 2`))).toEqual(["t13", "t14"]);

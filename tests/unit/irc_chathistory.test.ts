@@ -79,11 +79,11 @@ describe("CHATHISTORY commands", () => {
     expect(plan("BEFORE", "#r", at(1205), "5")).toMatchObject({ query: { before: 21 } });
     expect(plan("AFTER", "#r", at(1205), "5")).toMatchObject({ query: { after: 20 } });
     // AROUND a msgid: 5 messages from 18 to 22.
-    expect(plan("AROUND", "#r", id(20), "5")).toMatchObject({ query: { after: 17, limit: 5 } });
-    expect(plan("AROUND", "#r", id(2), "10")).toMatchObject({ query: { after: 0, limit: 10 } });
+    expect(plan("AROUND", "#r", id(20), "5")).toMatchObject({ query: { before: 23, limit: 5 } });
+    expect(plan("AROUND", "#r", id(2), "10")).toMatchObject({ query: { before: 11, limit: 10 } });
     // AROUND a time between two messages: 2 sent before it, 2 after; at a message's time, centred on it.
-    expect(plan("AROUND", "#r", at(1205), "4")).toMatchObject({ query: { after: 18, limit: 4 } });
-    expect(plan("AROUND", "#r", at(1200), "3")).toMatchObject({ query: { after: 18, limit: 3 } });
+    expect(plan("AROUND", "#r", at(1205), "4")).toMatchObject({ query: { before: 23, limit: 4 } });
+    expect(plan("AROUND", "#r", at(1200), "3")).toMatchObject({ query: { before: 22, limit: 3 } });
     expect(plan("BETWEEN", "#r", id(10), id(20), "100")).toMatchObject({ query: { after: 10, before: 20 }, keepAbove: 0 });
     expect(plan("BETWEEN", "#r", id(20), id(10), "3")).toMatchObject({ query: { before: 20, limit: 3 }, keepAbove: 10 });
     expect(plan("BETWEEN", "#r", at(1100), at(1200), "100")).toMatchObject({ query: { after: 10, before: 20 } });
@@ -252,7 +252,7 @@ describe("CHATHISTORY against a model", () => {
     );
   });
 
-  test("AROUND a msgid returns a run of at most `limit` consecutive messages that holds it", () => {
+  test("AROUND a msgid returns a full run of `limit` consecutive messages (or all there are) that holds it", () => {
     fc.assert(
       fc.property(sent.filter((m) => m.length > 0), fc.nat(), fc.integer({ min: 1, max: 12 }), (msgs, pick, limit) => {
         const history = new RoomHistory(100);
@@ -264,7 +264,7 @@ describe("CHATHISTORY against a model", () => {
         if ("code" in plan) throw new Error(plan.code);
         const seqs = history.page({ ...plan.query, maxBytes: Infinity }).msgs.map((m) => m.seq);
         expect(seqs).toContain(target);
-        expect(seqs.length).toBeLessThanOrEqual(limit);
+        expect(seqs.length).toBe(Math.min(limit, msgs.length));
         expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
         // At least half the window on each side of it, where the room has the messages.
         expect(target - seqs[0]).toBeGreaterThanOrEqual(Math.min(target - 1, Math.floor((limit - 1) / 2)));

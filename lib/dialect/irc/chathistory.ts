@@ -146,8 +146,11 @@ export function planChathistory(command: ChathistoryCommand, room: string, seqAt
       return plan({ after: a.after });
     case "AROUND": {
       // The window is centred on the messages the reference names (seqs a.before..a.after: a msgid's own
-      // message, or those sent in the timestamp's millisecond, or none between two neighbours).
-      return plan({ after: Math.max(0, Math.floor((a.before + a.after - limit) / 2)) });
+      // message, or those sent in the timestamp's millisecond, or none between two neighbours). Asked as
+      // "the newest before its end", so near the newest message it slides back, and near the first it
+      // starts at the first: either way a full window when the room has one.
+      const start = Math.max(0, Math.floor((a.before + a.after - limit) / 2));
+      return plan({ before: start + limit + 1 });
     }
     case "BETWEEN":
       if (a.after < b.before) return plan({ after: a.after, before: b.before });
