@@ -154,6 +154,25 @@ describe("CHATHISTORY and the hub's rules", () => {
     expect(lines.filter((l) => / BATCH \+\S+ chathistory someone$/.test(l))).toHaveLength(1);
   });
 
+  test("the hub turns a time into a seq for members only", () => {
+    const { hub, connect } = makeIrcHub();
+    const member = connect();
+    registerIrc(member, "mem");
+    for (let i = 1; i <= 3; i++) member.line(`PRIVMSG #lobby :x${i}`);
+    const outsider = connect("batch");
+    registerIrc(outsider, "out");
+    outsider.line("PART #lobby");
+    const far = 9_999_999_999_999;
+    const session = (peer: typeof member) => peer.irc.host.session as Parameters<typeof hub.historySeqAt>[0];
+    expect(hub.historySeqAt(session(member), "lobby", far)).toBe(3);
+    expect(hub.historySeqAt(session(member), "lobby", 0)).toBe(0);
+    expect(hub.historySeqAt(session(outsider), "lobby", far)).toBeNull();
+    expect(hub.historySeqAt(session(member), "nowhere", far)).toBeNull();
+    outsider.writes.length = 0;
+    outsider.line(`CHATHISTORY BEFORE #lobby timestamp=${new Date(far).toISOString()} 10`);
+    expect(outsider.lines()).toEqual([":tcpchat FAIL CHATHISTORY INVALID_TARGET BEFORE #lobby :Join the channel to read its history"]);
+  });
+
   test("an answer from a slow history store comes after the command, still labelled (no ACK before it)", async () => {
     const { hub, connect } = makeIrcHub({ history: 3 });
     const peer = connect("batch server-time message-tags labeled-response draft/chathistory");
