@@ -105,14 +105,15 @@ describe("CHATHISTORY on a hub", () => {
     alice.writes.length = 0;
     alice.line("@label=q1 CHATHISTORY LATEST #lobby * 2");
     const lines = alice.lines();
-    expect(lines[0]).toMatch(/^@label=q1 :tcpchat BATCH \+(\S+) labeled-response$/);
-    expect(lines[1]).toMatch(/^@batch=\S+ :tcpchat BATCH \+(\S+) chathistory #lobby$/);
-    expect(lines[2]).toMatch(/^@batch=H\w+;time=\S+;msgid=lobby-4-\w+ :alice!alice@tcpchat PRIVMSG #lobby :m4$/);
-    expect(lines[3]).toMatch(/msgid=lobby-5-\w+ :alice!alice@tcpchat PRIVMSG #lobby :m5$/);
-    expect(lines.length).toBe(6);
+    // The chathistory batch is the whole response, so its start carries the label (no nested batch).
+    expect(lines[0]).toMatch(/^@label=q1 :tcpchat BATCH \+(H\w+) chathistory #lobby$/);
+    expect(lines[1]).toMatch(/^@batch=H\w+;time=\S+;msgid=lobby-4-\w+ :alice!alice@tcpchat PRIVMSG #lobby :m4$/);
+    expect(lines[2]).toMatch(/msgid=lobby-5-\w+ :alice!alice@tcpchat PRIVMSG #lobby :m5$/);
+    expect(lines[3]).toMatch(/^:tcpchat BATCH -H\w+$/);
+    expect(lines.length).toBe(4);
 
     // By timestamp: the time of m2 (AFTER excludes it).
-    const m2 = /time=([^;]+)/.exec(lines[2])![1]; // m4's time; m2 was sent 2 ms earlier on this clock
+    const m2 = /time=([^;]+)/.exec(lines[1])![1]; // m4's time; m2 was sent 2 ms earlier on this clock
     const t2 = new Date(Date.parse(m2) - 2).toISOString();
     alice.writes.length = 0;
     alice.line(`CHATHISTORY AFTER #lobby timestamp=${t2} 100`);
@@ -201,7 +202,7 @@ describe("CHATHISTORY and the hub's rules", () => {
     expect(peer.lines().join("\n")).toContain("PRIVMSG #lobby :s10");
     await new Promise((resolve) => setTimeout(resolve, 50));
     const late = peer.lines().slice(peer.lines().findIndex((l) => l.startsWith("@label=old")));
-    expect(late[0]).toMatch(/^@label=old :tcpchat BATCH \+L\w+ labeled-response$/);
+    expect(late[0]).toMatch(/^@label=old :tcpchat BATCH \+H\w+ chathistory #lobby$/);
     expect(late.filter((l) => / PRIVMSG /.test(l)).map((l) => l.split(" :").at(-1))).toEqual(["s5", "s6", "s7"]);
   });
 });

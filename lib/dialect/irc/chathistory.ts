@@ -222,7 +222,7 @@ export function batchLines(s: IrcSession, target: string, msgs: MsgFrame[]): Irc
   if (batched) lines.push({ source: s.serverName, command: "BATCH", params: [`+${id}`, "chathistory", target] });
   for (const msg of msgs) {
     const tags = messageTags(msg, s.caps);
-    lines.push(...textLines(msg.from, target, msg.text, false, batched ? { ...tags, batch: id } : tags));
+    lines.push(...textLines(msg.from, target, msg.text, false, batched ? { batch: id, ...tags } : tags));
   }
   if (batched) lines.push({ source: s.serverName, command: "BATCH", params: [`-${id}`] });
   return lines;

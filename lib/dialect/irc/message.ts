@@ -100,6 +100,9 @@ export function escapeTagValue(value: string): string {
  */
 const STRUCTURAL = new Set(["JOIN", "PART", "NICK", "MODE", "BATCH", "ACK"]);
 
+const UNSENDABLE = /[\0\r\n]/;
+const UNSENDABLE_ALL = /[\0\r\n]/g;
+
 /**
  * One message as a line without CR LF. The last param is written as trailing
  * (`:text`) when it must be (empty, starting with `:`, or holding a space)
@@ -120,7 +123,8 @@ export function encodeIrcMessage(message: IrcMessage): string {
   const { params } = message;
   const textLast = !STRUCTURAL.has(message.command);
   for (let i = 0; i < params.length; i++) {
-    const param = params[i];
+    // NUL, CR and LF cannot be sent: one echoed back from a client's parameter (a `MODE :\0` target) would break the line.
+    const param = UNSENDABLE.test(params[i]) ? params[i].replace(UNSENDABLE_ALL, "") : params[i];
     const last = i === params.length - 1;
     out += last && (textLast || param === "" || param.startsWith(":") || param.includes(" ")) ? ` :${param}` : ` ${param}`;
   }

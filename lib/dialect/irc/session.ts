@@ -227,7 +227,9 @@ export class IrcSession {
       if (lines.length === 0) {
         if (context.deferred) return;
         lines = [{ tags: { label }, source: this.serverName, command: "ACK", params: [] }];
-      } else if (lines.length === 1 || !this.has("batch")) {
+      } else if (lines.length === 1 || !this.has("batch") || isOneBatch(lines)) {
+        // One batch (a CHATHISTORY answer) is its own logical response: the spec lets its start carry the
+        // label, and clients that do not nest batches (irc-framework) would lose a nested one's messages.
         lines = [withTag(lines[0], "label", label), ...lines.slice(1)];
       } else {
         const id = `L${(++this.batchCount).toString(36)}`;
@@ -252,6 +254,15 @@ export class IrcSession {
     this.caps = caps;
     return true;
   }
+}
+
+/** Whether `lines` are exactly one batch: its start, lines in it, its end. */
+function isOneBatch(lines: IrcMessage[]): boolean {
+  const first = lines[0];
+  const last = lines[lines.length - 1];
+  if (first.command !== "BATCH" || !first.params[0]?.startsWith("+") || last.command !== "BATCH") return false;
+  const id = first.params[0].slice(1);
+  return last.params[0] === `-${id}` && lines.slice(1, -1).every((line) => line.tags?.batch === id);
 }
 
 function withTag(line: IrcMessage, key: string, value: string): IrcMessage {
