@@ -155,6 +155,27 @@ describe("CHATHISTORY and the hub's rules", () => {
     expect(lines.filter((l) => / BATCH \+\S+ chathistory someone$/.test(l))).toHaveLength(1);
   });
 
+  test("pages cut short by the byte cap still page through every message exactly once", () => {
+    const { connect } = makeIrcHub({ snapshot_bytes: 3_000, history: 1_000 });
+    const peer = connect("batch message-tags draft/chathistory");
+    registerIrc(peer, "pat");
+    // 120 messages of 50-400 bytes: a page of 100 would be far over 3,000 bytes.
+    for (let i = 1; i <= 120; i++) peer.line(`PRIVMSG #lobby :${i} ${"x".repeat(50 * (1 + (i % 8)))}`);
+    const page = (command: string) => {
+      peer.writes.length = 0;
+      peer.line(command);
+      return peer.lines().filter((l) => / PRIVMSG /.test(l)).map((l) => ({ n: Number(l.split(" :").at(-1)!.split(" ")[0]), id: /msgid=([^; ]+)/.exec(l)![1] }));
+    };
+    let got = page("CHATHISTORY LATEST #lobby * 100");
+    expect(got.length).toBeLessThan(100);
+    for (let pages = 0; pages < 200; pages++) {
+      const older = page(`CHATHISTORY BEFORE #lobby msgid=${got[0].id} 100`);
+      if (older.length === 0) break;
+      got = [...older, ...got];
+    }
+    expect(got.map((m) => m.n)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+  });
+
   test("the hub turns a time into a seq for members only", () => {
     const { hub, connect } = makeIrcHub();
     const member = connect();
