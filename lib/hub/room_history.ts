@@ -178,6 +178,12 @@ export class RoomHistory implements Evictable {
     return this.firstSeq - 1 + low;
   }
 
+  /** The send time of held message `seq`; undefined when it is not held. */
+  tsOf(seq: number): number | undefined {
+    const index = seq - this.firstSeq;
+    return index >= 0 && index < this.size ? this.#at(index).ts : undefined;
+  }
+
   #at(index: number): MsgFrame {
     return this.#msgs[this.#head + index];
   }

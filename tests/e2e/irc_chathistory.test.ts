@@ -147,7 +147,8 @@ describe.each(SERVER_RUNTIMES)("IRC CHATHISTORY (%s)", (runtime) => {
     // A msgid of another channel, and one from the future of this one.
     expect((await chathistory(bulk, `AFTER #bulk msgid=${all[0].msgid} 10`)).fail).toMatch(/^:tcpchat FAIL CHATHISTORY MESSAGE_ERROR AFTER #bulk :/);
     expect((await chathistory(bulk, "AFTER #bulk msgid=bulk-999-abc 10")).fail).toBe(":tcpchat FAIL CHATHISTORY MESSAGE_ERROR AFTER #bulk :Unknown msgid");
-    expect((await chathistory(bulk, "TARGETS x y 10")).fail).toBe(":tcpchat FAIL CHATHISTORY UNKNOWN_COMMAND TARGETS :Unknown command");
+    expect((await chathistory(bulk, "FROB x y 10")).fail).toBe(":tcpchat FAIL CHATHISTORY UNKNOWN_COMMAND FROB :Unknown command");
+    expect((await chathistory(bulk, "TARGETS x y 10")).fail).toBe(":tcpchat FAIL CHATHISTORY INVALID_PARAMS TARGETS x :TARGETS takes two timestamp= references");
     expect((await chathistory(bulk, "BETWEEN #bulk *")).fail).toBe(":tcpchat FAIL CHATHISTORY NEED_MORE_PARAMS BETWEEN :Missing parameters");
     bulk.destroy();
   });
@@ -167,6 +168,33 @@ describe.each(SERVER_RUNTIMES)("IRC CHATHISTORY (%s)", (runtime) => {
     await bob.waitForLine(/ 366 bob #twenty /);
     expect(texts(await chathistory(bob, "LATEST #twenty * 2"))).toEqual(["t19", "t20"]);
     bob.destroy();
+  });
+
+  test("TARGETS lists the client's channels with messages between two times, with each one's newest message time", async () => {
+    const tara = await ircUser(server.port, "tara");
+    tara.send("JOIN #quiet,#busy,#late\r\n");
+    await tara.waitForLine(/ 366 tara #late /);
+    const start = Date.now() - 1;
+    tara.send("PRIVMSG #busy :one\r\nPRIVMSG #late :two\r\nPRIVMSG #busy :three\r\n");
+    const times = (await chathistory(tara, "LATEST #busy * 10")).msgs.map((m) => m.time);
+    const late = (await chathistory(tara, "LATEST #late * 10")).msgs[0].time;
+    const end = Math.max(Date.now(), Date.parse(times[1])) + 1;
+    const at = (t: number) => `timestamp=${new Date(t).toISOString()}`;
+    tara.send(`CHATHISTORY TARGETS ${at(start)} ${at(end)} 10\r\n`);
+    const open = await tara.nextLine();
+    expect(open).toMatch(/^:tcpchat BATCH \+(\S+) draft\/chathistory-targets$/);
+    const id = /\+(\S+)/.exec(open)![1];
+    const listed = [await tara.nextLine(), await tara.nextLine()];
+    expect(await tara.nextLine()).toBe(`:tcpchat BATCH -${id}`);
+    // #quiet had nothing; #lobby nothing in the window; the order is by newest message time.
+    expect(listed.sort()).toEqual([
+      `@batch=${id} :tcpchat CHATHISTORY TARGETS #busy ${times[1]}`,
+      `@batch=${id} :tcpchat CHATHISTORY TARGETS #late ${late}`,
+    ].sort());
+    tara.send(`CHATHISTORY TARGETS ${at(end)} ${at(end + 60_000)} 10\r\n`);
+    expect(await tara.nextLine()).toMatch(/^:tcpchat BATCH \+\S+ draft\/chathistory-targets$/);
+    expect(await tara.nextLine()).toMatch(/^:tcpchat BATCH -\S+$/);
+    tara.destroy();
   });
 
   test("paging back with BEFORE and forward with AFTER through 300 messages returns each exactly once, in order", async () => {

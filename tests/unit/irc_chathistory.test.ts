@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { parseChathistory, planChathistory } from "../../lib/dialect/irc/chathistory.ts";
+import { listTargets, parseChathistory, parseTargets, planChathistory } from "../../lib/dialect/irc/chathistory.ts";
 import { msgidOf, parseMsgid, parseMsgRef } from "../../lib/dialect/irc/msgref.ts";
 import { RoomHistory } from "../../lib/hub/room_history.ts";
 import { utf8Length } from "../../lib/dialect/irc/message.ts";
@@ -40,7 +40,7 @@ describe("msgids and message references", () => {
 
 describe("CHATHISTORY commands", () => {
   test("parameters: unknown subcommand, missing parameters, bad limit, limit capped at 100", () => {
-    expect(parseChathistory(["TARGETS", "a", "b", "1"])).toMatchObject({ code: "UNKNOWN_COMMAND", params: ["TARGETS"] });
+    expect(parseChathistory(["FROB", "a", "b", "1"])).toMatchObject({ code: "UNKNOWN_COMMAND", params: ["FROB"] });
     expect(parseChathistory([])).toMatchObject({ code: "NEED_MORE_PARAMS" });
     expect(parseChathistory(["BETWEEN", "#a", "*", "10"])).toMatchObject({ code: "NEED_MORE_PARAMS", params: ["BETWEEN"] });
     expect(parseChathistory(["BEFORE", "#a", "*", "10"])).toMatchObject({ code: "INVALID_PARAMS" });
@@ -87,6 +87,26 @@ describe("CHATHISTORY commands", () => {
     expect(plan("BETWEEN", "#r", id(10), id(20), "100")).toMatchObject({ query: { after: 10, before: 20 }, keepAbove: 0 });
     expect(plan("BETWEEN", "#r", id(20), id(10), "3")).toMatchObject({ query: { before: 20, limit: 3 }, keepAbove: 10 });
     expect(plan("BETWEEN", "#r", at(1100), at(1200), "100")).toMatchObject({ query: { after: 10, before: 20 } });
+  });
+
+  test("TARGETS lists the channels with messages strictly between two times, oldest first, counted from the first time's side", () => {
+    const latest: Record<string, number[]> = { "#a": [100, 200, 300], "#b": [150], "#c": [], "#d": [250, 400] };
+    const at = (channel: string, ts: number) => latest[channel].filter((t) => t <= ts).at(-1);
+    const list = (...params: string[]) => {
+      const command = parseTargets(["TARGETS", ...params]);
+      if ("code" in command) throw new Error(command.code);
+      return listTargets(command, Object.keys(latest), at);
+    };
+    const t = (ms: number) => `timestamp=${new Date(ms).toISOString()}`;
+    expect(list(t(0), t(1000), "10")).toEqual([{ target: "#b", ts: 150 }, { target: "#a", ts: 300 }, { target: "#d", ts: 400 }]);
+    expect(list(t(100), t(300), "10")).toEqual([{ target: "#b", ts: 150 }, { target: "#a", ts: 200 }, { target: "#d", ts: 250 }]);
+    expect(list(t(0), t(1000), "1")).toEqual([{ target: "#b", ts: 150 }]);
+    expect(list(t(1000), t(0), "1")).toEqual([{ target: "#d", ts: 400 }]);
+    expect(list(t(401), t(1000), "10")).toEqual([]);
+    expect(parseTargets(["TARGETS", "*", t(0), "10"])).toMatchObject({ code: "INVALID_PARAMS", params: ["TARGETS", "*"] });
+    expect(parseTargets(["TARGETS", "msgid=a-1-1", t(0), "10"])).toMatchObject({ code: "INVALID_PARAMS" });
+    expect(parseTargets(["TARGETS", t(0), t(1), "0"])).toMatchObject({ code: "INVALID_PARAMS" });
+    expect(parseTargets(["TARGETS", t(0), t(1)])).toMatchObject({ code: "NEED_MORE_PARAMS", params: ["TARGETS"] });
   });
 
   test("a msgid of another channel is refused", () => {
@@ -185,11 +205,11 @@ describe("CHATHISTORY and the hub's rules", () => {
     registerIrc(outsider, "out");
     outsider.line("PART #lobby");
     const far = 9_999_999_999_999;
-    const session = (peer: typeof member) => peer.irc.host.session as Parameters<typeof hub.historySeqAt>[0];
-    expect(hub.historySeqAt(session(member), "lobby", far)).toBe(3);
-    expect(hub.historySeqAt(session(member), "lobby", 0)).toBe(0);
-    expect(hub.historySeqAt(session(outsider), "lobby", far)).toBeNull();
-    expect(hub.historySeqAt(session(member), "nowhere", far)).toBeNull();
+    const session = (peer: typeof member) => peer.irc.host.session as Parameters<typeof hub.historyAt>[0];
+    expect(hub.historyAt(session(member), "lobby", far)).toEqual({ seq: 3, ts: expect.any(Number) });
+    expect(hub.historyAt(session(member), "lobby", 0)).toEqual({ seq: 0, ts: undefined });
+    expect(hub.historyAt(session(outsider), "lobby", far)).toBeNull();
+    expect(hub.historyAt(session(member), "nowhere", far)).toBeNull();
     outsider.writes.length = 0;
     outsider.line(`CHATHISTORY BEFORE #lobby timestamp=${new Date(far).toISOString()} 10`);
     expect(outsider.lines()).toEqual([":tcpchat FAIL CHATHISTORY INVALID_TARGET BEFORE #lobby :Join the channel to read its history"]);
@@ -339,10 +359,13 @@ describe("CHATHISTORY with any parameters", () => {
         if (lines.length === 1) {
           expect(lines[0]).toMatch(/^:tcpchat FAIL CHATHISTORY (UNKNOWN_COMMAND|NEED_MORE_PARAMS|INVALID_PARAMS|INVALID_TARGET|MESSAGE_ERROR) /);
         } else {
-          const open = /^:tcpchat BATCH \+(\S+) chathistory (\S+)$/.exec(lines[0]);
+          const open = /^:tcpchat BATCH \+(\S+) (chathistory (\S+)|draft\/chathistory-targets)$/.exec(lines[0]);
           expect(open).not.toBeNull();
           expect(lines.at(-1)).toBe(`:tcpchat BATCH -${open![1]}`);
-          for (const line of lines.slice(1, -1)) expect(line).toMatch(new RegExp(`^@batch=${open![1]};time=\\S+;msgid=\\S+ :fuzz!fuzz@tcpchat PRIVMSG ${open![2]} :`));
+          const inner = open![3] === undefined
+            ? new RegExp(`^@batch=${open![1]} :tcpchat CHATHISTORY TARGETS #lobby \\d{4}-\\S+Z$`)
+            : new RegExp(`^@batch=${open![1]};time=\\S+;msgid=\\S+ :fuzz!fuzz@tcpchat PRIVMSG ${open![3]} :`);
+          for (const line of lines.slice(1, -1)) expect(line).toMatch(inner);
           expect(lines.length - 2).toBeLessThanOrEqual(100);
         }
       }),

@@ -7,7 +7,7 @@
  *
  * References become seqs: a `msgid=` names its seq (msgref.ts); a
  * `timestamp=` is turned into one by the hub's read-only
- * `historySeqAt` lookup, because the `history` frame pages by seq only.
+ * `historyAt` lookup, because the `history` frame pages by seq only.
  * Every subcommand is then one seq window (see {@linkcode planChathistory}):
  *
  * - LATEST `*` | ref: the newest messages (after ref).
@@ -18,7 +18,9 @@
  *   is the later one, the newest before `a` down to `b`).
  *
  * The server keeps no direct-message history: a nick target gets an empty
- * batch, as for any target with no history. TARGETS is not offered.
+ * batch, as for any target with no history. TARGETS lists the channels the
+ * client is in that had messages between two times (the same read-only
+ * lookup gives each one's newest message time; no frame, no rate token).
  *
  * @module
  */
@@ -157,6 +159,70 @@ export function planChathistory(command: ChathistoryCommand, room: string, seqAt
       // Backwards: the newest before `a`, none at or below `b`.
       return plan({ before: a.before }, b.after);
   }
+}
+
+/** `CHATHISTORY TARGETS <timestamp> <timestamp> <limit>` as read. */
+export interface TargetsCommand {
+  /** The first timestamp: the list starts on its side. */
+  from: number;
+  to: number;
+  limit: number;
+}
+
+/** Reads the parameters of TARGETS (after the subcommand); both references must be timestamps. */
+export function parseTargets(params: string[]): TargetsCommand | ChathistoryFail {
+  if (params.length < 4) return { code: "NEED_MORE_PARAMS", params: ["TARGETS"], text: "Missing parameters" };
+  const times: number[] = [];
+  for (const raw of params.slice(1, 3)) {
+    const ref = parseMsgRef(raw);
+    if (typeof ref === "string" || ref.kind !== "timestamp") {
+      return { code: "INVALID_PARAMS", params: ["TARGETS", raw], text: "TARGETS takes two timestamp= references" };
+    }
+    times.push(ref.ts);
+  }
+  const limit = /^[0-9]{1,9}$/.test(params[3]) ? Number(params[3]) : 0;
+  if (limit < 1) return { code: "INVALID_PARAMS", params: ["TARGETS", params[3]], text: "The limit must be a whole number of at least 1" };
+  return { from: times[0], to: times[1], limit: Math.min(limit, CHATHISTORY_MAX) };
+}
+
+/**
+ * The targets with messages strictly between the two times, each with the
+ * send time of its newest such message, oldest first; at most `limit`,
+ * counted from `from`'s side (as BETWEEN does). `latest` gives, for a time,
+ * the newest message at or before it of each channel the client is in.
+ */
+export function listTargets(
+  command: TargetsCommand,
+  channels: string[],
+  latestAtOrBefore: (channel: string, ts: number) => number | undefined,
+): { target: string; ts: number }[] {
+  const low = Math.min(command.from, command.to);
+  const high = Math.max(command.from, command.to);
+  const active: { target: string; ts: number }[] = [];
+  for (const channel of channels) {
+    const ts = latestAtOrBefore(channel, high - 1);
+    if (ts !== undefined && ts > low) active.push({ target: channel, ts });
+  }
+  active.sort((a, b) => a.ts - b.ts || (a.target < b.target ? -1 : 1));
+  return command.from <= command.to ? active.slice(0, command.limit) : active.slice(-command.limit);
+}
+
+/** The `draft/chathistory-targets` batch (plain lines without the `batch` capability). */
+export function targetsLines(s: IrcSession, targets: { target: string; ts: number }[]): IrcMessage[] {
+  const batched = s.has("batch");
+  const id = `T${(++s.batchCount).toString(36)}`;
+  const lines: IrcMessage[] = targets.map(({ target, ts }) => ({
+    ...(batched ? { tags: { batch: id } } : {}),
+    source: s.serverName,
+    command: "CHATHISTORY",
+    params: ["TARGETS", target, new Date(ts).toISOString()],
+  }));
+  if (!batched) return lines;
+  return [
+    { source: s.serverName, command: "BATCH", params: [`+${id}`, "draft/chathistory-targets"] },
+    ...lines,
+    { source: s.serverName, command: "BATCH", params: [`-${id}`] },
+  ];
 }
 
 /** A CHATHISTORY sent to the hub and not answered yet. */

@@ -26,8 +26,8 @@ export interface IrcLookup {
   sessionByNick(nick: string): Session<unknown> | undefined;
   /** Whether a room exists now. */
   hasRoom(name: string): boolean;
-  /** For a member of `room`, the seq of its newest message sent at or before `ts`; null for others (CHATHISTORY `timestamp=`). */
-  historySeqAt(session: Session<unknown>, room: string, ts: number): number | null;
+  /** For a member of `room`, its newest message sent at or before `ts` (seq, and send time if held); null for others (CHATHISTORY). */
+  historyAt(session: Session<unknown>, room: string, ts: number): { seq: number; ts: number | undefined } | null;
   /** Sessions, registered users and rooms right now. */
   counts(): { sessions: number; registered: number; rooms: number };
 }

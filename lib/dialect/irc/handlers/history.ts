@@ -11,15 +11,19 @@ import {
   type ChathistoryFail,
   failLine,
   type HistoryAsk,
+  listTargets,
   MAX_WAITING_ASKS,
   parseChathistory,
+  parseTargets,
   planChathistory,
+  targetsLines,
 } from "../chathistory.ts";
 import type { IrcMessage } from "../message.ts";
 import type { IrcSession } from "../session.ts";
 
-/** CHATHISTORY <subcommand> <target> <ref> [<ref>] <limit>. */
+/** CHATHISTORY <subcommand> <target> <ref> [<ref>] <limit>, or CHATHISTORY TARGETS <timestamp> <timestamp> <limit>. */
 export function chathistory(s: IrcSession, m: IrcMessage): void {
+  if (m.params[0]?.toUpperCase() === "TARGETS") return targets(s, m.params);
   const command = parseChathistory(m.params);
   if ("code" in command) return fail(s, command);
   const { sub, target } = command;
@@ -33,7 +37,7 @@ export function chathistory(s: IrcSession, m: IrcMessage): void {
   const lookup = channelToRoom(target);
   if (!("room" in lookup)) return invalidTarget();
   const room = lookup.room;
-  const plan = planChathistory(command, room, (ts) => s.host.lookup.historySeqAt(s.host.session, room, ts));
+  const plan = planChathistory(command, room, (ts) => s.host.lookup.historyAt(s.host.session, room, ts)?.seq ?? null);
   if ("code" in plan) return fail(s, plan);
   if (s.historyAsks.size >= MAX_WAITING_ASKS) {
     return fail(s, { code: "MESSAGE_ERROR", params: [sub, target, "busy"], text: "Too many CHATHISTORY requests waiting for an answer" });
@@ -49,6 +53,16 @@ export function chathistory(s: IrcSession, m: IrcMessage): void {
   }
   // Not answered yet: a history store is fetching the page; its answer is written (labelled) when it comes.
   if (s.historyAsks.has(id) && s.context) s.context.deferred = true;
+}
+
+/** TARGETS: the client's channels with messages between two times (no DM history is kept, so no nicks). */
+function targets(s: IrcSession, params: string[]): void {
+  const command = parseTargets(params);
+  if ("code" in command) return fail(s, command);
+  const session = s.host.session;
+  const channels = [...session.rooms].map((room) => roomToChannel(room.name));
+  const active = listTargets(command, channels, (channel, ts) => s.host.lookup.historyAt(session, channel.slice(1), ts)?.ts);
+  for (const line of targetsLines(s, active)) s.send(line);
 }
 
 function fail(s: IrcSession, problem: ChathistoryFail): void {
