@@ -196,6 +196,17 @@ describe("CHATHISTORY and the hub's rules", () => {
     expect(got.map((m) => m.n)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
   });
 
+  test("at most 8 CHATHISTORY answers may be awaited at once; the next is FAIL MESSAGE_ERROR busy", () => {
+    const { hub, connect } = makeIrcHub({ history: 2 });
+    const peer = connect("batch draft/chathistory");
+    registerIrc(peer, "slow");
+    for (let i = 1; i <= 5; i++) peer.line(`PRIVMSG #lobby :m${i}`);
+    hub.historySource = { page: () => new Promise(() => {}) }; // a store that never answers
+    peer.writes.length = 0;
+    for (let i = 0; i < 9; i++) peer.line("CHATHISTORY AFTER #lobby msgid=lobby-1-0 10");
+    expect(peer.lines()).toEqual([":tcpchat FAIL CHATHISTORY MESSAGE_ERROR AFTER #lobby busy :Too many CHATHISTORY requests waiting for an answer"]);
+  });
+
   test("the hub turns a time into a seq for members only", () => {
     const { hub, connect } = makeIrcHub();
     const member = connect();
