@@ -31,6 +31,8 @@ export interface BenchClientOptions {
   latency: LatencyHistogram | null;
   /** Offset of the text in this run's `msg` lines (see `msgTextOffset`), or in IRC PRIVMSG lines. */
   stampAt: number;
+  /** Connect over TLS (see {@linkcode BenchOptions.tls}); plain TCP when absent. */
+  tls?: { ca?: string; insecure?: boolean };
   /** IRC subscribers: the publishers' nick and room, to find PRIVMSG and the text in their lines. */
   irc?: { publisher: string };
   /** Called after each received chunk once set up, with the `msg` count before it (the publishers' pump listens). */
@@ -97,7 +99,8 @@ export class BenchClient {
 
   /** Connects, registers `nick` and joins `room`; resolves once the room snapshot arrived. */
   static async open(runtime: Runtime, options: BenchClientOptions): Promise<BenchClient> {
-    const conn = await runtime.connect({ hostname: options.hostname, port: options.port });
+    const target = { hostname: options.hostname, port: options.port };
+    const conn = options.tls ? await runtime.connectTls({ ...target, ...options.tls }) : await runtime.connect(target);
     conn.setNoDelay(true);
     const client = new BenchClient(conn, options);
     const timer = setTimeout(

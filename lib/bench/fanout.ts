@@ -90,6 +90,7 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
     return {
       hostname: options.hostname,
       port: options.port,
+      tls: options.tls,
       nick: isSub ? subNick(r, k) : pubNick(r, k - subs),
       room: roomName(r),
       timeoutMs,

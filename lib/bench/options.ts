@@ -50,6 +50,10 @@ export interface BenchOptions {
   serverPid: number | undefined;
   /** Record latency on every subscriber (latency scenario) rather than the first and last of each room. */
   latencyFromAll: boolean;
+  /** Connect over TLS: trusting `ca` (PEM text), or `insecure`; undefined for plain TCP. */
+  tls?: { ca?: string; insecure?: boolean };
+  /** `--ca FILE`, read into `tls.ca` by the command before the run. */
+  caFile?: string;
   /** What the subscribers speak: JSON, or IRC (to compare the cost of fan-out to IRC members). */
   subDialect: SubDialect;
 }

@@ -68,6 +68,9 @@ export function benchUsage(): string {
     "  --pid PID                 server process: report its CPU and memory (from /proc, with its children)",
     "  --json                    print one JSON object on stdout at the end",
     "  -q, --quiet               no progress lines",
+    "  --tls                     connect over TLS (the server's TLS port), verifying against the system's CAs",
+    "  --ca FILE                 TLS, trusting the CA certificate(s) in FILE",
+    "  --insecure                TLS without checking the certificate",
     "  -h, --help                show this help",
     "",
     "TIME is a number of seconds or has a unit (500ms, 10s, 2m). Ctrl-C ends the run early and still reports.",
@@ -98,6 +101,9 @@ const OPTIONS = {
   pid: { type: "string" },
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
+  tls: { type: "boolean" },
+  ca: { type: "string" },
+  insecure: { type: "boolean" },
 } as const;
 
 /** Text that always fits one PRIVMSG line, whatever the nick and room lengths. */
@@ -183,6 +189,10 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
     }
     options.textBytes = size;
   }
+  if (values.ca !== undefined && values.insecure) throw bad("--ca and --insecure do not go together");
+  if (values.insecure) options.tls = { insecure: true };
+  else if (values.ca !== undefined) options.caFile = values.ca;
+  else if (values.tls) options.tls = {};
   // The server cuts longer texts into several PRIVMSGs for IRC members (one line is 512 bytes at most).
   if (options.subDialect === "irc" && options.textBytes > MAX_IRC_TEXT_BYTES) {
     throw bad(`--size: IRC subscribers take at most ${MAX_IRC_TEXT_BYTES} bytes of text (one PRIVMSG line), got ${options.textBytes}`);
@@ -211,6 +221,13 @@ function checkNames(o: BenchOptions): void {
 /** Runs `tcpchat bench`; resolves with the exit code (1 when set-up failed). */
 export async function benchCommand(runtime: Runtime, args: string[]): Promise<number> {
   const { options, json, quiet } = benchOptionsFromArgs(args);
+  if (options.caFile !== undefined) {
+    try {
+      options.tls = { ca: await runtime.readTextFile(options.caFile) };
+    } catch (error) {
+      throw new CliError(`cannot read --ca ${options.caFile}: ${(error as Error).message}`);
+    }
+  }
   const say = (line: string) => console.error(line);
   const controller = new AbortController();
   const stopOnSignal = runtime.onSignal("SIGINT", () => {

@@ -17,6 +17,7 @@ import { tomlValue } from "../config/describe.ts";
 import { flushLogging, log, type LogSetup, setupLogging } from "../ops/log.ts";
 import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
+import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { VERSION } from "../version.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -132,6 +133,11 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   try {
     addr = await server.start();
   } catch (error) {
+    // A TLS pair that cannot be used is a configuration problem (exit 2), like a bad setting.
+    if (error instanceof TlsPairError) {
+      await flushLogging();
+      throw new CliError(`bad configuration:\n${error.message}`);
+    }
     logger.fatal("cannot listen on {host}:{port}: {error}", {
       host: settings.host,
       port: settings.port,
@@ -151,22 +157,26 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       return 1;
     }
   }
-  logger.info("tcpchat {version} on {runtime} listening on {host}:{port}", {
+  const tlsAddr = server.tlsAddr;
+  logger.info(`tcpchat {version} on {runtime} listening on {host}:{port}${tlsAddr ? " and TLS {tls}" : ""}`, {
     version: VERSION,
     runtime: runtime.name,
     host: addr.hostname,
     port: addr.port,
+    ...(tlsAddr ? { tls: `${tlsAddr.hostname}:${tlsAddr.port}` } : {}),
     config: config.file ?? "none",
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
   if (server.ircAddr) console.log(`irc ${server.ircAddr.hostname}:${server.ircAddr.port}`);
   console.log(`listening ${addr.hostname}:${addr.port}`);
+  if (tlsAddr) console.log(`listening tls ${tlsAddr.hostname}:${tlsAddr.port}`);
 
   // One reload at a time; a failed one is logged and never stops the next.
   let reloading = Promise.resolve();
   runtime.onSignal("SIGHUP", () => {
-    reloading = reloading.then(() => reload(runtime, configArgs, server)).catch((error) =>
+    // The TLS pair is re-read even when the configuration is refused: a renewed certificate must not wait.
+    reloading = reloading.then(() => reload(runtime, configArgs, server)).finally(() => server.reloadTls()).catch((error) =>
       log("config").error("reload failed, the running configuration is unchanged: {error}", { error: String(error) })
     );
   });

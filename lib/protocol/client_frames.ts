@@ -7,15 +7,11 @@
  * @module
  */
 import * as v from "valibot";
+import { ACCOUNT_FRAME_SCHEMAS, MAX_KEY, MAX_PASSWORD, MODERATION_FRAME_SCHEMAS } from "./moderation_frames.ts";
 import { ROOM_RULE, roomName } from "./names.ts";
+import { wellFormed } from "./well_formed.ts";
 
-/**
- * JSON's `\ud800` escapes can spell a lone surrogate, which is no character:
- * stored and re-sent, it would make strict JSON parsers (and UTF-8 encoders)
- * of every receiver choke. Every string a client sends is checked for it.
- */
-const wellFormed = (name: string) =>
-  v.check((raw: string) => raw.isWellFormed(), `${name} holds a lone surrogate, which is not a character`);
+// Every string a client sends is checked for lone surrogates (see well_formed.ts).
 const id = v.optional(v.pipe(v.string(), v.maxLength(64, "id has at most 64 characters"), wellFormed("id")));
 const room = v.pipe(
   v.string("room must be a string"),
@@ -43,10 +39,10 @@ export const CLIENT_FRAME_SCHEMAS = {
     type: v.literal("hello"),
     id,
     nick,
-    password: shortText("password", 256),
+    password: shortText("password", MAX_PASSWORD),
     client: shortText("client", 256),
   }),
-  nick: v.object({ type: v.literal("nick"), id, nick }),
+  nick: v.object({ type: v.literal("nick"), id, nick, password: shortText("password", MAX_PASSWORD) }),
   join: v.object({
     type: v.literal("join"),
     id,
@@ -54,6 +50,7 @@ export const CLIENT_FRAME_SCHEMAS = {
     since: v.optional(
       v.pipe(v.number("since must be a number"), v.integer("since must be a whole number"), v.minValue(0)),
     ),
+    key: shortText("key", MAX_KEY),
   }),
   leave: v.object({ type: v.literal("leave"), id, room }),
   history: v.object({
@@ -73,7 +70,21 @@ export const CLIENT_FRAME_SCHEMAS = {
   }),
   msg: v.object({ type: v.literal("msg"), id, room, text }),
   dm: v.object({ type: v.literal("dm"), id, to: v.pipe(v.string("to must be a string"), wellFormed("to")), text }),
-  who: v.object({ type: v.literal("who"), id, room }),
+  who: v.object({
+    type: v.literal("who"),
+    id,
+    room,
+    // A page starts after this nick in casefolded order (any string: the nick may have left since).
+    after: shortText("after", 256),
+    limit: v.optional(
+      v.pipe(
+        v.number("limit must be a number"),
+        v.integer("limit must be a whole number"),
+        v.minValue(1, "limit must be 1 to 1000"),
+        v.maxValue(1000, "limit must be 1 to 1000"),
+      ),
+    ),
+  }),
   rooms: v.object({ type: v.literal("rooms"), id }),
   status: v.object({
     type: v.literal("status"),
@@ -84,6 +95,8 @@ export const CLIENT_FRAME_SCHEMAS = {
   ping: v.object({ type: v.literal("ping"), id, t: pingToken }),
   pong: v.object({ type: v.literal("pong"), id, t: pingToken }),
   quit: v.object({ type: v.literal("quit"), id, reason: shortText("reason", 200) }),
+  ...ACCOUNT_FRAME_SCHEMAS,
+  ...MODERATION_FRAME_SCHEMAS,
 } as const;
 
 type Schemas = typeof CLIENT_FRAME_SCHEMAS;

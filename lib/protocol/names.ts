@@ -54,8 +54,17 @@ export function nickProblem(nick: string): string | undefined {
  * which costs a person another nick, never an impersonation.
  */
 export function nickKey(nick: string): string {
-  const fold = nick.normalize("NFKC").toLowerCase().normalize("NFKC");
+  const fold = nickFold(nick);
   return skeleton(skeleton(fold.toUpperCase()).toLowerCase()).toLowerCase();
+}
+
+/**
+ * The NFKC case fold of a nick (NFKC, lower case, NFKC again): the order in
+ * which `who` pages through a room. Two nicks online at once never share it,
+ * since equal folds make equal {@linkcode nickKey}s.
+ */
+export function nickFold(nick: string): string {
+  return nick.normalize("NFKC").toLowerCase().normalize("NFKC");
 }
 
 /** The canonical room name (without `#`), or undefined when `raw` is not a valid room name. */

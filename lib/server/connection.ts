@@ -8,7 +8,7 @@
 import type { Settings } from "../config/settings.ts";
 import type { Hub } from "../hub/hub.ts";
 import type { Session } from "../hub/session.ts";
-import { decodeJsonFrame, validateClientFrame } from "../protocol/client_frames.ts";
+import { type ClientFrame, decodeJsonFrame, validateClientFrame } from "../protocol/client_frames.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 import {
   type ByeReason,
@@ -20,13 +20,15 @@ import {
   type ServerFrame,
 } from "../protocol/server_frames.ts";
 import { noteHistoryPage, parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
-import { renderTextFrame } from "../protocol/text_render.ts";
+import { printable, renderTextFrame } from "../protocol/text_render.ts";
+import { noteTextFrame, topicLine } from "../protocol/text_state.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
 import { encodeLines, type IrcRenderCache, IrcSession, isIrcRegistrationLine, renderEvent } from "../dialect/irc/mod.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
 import { LogThrottle } from "../ops/log_throttle.ts";
-import type { CloseReason, Conn } from "../runtime/types.ts";
+import type { CloseReason, Conn, NetAddr } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
+import { plaintextAuthRefusal } from "./plaintext_auth.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
 import type { ServerStats } from "./server_stats.ts";
 import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
@@ -35,7 +37,7 @@ import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
  * Why a connection ended, as logged and counted: a leave reason from the
  * protocol, or one of the transport's own.
  */
-export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error";
+export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error" | "tls_handshake";
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {
@@ -44,6 +46,8 @@ export interface ConnectionContext {
   readonly scheduler: WriteScheduler;
   readonly stats: ServerStats;
   now(): number;
+  /** The TLS listener's address, when there is one (named in `tls_required` errors). */
+  readonly tlsAddr?: NetAddr;
   /** Called once when the socket is closed, with why. */
   onClosed(connection: Connection, reason: DisconnectReason): void;
 }
@@ -68,6 +72,10 @@ export class Connection implements Flushable, LivenessState {
   endReason: DisconnectReason | null = null;
   /** When a closing connection gets closed hard if the peer has not closed its side. */
   lingerDeadline = 0;
+  /** When the greeting countdown started: at accept, or once the TLS handshake was done. */
+  greetFrom = 0;
+  /** Whether a TLS handshake is still under way. */
+  handshaking = false;
 
   readonly #splitter: LineSplitter;
   /** Made on the first IAC byte of a connection that is not JSON; most connections never need one. */
@@ -82,6 +90,8 @@ export class Connection implements Flushable, LivenessState {
   #inFlightBytes = 0;
   #closeAfterFlush = false;
   #closed = false;
+  /** A telnet client was asked to stop echoing (a password is being typed). */
+  #echoOff = false;
   #chunkNow = 0;
   /** Made on this connection's first error: repeated error lines are collapsed (issue 17). */
   #logThrottle: LogThrottle | null = null;
@@ -98,7 +108,7 @@ export class Connection implements Flushable, LivenessState {
     this.connectedAt = now;
     this.lastInboundAt = now;
     this.#splitter = new LineSplitter(ctx.settings.max_frame);
-    this.session = ctx.hub.attach(this, now);
+    this.session = ctx.hub.attach(this, now, conn.remoteAddr.hostname);
   }
 
   /** `ip:port` of the peer, for logs. */
@@ -204,6 +214,7 @@ export class Connection implements Flushable, LivenessState {
       return this.sendError(errorFrame(code, message, { id, field }));
     }
     this.ctx.stats.framesIn[decoded.frame.type]++;
+    if (this.#refusesPlaintextPassword(decoded.frame)) return;
     this.ctx.hub.handle(this.session, decoded.frame, this.#chunkNow);
   }
 
@@ -212,15 +223,32 @@ export class Connection implements Flushable, LivenessState {
     const text = this.#textState();
     text.registered = this.session.nick !== null;
     const input = parseTextLine(line.replace(/\0/g, ""), text);
+    if (this.#echoOff && !text.passwordFor) {
+      // The password line is in: echo back on, and end the line the user's Enter did not show.
+      this.#echoOff = false;
+      this.enqueue(this.#telnet!.echo(false));
+      this.#enqueueText("");
+    }
     switch (input.kind) {
       case "frame":
         this.ctx.stats.framesIn[input.frame.type]++;
+        if (this.#refusesPlaintextPassword(input.frame)) return;
         return this.ctx.hub.handle(this.session, input.frame, this.#chunkNow);
       case "help":
         return this.#enqueueText(TEXT_HELP.join("\r\n"));
+      case "show_topic":
+        return this.#enqueueText(printable(topicLine(text, input.room)));
       case "error":
         return this.#sendError(input.code, input.message);
     }
+  }
+
+  /** `plaintext_auth`: answers `tls_required` instead of passing on a password sent in clear. */
+  #refusesPlaintextPassword(frame: ClientFrame): boolean {
+    const transport = this.conn.handshake === undefined ? "tcp" : "tls";
+    const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.conn.remoteAddr.hostname, frame, this.ctx.tlsAddr?.port);
+    if (refusal !== null) this.sendError(refusal);
+    return refusal !== null;
   }
 
   #sendError(code: ErrorCode, message: string): void {
@@ -254,6 +282,11 @@ export class Connection implements Flushable, LivenessState {
     this.#trackTextState(frame);
     const line = renderTextFrame(frame, this.session.nick);
     if (line !== null) this.#enqueueText(line);
+    if (noteTextFrame(this.#textState(), frame, this.session.nick) === "password" && this.#telnet !== null) {
+      // Telnet clients stop echoing while the password is typed (nc users see their own typing; nothing can stop that).
+      this.#echoOff = true;
+      this.enqueue(this.#telnet.echo(true));
+    }
   }
 
   /** The IRC side of this connection, made on first use. */
@@ -268,6 +301,7 @@ export class Connection implements Flushable, LivenessState {
         const result = validateClientFrame(frame);
         if (!result.ok) return this.#sendError(result.problem.code, result.problem.message);
         this.ctx.stats.framesIn[result.frame.type]++;
+        if (this.#refusesPlaintextPassword(result.frame)) return;
         this.ctx.hub.handle(this.session, result.frame, this.#chunkNow || this.ctx.now());
       },
       write: (bytes) => this.enqueue(bytes),
@@ -282,8 +316,12 @@ export class Connection implements Flushable, LivenessState {
   #trackTextState(frame: ServerFrame): void {
     if (frame.type === "room") this.#textState().currentRoom = frame.room;
     else if (frame.type === "history") noteHistoryPage(this.#textState(), frame);
-    else if (frame.type === "left" && this.#text?.currentRoom === frame.room) {
-      this.#text.currentRoom = [...this.session.rooms].at(-1)?.name ?? null;
+    else if (
+      (frame.type === "left" || (frame.type === "leave" && frame.nick === this.session.nick)) &&
+      this.#text?.currentRoom === frame.room
+    ) {
+      // A kicked member still lists the room while its leave is being told.
+      this.#text.currentRoom = [...this.session.rooms].map((r) => r.name).filter((r) => r !== frame.room).at(-1) ?? null;
     }
   }
 
@@ -406,6 +444,7 @@ function toLeaveReason(reason: DisconnectReason): LeaveReason {
     case "register_timeout":
       return "timeout";
     case "server_full":
+    case "tls_handshake":
     case "reset":
     case "error":
       return "disconnect";

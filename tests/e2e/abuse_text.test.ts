@@ -25,7 +25,9 @@ describe.each(SERVER_RUNTIMES)("abuse: nicks and text (%s)", (runtime) => {
   let server: ChatServerProcess;
   let bob: TestClient;
   beforeAll(async () => {
-    server = await startChatServer(runtime, []);
+    // Every rename spends a token, refused or not (as msg does): a burst with room for dave's
+    // ten look-alike renames and his marker message.
+    server = await startChatServer(runtime, ["--burst", "20"]);
     bob = await TestClient.register(server.port, "bob");
   });
   afterAll(async () => {

@@ -29,6 +29,7 @@ describe("text users see other users' text inert", () => {
       seq: 1,
       epoch: "e",
       members: ["m"],
+      member_count: 1,
       history: [{ type: "msg", room: "lobby", from: "m", text: "\u2067x", seq: 1, ts }],
     }, "b");
     expect(snapshot).toContain("[lobby] <m> \ufffdx");

@@ -34,13 +34,19 @@ export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | 
         command: "JOIN",
         params: s.has("extended-join") ? [channel, "*", s.user?.realname ?? self] : [channel],
       };
-      return [join, ...namesLines(s, channel, frame.members)];
+      const topic = frame.topic ? [s.numeric(N.RPL_TOPIC, channel, frame.topic)] : [];
+      return [join, ...topic, ...namesLines(s, channel, frame.members), ...unlisted(s, channel, frame.member_count, frame.members.length)];
     }
     case "left":
       s.joined.delete(frame.room);
       return [{ source: userSource(s.host.session.nick!), command: "PART", params: [roomToChannel(frame.room)] }];
-    case "who":
-      return s.context?.command === "WHO" ? whoLines(s, roomToChannel(frame.room), frame.users) : namesLines(s, roomToChannel(frame.room), frame.users.map((u) => u.nick));
+    case "who": {
+      const channel = roomToChannel(frame.room);
+      const lines = s.context?.command === "WHO"
+        ? whoLines(s, channel, frame.users)
+        : namesLines(s, channel, frame.users.map((u) => u.nick));
+      return [...lines, ...unlisted(s, channel, frame.member_count, frame.users.length)];
+    }
     case "rooms": {
       const wanted = s.context?.target?.split(",").map((c) => c.toLowerCase());
       const rooms = wanted ? frame.rooms.filter((r) => wanted.includes(roomToChannel(r.name))) : frame.rooms;
@@ -59,11 +65,29 @@ export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | 
       return []; // IRC PINGs are answered by the dialect itself.
     case "history":
       return renderHistoryAnswer(s, frame);
+    case "invite":
+      // The inviter's own copy; the invitee's is an event (an INVITE line).
+      if (frame.id === undefined) return null;
+      return [s.numeric(N.RPL_INVITING, s.pendingInvitee ?? "*", roomToChannel(frame.room))];
     case "error":
       return errorLines(s, frame);
     default:
       return null;
   }
+}
+
+/**
+ * A crowded channel's NAMES or WHO lists only some members (the snapshot's
+ * `snapshot_members`, or `who`'s first page): a server NOTICE says how many
+ * there are, so nobody takes the list for the whole channel.
+ */
+function unlisted(s: IrcSession, channel: string, count: number, listed: number): IrcMessage[] {
+  if (count <= listed) return [];
+  return [{
+    source: s.serverName,
+    command: "NOTICE",
+    params: [channel, `${channel} has ${count} members; ${listed} are listed, and joins and parts are summarised`],
+  }];
 }
 
 /** 001-005, LUSERS and MOTD: what a client expects once registered. */
@@ -139,6 +163,20 @@ function errorLines(s: IrcSession, frame: ErrorFrame): IrcMessage[] {
       return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is already in use")];
     case "nick_invalid":
       return [s.numeric(N.ERR_ERRONEUSNICKNAME, target, `Erroneous nickname: ${frame.message}`)];
+    case "not_op":
+      return command === "KILL"
+        ? [s.numeric(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")]
+        : [s.numeric(N.ERR_CHANOPRIVSNEEDED, target, `You're not channel operator (${frame.message})`)];
+    case "banned":
+      return [s.numeric(N.ERR_BANNEDFROMCHAN, target, "Cannot join channel (+b)")];
+    case "invite_only":
+      return [s.numeric(N.ERR_INVITEONLYCHAN, target, "Cannot join channel (+i)")];
+    case "bad_key":
+      return [s.numeric(N.ERR_BADCHANNELKEY, target, "Cannot join channel (+k)")];
+    case "nick_reserved":
+      return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is a registered account: send PASS with its password first")];
+    case "unauthorized":
+      return [s.numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")];
     case "not_in_room":
       if (command === "NOTICE") return [];
       return command === "PART"

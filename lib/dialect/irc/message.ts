@@ -99,9 +99,8 @@ export function escapeTagValue(value: string): string {
  * as servers traditionally do and as older clients expect.
  */
 const STRUCTURAL = new Set(["JOIN", "PART", "NICK", "MODE", "BATCH", "ACK", "CHATHISTORY"]);
-
-const UNSENDABLE = /[\0\r\n]/;
-const UNSENDABLE_ALL = /[\0\r\n]/g;
+const UNSAFE_IN_LINE = /[\0\r\n]/;
+const UNSAFE_IN_LINE_ALL = /[\0\r\n]/g;
 
 /**
  * One message as a line without CR LF. The last param is written as trailing
@@ -123,8 +122,9 @@ export function encodeIrcMessage(message: IrcMessage): string {
   const { params } = message;
   const textLast = !STRUCTURAL.has(message.command);
   for (let i = 0; i < params.length; i++) {
-    // NUL, CR and LF cannot be sent: one echoed back from a client's parameter (a `MODE :\0` target) would break the line.
-    const param = UNSENDABLE.test(params[i]) ? params[i].replace(UNSENDABLE_ALL, "") : params[i];
+    // A param may echo what a client sent (an unknown nick in 401, say): NUL, CR or LF in it would
+    // end or break the line, so they are shown as U+FFFD, as the text dialect shows controls.
+    const param = UNSAFE_IN_LINE.test(params[i]) ? params[i].replace(UNSAFE_IN_LINE_ALL, "\uFFFD") : params[i];
     const last = i === params.length - 1;
     out += last && (textLast || param === "" || param.startsWith(":") || param.includes(" ")) ? ` :${param}` : ` ${param}`;
   }

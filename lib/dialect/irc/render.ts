@@ -74,6 +74,14 @@ export function renderEvent(frame: ServerFrame, view: IrcView, notice = false): 
         params: hasCap(view.caps, "extended-join") ? [roomToChannel(frame.room), "*", frame.nick] : [roomToChannel(frame.room)],
       }];
     case "leave":
+      // An operator removed someone: KICK, which the target's client also takes as its own leaving.
+      if (frame.reason === "kicked" || frame.reason === "banned") {
+        return [{
+          source: userSource(frame.by ?? frame.nick),
+          command: "KICK",
+          params: [roomToChannel(frame.room), frame.nick, frame.note || (frame.reason === "banned" ? "Banned" : "Kicked")],
+        }];
+      }
       // Others' disconnects are one QUIT, from the `presence` offline that follows.
       if (frame.reason !== "left") return [];
       return [{ source: userSource(frame.nick), command: "PART", params: [roomToChannel(frame.room)] }];
@@ -99,10 +107,21 @@ export function renderEvent(frame: ServerFrame, view: IrcView, notice = false): 
         command: "AWAY",
         params: frame.status === "away" ? [frame.note || "Away"] : [],
       }];
+    case "invite":
+      return [{ source: userSource(frame.from), command: "INVITE", params: [view.nick ?? "*", roomToChannel(frame.room)] }];
+    case "topic":
+      return [{ source: userSource(frame.by), command: "TOPIC", params: [roomToChannel(frame.room), frame.topic] }];
     case "ping":
       return [{ command: "PING", params: [String(frame.t ?? view.serverName)] }];
     case "bye":
       return [{ command: "ERROR", params: [`Closing Link: ${quitText(frame.reason)}`] }];
+    case "crowd":
+      // A crowded channel's joins and parts, summarised (PROTOCOL section 15): one server NOTICE.
+      return [{
+        source: view.serverName,
+        command: "NOTICE",
+        params: [roomToChannel(frame.room), `${frame.joined} joined, ${frame.left} left; ${frame.member_count} members now`],
+      }];
     default:
       return [];
   }
@@ -124,6 +143,11 @@ export function quitText(reason: LeaveReason): string {
       return "Server shutting down";
     case "disconnect":
       return "Connection closed";
+    case "killed":
+      return "Killed";
+    case "kicked":
+    case "banned":
+      return "Removed by an operator";
   }
 }
 

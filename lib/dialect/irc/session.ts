@@ -28,6 +28,8 @@ export interface IrcLookup {
   hasRoom(name: string): boolean;
   /** For a member of `room`, its newest message sent at or before `ts` (seq, and send time if held); null for others (CHATHISTORY). */
   historyAt(session: Session<unknown>, room: string, ts: number): { seq: number; ts: number | undefined } | null;
+  /** The room, for what IRC shows of it without a frame (its topic). */
+  room(name: string): { readonly moderation: { readonly topic: { text: string } | null } } | undefined;
   /** Sessions, registered users and rooms right now. */
   counts(): { sessions: number; registered: number; rooms: number };
 }
@@ -75,6 +77,10 @@ export class IrcSession {
   capNegotiating = false;
   /** The nick given with NICK before registration. */
   pendingNick: string | null = null;
+  /** The nick of the last INVITE sent, for its RPL_INVITING. */
+  pendingInvitee: string | null = null;
+  /** PASS before registration: the account password sent with the hub `hello` (kept only until then). */
+  pendingPassword: string | null = null;
   /** USER's username and realname, once given. */
   user: { username: string; realname: string } | null = null;
   /** Channels (room names) this client has been shown a JOIN for. */
@@ -194,6 +200,8 @@ export class IrcSession {
    * recipients of one broadcast: the same rendering goes to all of them.
    */
   sendFrame(frame: ServerFrame, cache?: IrcRenderCache): void {
+    // Kicked or banned: out of the channel, so a later JOIN shows it again.
+    if (frame.type === "leave" && frame.nick === this.host.session.nick) this.joined.delete(frame.room);
     // A broadcast (it comes with a cache) is an event, never an answer: the hot path of fan-out.
     if (cache !== undefined && this.#context === null) {
       // Computed per recipient, so without building a view: most recipients hit the cache.

@@ -22,17 +22,19 @@ export function roomFor(s: IrcSession, channel: string): string | null {
   return null;
 }
 
-/** JOIN #a,#b [keys] (keys are ignored: there are no keyed channels), or JOIN 0 to leave every channel. */
+/** JOIN #a,#b [key1,key2], or JOIN 0 to leave every channel. */
 export function join(s: IrcSession, m: IrcMessage): void {
+  const keys = m.params[1]?.split(",") ?? [];
   if (m.params[0] === "0") {
     for (const room of [...s.host.session.rooms]) s.submit({ type: "leave", room: room.name }, roomToChannel(room.name));
     return;
   }
-  for (const channel of m.params[0].split(",")) {
-    if (channel === "") continue;
+  m.params[0].split(",").forEach((channel, i) => {
+    if (channel === "") return;
     const room = roomFor(s, channel);
-    if (room !== null) s.submit({ type: "join", room }, channel);
-  }
+    const key = keys[i];
+    if (room !== null) s.submit(key ? { type: "join", room, key } : { type: "join", room }, channel);
+  });
 }
 
 /** PART #a,#b [reason] (the reason is not passed on: the hub's leave carries none). */
@@ -63,15 +65,15 @@ export function list(s: IrcSession, m: IrcMessage): void {
   s.submit({ type: "rooms" }, m.params[0]);
 }
 
-/**
- * TOPIC #chan: there are no topics yet, so a query gets RPL_NOTOPIC and a
- * change ERR_CHANOPRIVSNEEDED (nobody can set one).
- */
+/** TOPIC #chan: the topic (RPL_TOPIC) or RPL_NOTOPIC; TOPIC #chan :text sets it through the hub's `topic`. */
 export function topic(s: IrcSession, m: IrcMessage): void {
   const channel = m.params[0];
   const room = roomFor(s, channel);
   if (room === null) return;
-  if (!s.host.lookup.hasRoom(room)) return s.reply(N.ERR_NOSUCHCHANNEL, channel, "No such channel");
-  if (m.params.length < 2) return s.reply(N.RPL_NOTOPIC, roomToChannel(room), "No topic is set");
-  s.reply(N.ERR_CHANOPRIVSNEEDED, roomToChannel(room), "This server has no channel topics yet");
+  const kept = s.host.lookup.room(room);
+  if (!kept) return s.reply(N.ERR_NOSUCHCHANNEL, channel, "No such channel");
+  if (m.params.length >= 2) return s.submit({ type: "topic", room, topic: m.params[1] }, channel);
+  const text = kept.moderation.topic?.text;
+  if (text) s.reply(N.RPL_TOPIC, roomToChannel(room), text);
+  else s.reply(N.RPL_NOTOPIC, roomToChannel(room), "No topic is set");
 }

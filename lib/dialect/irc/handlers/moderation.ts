@@ -1,9 +1,9 @@
 /**
- * MODE, KICK, INVITE, KILL, OPER. tcpchat has no channel operators, bans,
- * keys or server operators yet, so these answer what is true today: a
- * channel's modes are `+n` (only members may send), its ban list is empty,
- * and changes are refused with ERR_CHANOPRIVSNEEDED / ERR_NOPRIVILEGES. The
- * user mode `i` is accepted for clients that set it (every user is already
+ * MODE, KICK, INVITE, KILL, OPER. KICK, INVITE and KILL go to the hub's
+ * moderation frames (its refusals become 482/481/401). Channel MODE is not
+ * mapped yet: it shows `+n`, an empty ban list, and refuses changes with
+ * ERR_CHANOPRIVSNEEDED (modes are set from the other dialects). The user
+ * mode `i` is accepted for clients that set it (every user is already
  * invisible to those who do not know the nick: there is no user list).
  *
  * @module
@@ -61,27 +61,27 @@ function channelMode(s: IrcSession, channel: string, modes: string | undefined):
   s.reply(N.ERR_CHANOPRIVSNEEDED, name, "You're not channel operator (this server has no channel operators yet)");
 }
 
-/** KICK #chan nick: nobody is a channel operator yet. */
+/** KICK #chan nick [:reason]: the hub's `kick` (its answer is the KICK line; refusals are numerics). */
 export function kick(s: IrcSession, m: IrcMessage): void {
   const room = roomFor(s, m.params[0]);
   if (room === null) return;
-  if (!s.joined.has(room)) return s.reply(N.ERR_NOTONCHANNEL, m.params[0], "You're not on that channel");
-  s.reply(N.ERR_CHANOPRIVSNEEDED, roomToChannel(room), "You're not channel operator (this server has no channel operators yet)");
+  const [, nick, reason] = m.params;
+  s.submit(reason ? { type: "kick", room, nick, reason: [...reason].slice(0, 200).join("") } : { type: "kick", room, nick }, m.params[0]);
 }
 
-/** INVITE nick #chan: every channel is open to all, and there are no operators to invite. */
+/** INVITE nick #chan: the hub's `invite` (RPL_INVITING to the inviter, an INVITE line to the target). */
 export function invite(s: IrcSession, m: IrcMessage): void {
   const [nick, channel] = m.params;
-  if (!s.host.lookup.sessionByNick(nick)) return s.reply(N.ERR_NOSUCHNICK, nick, "No such nick/channel");
   const room = roomFor(s, channel);
   if (room === null) return;
-  if (!s.joined.has(room)) return s.reply(N.ERR_NOTONCHANNEL, channel, "You're not on that channel");
-  s.reply(N.ERR_CHANOPRIVSNEEDED, roomToChannel(room), "Channels are open to everyone; tell them to JOIN");
+  s.pendingInvitee = nick;
+  s.submit({ type: "invite", room, nick }, channel);
 }
 
-/** KILL nick :reason: there are no server operators yet. */
-export function kill(s: IrcSession): void {
-  s.reply(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
+/** KILL nick :reason: the hub's `kill` (server operators only: 481 for anyone else). */
+export function kill(s: IrcSession, m: IrcMessage): void {
+  const [nick, reason] = m.params;
+  s.submit(reason ? { type: "kill", nick, reason: [...reason].slice(0, 200).join("") } : { type: "kill", nick }, nick);
 }
 
 /** OPER name password: there are no operator credentials yet. */

@@ -59,9 +59,10 @@ export function user(s: IrcSession, m: IrcMessage): void {
   tryRegister(s);
 }
 
-/** PASS: there are no server passwords; accepted before registration and ignored. */
-export function pass(s: IrcSession): void {
-  if (s.registered) s.reply(N.ERR_ALREADYREGISTERED, "You may not reregister");
+/** PASS password: the password of the account named by NICK (ignored when the nick is no account). */
+export function pass(s: IrcSession, m: IrcMessage): void {
+  if (s.registered) return s.reply(N.ERR_ALREADYREGISTERED, "You may not reregister");
+  s.pendingPassword = m.params[0];
 }
 
 /** PING token: PONG with the same token. */
@@ -81,5 +82,7 @@ export function quit(s: IrcSession, m: IrcMessage): void {
 /** Sends the hub `hello` once NICK and USER are in and CAP negotiation (if any) is over. */
 function tryRegister(s: IrcSession): void {
   if (s.registered || s.pendingNick === null || s.user === null || s.capNegotiating) return;
-  s.submit({ type: "hello", nick: s.pendingNick, client: "irc" }, s.pendingNick);
+  const password = s.pendingPassword;
+  s.pendingPassword = null;
+  s.submit(password ? { type: "hello", nick: s.pendingNick, client: "irc", password } : { type: "hello", nick: s.pendingNick, client: "irc" }, s.pendingNick);
 }
