@@ -49,6 +49,7 @@ export async function runIdle(runtime: Runtime, options: BenchOptions, hooks: Ru
     hostname: options.hostname,
     port: options.port,
     transport: options.transport,
+    tls: options.tls,
     nick: numbered(`${options.nickPrefix}i`, i, conns),
     room: numbered(options.roomPrefix, i % rooms, rooms),
     timeoutMs,

@@ -198,12 +198,22 @@ class RawWsConn implements Conn {
   }
 }
 
-/** Opens `ws://hostname:port/ws` over a runtime TCP connection; rejects unless the server answers 101. */
-export async function connectWebSocket(runtime: Runtime, hostname: string, port: number): Promise<Conn> {
-  const conn = await runtime.connect({ hostname, port });
+/**
+ * Opens `ws://hostname:port/ws` over a runtime TCP connection, or
+ * `wss://` over TLS when `tls` is given (an `http_listen` serving https);
+ * rejects unless the server answers 101.
+ */
+export async function connectWebSocket(
+  runtime: Runtime,
+  hostname: string,
+  port: number,
+  tls?: { ca?: string; insecure?: boolean },
+): Promise<Conn> {
+  const conn = tls ? await runtime.connectTls({ hostname, port, ...tls }) : await runtime.connect({ hostname, port });
   conn.setNoDelay(true);
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const host = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  const scheme = tls ? "wss" : "ws";
   await conn.write(encoder.encode(
     `GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
@@ -214,7 +224,7 @@ export async function connectWebSocket(runtime: Runtime, hostname: string, port:
     const next = await source.next();
     if (next.done) {
       conn.close();
-      throw new Error(`cannot open ws://${host}/ws: closed during the handshake`);
+      throw new Error(`cannot open ${scheme}://${host}/ws: closed during the handshake`);
     }
     head = concat(head, next.value);
     const text = decoder.decode(head.subarray(0, Math.min(head.length, MAX_HEAD_BYTES)));
@@ -222,13 +232,13 @@ export async function connectWebSocket(runtime: Runtime, hostname: string, port:
     if (end < 0) {
       if (head.length > MAX_HEAD_BYTES || !text.startsWith("HTTP/")) {
         conn.close();
-        throw new Error(`cannot open ws://${host}/ws: not an HTTP answer`);
+        throw new Error(`cannot open ${scheme}://${host}/ws: not an HTTP answer`);
       }
       continue;
     }
     if (!/^HTTP\/1\.1 101 /.test(text)) {
       conn.close();
-      throw new Error(`cannot open ws://${host}/ws: ${text.slice(0, text.indexOf("\r\n"))}`);
+      throw new Error(`cannot open ${scheme}://${host}/ws: ${text.slice(0, text.indexOf("\r\n"))}`);
     }
     // The head is ASCII, so its length in characters is its length in bytes.
     return new RawWsConn(conn, source, head.subarray(end + 4));

@@ -17,9 +17,11 @@ import { tomlValue } from "../config/describe.ts";
 import { flushLogging, log, type LogSetup, setupLogging } from "../ops/log.ts";
 import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
+import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { pageUrl, serveWeb } from "../server/web_listener.ts";
 import { VERSION } from "../version.ts";
+import { openStore, withMemoryFlag } from "./serve_store.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -39,13 +41,16 @@ export function serveUsage(): string {
   return [
     "Usage: tcpchat serve [--config FILE] [options]",
     "",
-    "Runs the chat server. JSON and plain-text clients share one port.",
+    "Runs the chat server. JSON, plain-text and IRC clients share one port.",
     "Settings come from flags, then TCPCHAT_<NAME> environment variables, then the",
     "config file (--config FILE, TCPCHAT_CONFIG, or ./tcpchat.toml if present; --config ''",
     "for none), then the defaults. SIGHUP reloads; SIGUSR2 drains slowly and exits.",
+    "Rooms and messages are kept in --data-dir (default ./tcpchat-data); --memory keeps",
+    "them in memory only (same as --data-dir '').",
     "",
     "Options (durations in ms unless a unit is given; sizes in bytes unless a unit is given):",
     "  --config FILE                      TOML config file",
+    "  --memory                           keep everything in memory (no data directory)",
     ...settingOptionLines(),
     "  -h, --help                         show this help",
   ].join("\n");
@@ -63,7 +68,7 @@ export function parseSettingArgs(
 ): ConfigArgs & { positionals: string[] } {
   const options: Record<string, { type: "string" }> = { config: { type: "string" } };
   for (const name of SETTING_NAMES) options[flagName(name)] = { type: "string" };
-  const { values, positionals } = parseCommandArgs(args, options, usage);
+  const { values, positionals } = parseCommandArgs(withMemoryFlag(args), options, usage);
   if (positionals.length > maxPositionals) throw new CliError(`unexpected argument ${positionals[maxPositionals]}`, usage);
   const flags: ConfigArgs["flags"] = {};
   for (const name of SETTING_NAMES) {
@@ -128,16 +133,23 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   const settings = config.settings;
   setupLogging(logSetup(runtime, settings));
   const logger = log("serve");
-  const server = new ChatServer(runtime, settings, VERSION);
+  const store = await openStore(settings);
+  const server = new ChatServer(runtime, settings, VERSION, Date.now, { roomLog: store });
   let addr;
   try {
     addr = await server.start();
   } catch (error) {
+    // A TLS pair that cannot be used is a configuration problem (exit 2), like a bad setting.
+    if (error instanceof TlsPairError) {
+      await flushLogging();
+      throw new CliError(`bad configuration:\n${error.message}`);
+    }
     logger.fatal("cannot listen on {host}:{port}: {error}", {
       host: settings.host,
       port: settings.port,
       error: (error as Error).message,
     });
+    await store.close();
     await flushLogging();
     return 1;
   }
@@ -148,6 +160,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     } catch (error) {
       logger.fatal("cannot serve metrics on {address}: {error}", { address: settings.metrics, error: (error as Error).message });
       await server.shutdown(0);
+      await store.close();
       await flushLogging();
       return 1;
     }
@@ -160,27 +173,34 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       logger.fatal("cannot serve the web client on {address}: {error}", { address: settings.http_listen, error: (error as Error).message });
       await ops?.close();
       await server.shutdown(0);
+      await store.close();
       await flushLogging();
       return 1;
     }
     logger.info("web client at {url}", { url: pageUrl(web.addr) });
   }
-  logger.info("tcpchat {version} on {runtime} listening on {host}:{port}", {
+  const tlsAddr = server.tlsAddr;
+  logger.info(`tcpchat {version} on {runtime} listening on {host}:{port}${tlsAddr ? " and TLS {tls}" : ""}, data in {dataDir}`, {
     version: VERSION,
     runtime: runtime.name,
     host: addr.hostname,
     port: addr.port,
+    ...(tlsAddr ? { tls: `${tlsAddr.hostname}:${tlsAddr.port}` } : {}),
     config: config.file ?? "none",
+    dataDir: settings.data_dir === "" ? "memory only" : settings.data_dir,
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
   if (web) console.log(`web ${pageUrl(web.addr)}`);
+  if (server.ircAddr) console.log(`irc ${server.ircAddr.hostname}:${server.ircAddr.port}`);
   console.log(`listening ${addr.hostname}:${addr.port}`);
+  if (tlsAddr) console.log(`listening tls ${tlsAddr.hostname}:${tlsAddr.port}`);
 
   // One reload at a time; a failed one is logged and never stops the next.
   let reloading = Promise.resolve();
   runtime.onSignal("SIGHUP", () => {
-    reloading = reloading.then(() => reload(runtime, configArgs, server)).catch((error) =>
+    // The TLS pair is re-read even when the configuration is refused: a renewed certificate must not wait.
+    reloading = reloading.then(() => reload(runtime, configArgs, server)).finally(() => server.reloadTls()).catch((error) =>
       log("config").error("reload failed, the running configuration is unchanged: {error}", { error: String(error) })
     );
   });
@@ -217,6 +237,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   });
   await ops?.close();
   await web?.close();
+  await store.close();
   await flushLogging();
   return 0;
 }

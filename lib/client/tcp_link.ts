@@ -43,10 +43,18 @@ class TcpLink implements FrameLink {
   }
 }
 
-/** Dials `host:port` over TCP. */
-export function tcpDialer(runtime: Runtime, host: string, port: number): Dialer {
+/** TLS options for {@linkcode tcpDialer}: `ca` (PEM text) trusted instead of the system roots, or `insecure` (no checks). */
+export interface TcpLinkTls {
+  ca?: string;
+  insecure?: boolean;
+  serverName?: string;
+}
+
+/** Dials `host:port` over TCP, or over TLS when `tls` is given. */
+export function tcpDialer(runtime: Runtime, host: string, port: number, tls?: TcpLinkTls): Dialer {
   return async () => {
-    const conn = await runtime.connect({ hostname: host, port });
+    const target = { hostname: host, port };
+    const conn = tls ? await runtime.connectTls({ ...target, ...tls }) : await runtime.connect(target);
     conn.setNoDelay(true);
     return new TcpLink(conn);
   };

@@ -17,9 +17,22 @@ import {
   type ServerFrame,
   withId,
 } from "../protocol/server_frames.ts";
-import { addStrike, takeToken } from "./rate_limiter.ts";
+import type { Awaitable } from "../store/account_store.ts";
+import { AccountDesk } from "./accounts.ts";
+import { type AuditEvent, defaultHubServices, type HubCore, type HubServices } from "./hub_services.ts";
+import { ModerationDesk } from "./moderation.ts";
+import { CrowdSummaries, isCrowded } from "./crowd.ts";
+import { SPENDS_TOKEN, takeTokens } from "./frame_cost.ts";
+import { HistoryBudget } from "./history_budget.ts";
+import { answerHistory, type HistorySource, snapshotHistory } from "./history_paging.ts";
+import { addStrike } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
+import { storedHistory } from "./stored_history.ts";
+import { ServerOperators } from "./room_modes.ts";
+import { SessionWaits } from "./session_waits.ts";
+import { type StoredRoom, StoreUnavailable, whenReady } from "../store/types.ts";
 import { Session } from "./session.ts";
+import { snapshotMembers } from "./snapshot_members.ts";
 
 /** Where the hub's output goes. Frames passed in must not be mutated afterwards. */
 export interface HubSink<P> {
@@ -29,6 +42,8 @@ export interface HubSink<P> {
   broadcast(to: Iterable<Session<P>>, frame: ServerFrame, except?: Session<P>): void;
   /** Flushes what is queued for `session`, then closes its connection. */
   close(session: Session<P>, reason: ByeReason): void;
+  /** Records a moderation or account action (logged and counted by the server). */
+  audit?(event: AuditEvent, actor?: Session<P>): void;
 }
 
 /** The settings the hub reads; the object may be updated in place by a reload. */
@@ -46,10 +61,20 @@ export type HubSettings = Pick<
   | "history_on_join"
   | "default_room"
   | "max_rooms"
+  | "registration"
+  | "password_min_length"
+  | "operators"
+  | "max_rooms_per_user"
+  | "snapshot_members"
+  | "crowd_size"
+  | "crowd_interval"
+  | "ip_rate_per_s"
+  | "ip_burst"
+  | "snapshot_bytes"
+  | "history_memory"
+  | "max_pending"
 >;
 
-/** Frame types that spend a rate-limit token. */
-const RATE_LIMITED = new Set<ClientFrame["type"]>(["msg", "dm", "join", "status"]);
 /** Frame types accepted before `hello`. */
 const BEFORE_HELLO = new Set<ClientFrame["type"]>(["hello", "ping", "pong", "quit"]);
 
@@ -58,34 +83,104 @@ export interface HubCounts {
   sessions: number;
   registered: number;
   rooms: number;
+  /** Bytes of history held in memory, all rooms (bounded by history_memory). */
+  historyBytes: number;
+  /** Messages evicted from memory to stay within history_memory, since start. */
+  historyEvicted: number;
 }
 
 /** Sessions, nicks and rooms. */
-export class Hub<P = unknown> {
+export class Hub<P = unknown> implements HubCore<P> {
   readonly #sessions = new Set<Session<P>>();
   readonly #byNick = new Map<string, Session<P>>();
   readonly #rooms = new Map<string, Room<P>>();
   /** Rooms with no members but with history, oldest-emptied first: forgotten first when rooms run out. */
   readonly #emptyRooms = new Map<string, Room<P>>();
+  /** Arrivals and departures in crowded rooms, told in one summary per interval. */
+  readonly #crowd = new CrowdSummaries<Room<P>>();
   #nextSession = 0;
   #nextRoom = 0;
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+  readonly #accounts: AccountDesk<P> = new AccountDesk<P>(this);
+  readonly #moderation: ModerationDesk<P> = new ModerationDesk<P>(this);
+  readonly #waits: SessionWaits<P> = new SessionWaits<P>(
+    () => this.services.now(),
+    (session, frame, now) => this.handle(session, frame, now),
+    (session, frame) =>
+      this.error(session, "rate_limited", "too many frames while a password is checked; retry shortly", frame.id, {
+        retry_after_ms: 100,
+      }),
+  );
+  readonly #serverOperators = new ServerOperators();
+  readonly #historyBudget = new HistoryBudget(() => this.settings.history_memory);
+  /**
+   * Answers history pages memory no longer holds: the store, when it is
+   * durable (memory is then a cache within history_memory); null: memory is all.
+   */
+  historySource: HistorySource | null;
 
   constructor(
     readonly settings: HubSettings,
     readonly version: string,
     readonly sink: HubSink<P>,
-  ) {}
+    readonly services: HubServices = defaultHubServices(),
+  ) {
+    this.historySource = services.roomLog.durable ? storedHistory(services.roomLog) : null;
+  }
+
+  /** Brings back rooms the store kept from an earlier run (least recently active first), as empty rooms. */
+  restoreRooms(rooms: StoredRoom[]): void {
+    for (const { name, seq, epoch } of rooms) {
+      const room = new Room<P>(name, this.settings.history, epoch, seq);
+      room.history.useBudget(this.#historyBudget);
+      // Its messages are in the store: pages reaching below what memory holds go to the history source.
+      room.history.startAt(seq);
+      this.#rooms.set(name, room);
+      this.#emptyRooms.set(name, room);
+    }
+  }
 
   /** Sessions, registered users and rooms right now. */
   counts(): HubCounts {
-    return { sessions: this.#sessions.size, registered: this.#byNick.size, rooms: this.#rooms.size };
+    return {
+      sessions: this.#sessions.size,
+      registered: this.#byNick.size,
+      rooms: this.#rooms.size,
+      historyBytes: this.#historyBudget.bytes,
+      historyEvicted: this.#historyBudget.evicted,
+    };
+  }
+
+  /** The registered session holding `nick` (matched as nicks are), if any: read-only, for lookups such as IRC WHOIS. */
+  sessionByNick(nick: string): Session<P> | undefined {
+    return this.#byNick.get(nickKey(nick));
+  }
+
+  /** Whether room `name` exists now (with members, or kept for its history). */
+  hasRoom(name: string): boolean {
+    return this.#rooms.has(name);
+  }
+
+  /**
+   * For a member of `room`: the newest message of its history sent at or
+   * before `ts`, as its seq (see RoomHistory.lastSeqAtOrBefore) and its send
+   * time (undefined when it is not held); null for anyone else. Read-only, so
+   * that IRC CHATHISTORY can turn a `timestamp=` reference into the seq a
+   * `history` frame takes (the frame pages by seq only, and finding a time by
+   * paging would cost many frames), and list active channels for TARGETS.
+   */
+  historyAt(session: Session<P>, room: string, ts: number): { seq: number; ts: number | undefined } | null {
+    const found = this.#rooms.get(room);
+    if (!found || !found.members.has(session)) return null;
+    const seq = found.history.lastSeqAtOrBefore(ts);
+    return { seq, ts: found.history.tsOf(seq) };
   }
 
   /** A new connection arrives; it must `hello` before anything else. */
-  attach(peer: P, now: number): Session<P> {
+  attach(peer: P, now: number, address = ""): Session<P> {
     const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;
     const session = new Session(id, peer, this.settings.burst, now);
+    session.address = address;
     this.#sessions.add(session);
     return session;
   }
@@ -100,12 +195,12 @@ export class Hub<P = unknown> {
     this.#sessions.delete(session);
     if (session.nick === null) return;
     const nick = session.nick;
-    const neighbours = new Set<Session<P>>();
+    const neighbours = this.#neighbours(session);
     for (const room of session.rooms) {
       this.#removeMember(room, session);
-      for (const member of room.members) neighbours.add(member);
-      this.sink.broadcast(room.members, { type: "leave", room: room.name, nick, reason });
+      this.#announce(room, { type: "leave", room: room.name, nick, reason }, session, "left");
     }
+    neighbours.delete(session);
     session.rooms.clear();
     this.#byNick.delete(session.nickKey!);
     this.sink.broadcast(neighbours, { type: "presence", nick, status: "offline", reason });
@@ -114,19 +209,22 @@ export class Hub<P = unknown> {
   /** Handles one validated frame from `session`. */
   handle(session: Session<P>, frame: ClientFrame, now: number): void {
     if (session.departed) return;
+    if (session.waits > 0) return this.#waits.hold(session, frame);
     if (session.nick === null && !BEFORE_HELLO.has(frame.type)) {
       return this.#error(session, "not_registered", "send hello first", frame.id);
     }
-    if (RATE_LIMITED.has(frame.type) && !this.#spendToken(session, frame.id, now)) return;
+    if (SPENDS_TOKEN.has(frame.type) && !this.#spendToken(session, frame.id, now)) return;
     switch (frame.type) {
       case "hello":
         return this.#hello(session, frame, now);
       case "nick":
-        return this.#nick(session, frame);
+        return this.#nick(session, frame, now);
       case "join":
-        return this.#join(session, frame.room, frame.since, frame.id);
+        return this.#joinWhenLoaded(session, frame.room, frame.since, frame.id, frame.key, now);
       case "leave":
         return this.#leave(session, frame);
+      case "history":
+        return this.#history(session, frame);
       case "msg":
         return this.#msg(session, frame, now);
       case "dm":
@@ -143,6 +241,41 @@ export class Hub<P = unknown> {
         return;
       case "quit":
         return this.end(session, "quit", frame.id);
+      case "register":
+        return this.#accounts.register(session, frame, now);
+      case "passwd":
+        return this.#accounts.passwd(session, frame, now);
+      case "drop":
+        return this.#accounts.drop(session, frame, now);
+      case "topic":
+        return this.#moderation.topic(session, frame, now);
+      case "mode":
+        return this.#moderation.mode(session, frame);
+      case "op":
+      case "deop":
+        return this.#moderation.role(session, frame);
+      case "kick":
+        return this.#moderation.kick(session, frame);
+      case "ban":
+        return this.#moderation.ban(session, frame, now);
+      case "unban":
+        return this.#moderation.unban(session, frame);
+      case "bans":
+        return this.#moderation.bans(session, frame);
+      case "invite":
+        return this.#moderation.invite(session, frame);
+      case "kill":
+        return this.#moderation.kill(session, frame);
+    }
+  }
+
+  /**
+   * Time passes: sends the crowd summaries that are due. The server calls
+   * this from its periodic sweep; the hub owns no timers.
+   */
+  tick(now: number): void {
+    for (const { room, frame } of this.#crowd.due(now, this.settings.crowd_interval)) {
+      this.sink.broadcast(room.members, frame);
     }
   }
 
@@ -168,17 +301,18 @@ export class Hub<P = unknown> {
     }
     this.#sessions.clear();
     this.#byNick.clear();
+    for (const room of this.#rooms.values()) room.history.clear();
     this.#rooms.clear();
     this.#emptyRooms.clear();
+    this.#crowd.clear();
     return sessions.length;
   }
 
   /** Spends one token; on refusal answers `rate_limited` and ends a flooding session. */
   #spendToken(session: Session<P>, id: string | undefined, now: number): boolean {
-    const { rate_per_s, burst, flood_strikes } = this.settings;
-    const retryAfterMs = takeToken(session, rate_per_s, burst, now);
+    const retryAfterMs = takeTokens(session, this.settings, now);
     if (retryAfterMs === 0) return true;
-    if (addStrike(session, flood_strikes, now)) {
+    if (addStrike(session, this.settings.flood_strikes, now)) {
       this.end(session, "flood");
     } else {
       this.sink.send(
@@ -194,7 +328,14 @@ export class Hub<P = unknown> {
 
   #hello(session: Session<P>, frame: ClientFrameOf<"hello">, now: number): void {
     if (session.nick !== null) return this.#error(session, "already_registered", "already registered", frame.id);
-    if (!this.#claimNick(session, frame.nick, frame.id)) return;
+    this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account, now) => {
+      if (!this.#claimNick(session, frame.nick, frame.id)) return;
+      session.account = account;
+      this.#welcome(session, frame, now);
+    });
+  }
+
+  #welcome(session: Session<P>, frame: ClientFrameOf<"hello">, now: number): void {
     session.statusSince = now;
     const s = this.settings;
     this.sink.send(
@@ -206,9 +347,10 @@ export class Hub<P = unknown> {
         server: { name: s.server_name, version: this.version },
         heartbeat: { interval_ms: s.heartbeat_interval, timeout_ms: s.heartbeat_interval * s.heartbeat_max_missed },
         limits: { max_frame: s.max_frame, max_text: s.max_text, rate_per_s: s.rate_per_s, burst: s.burst },
+        ...(session.account !== null ? { account: session.account.name } : {}),
       }, frame.id),
     );
-    if (s.default_room) this.#join(session, s.default_room.replace(/^#/, ""), undefined, undefined);
+    if (s.default_room) this.#joinWhenLoaded(session, s.default_room.replace(/^#/, ""), undefined, undefined, undefined, now);
   }
 
   /** Validates and takes `nick` for `session`, answering the error itself when it cannot. */
@@ -231,38 +373,86 @@ export class Hub<P = unknown> {
     return true;
   }
 
-  #nick(session: Session<P>, frame: ClientFrameOf<"nick">): void {
-    const old = session.nick!;
-    if (!this.#claimNick(session, frame.nick, frame.id)) return;
+  #nick(session: Session<P>, frame: ClientFrameOf<"nick">, now: number): void {
+    this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account) => {
+      const old = session.nick!;
+      if (!this.#claimNick(session, frame.nick, frame.id)) return;
+      for (const room of session.rooms) room.index.rekey(session, old);
+      // Renaming to a nick that is no account keeps the session's login.
+      if (account !== null) session.account = account;
+      this.#renamed(session, frame, old);
+    });
+  }
+
+  #renamed(session: Session<P>, frame: ClientFrameOf<"nick">, old: string): void {
     const event: ServerFrame = { type: "nick", old, new: frame.nick };
     this.sink.broadcast(this.#neighbours(session), event, session);
     this.sink.send(session, withId(event, frame.id));
   }
 
-  #join(session: Session<P>, name: string, since: number | undefined, id: string | undefined): void {
+  /** Joins once a new room's kept state is at hand (a store that answers later is waited for). */
+  #joinWhenLoaded(
+    session: Session<P>,
+    name: string,
+    since: number | undefined,
+    id: string | undefined,
+    key: string | undefined,
+    now: number,
+  ): void {
+    const join = () => this.#join(session, name, since, id, key);
+    if (!this.#moderation.preload(session, name, id, now, join)) join();
+  }
+
+  #join(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key?: string): void {
     let room = this.#rooms.get(name);
+    if (!room?.members.has(session) && session.rooms.size >= this.settings.max_rooms_per_user) {
+      const max = this.settings.max_rooms_per_user;
+      return this.#error(session, "too_many_rooms", `you are in ${max} rooms already; leave one first`, id);
+    }
+    const refusal = room && this.#moderation.joinRefusal(room, session, key);
+    if (refusal) return this.#error(session, refusal.code, refusal.message, id);
     if (!room) {
       if (!this.#makeRoomFor()) {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
       }
       room = new Room<P>(name, this.settings.history, `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
+      room.history.useBudget(this.#historyBudget);
       this.#rooms.set(name, room);
+      this.#moderation.roomCreated(room);
     }
     room.history.capacity = this.settings.history;
     // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
-    const history = since === undefined
-      ? room.history.last(this.settings.history_on_join)
-      : room.history.after(since > room.seq ? 0 : since);
-    const alreadyMember = room.members.has(session);
+    const { history, more } = snapshotHistory(
+      room.history,
+      since === undefined ? undefined : since > room.seq ? 0 : since,
+      this.settings,
+      this.historySource && { room: name, source: this.historySource },
+    );
+    const alreadyMember = !room.addMember(session);
     if (!alreadyMember) {
-      room.members.add(session);
+      this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
       session.rooms.add(room);
       this.#emptyRooms.delete(name);
     }
-    const members = [...room.members].map((m) => m.nick!);
-    this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history }, id));
+    const members = snapshotMembers(room.members, this.#listedFirst(room, session), this.settings.snapshot_members)
+      .map((m) => m.nick!);
+    const member_count = room.members.size;
+    this.sink.send(
+      session,
+      withId({
+        type: "room",
+        room: name,
+        seq: room.seq,
+        epoch: room.epoch,
+        members,
+        member_count,
+        history,
+        ...(more ? { more } : {}),
+        ...this.#moderation.snapshotFields(room),
+      }, id),
+    );
     // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
-    if (!alreadyMember) this.sink.broadcast(room.members, { type: "join", room: name, nick: session.nick! });
+    if (!alreadyMember) this.#announce(room, { type: "join", room: name, nick: session.nick! }, session, "joined");
   }
 
   /** Ensures a new room fits under max_rooms, forgetting the oldest empty room if needed. */
@@ -271,7 +461,9 @@ export class Hub<P = unknown> {
     const oldest = this.#emptyRooms.keys().next();
     if (oldest.done) return false;
     this.#emptyRooms.delete(oldest.value);
+    this.#rooms.get(oldest.value)?.history.clear();
     this.#rooms.delete(oldest.value);
+    void this.services.roomLog.forget(oldest.value);
     return true;
   }
 
@@ -283,15 +475,27 @@ export class Hub<P = unknown> {
     this.#removeMember(room, session);
     session.rooms.delete(room);
     this.sink.send(session, withId({ type: "left", room: room.name }, frame.id));
-    this.sink.broadcast(room.members, { type: "leave", room: room.name, nick: session.nick!, reason: "left" });
+    this.#announce(room, { type: "leave", room: room.name, nick: session.nick!, reason: "left" }, session, "left");
   }
 
   /** Takes `session` out of `room`; an emptied room is kept for its history, or dropped if it has none. */
   #removeMember(room: Room<P>, session: Session<P>): void {
-    room.members.delete(session);
+    room.removeMember(session);
+    this.#moderation.memberLeft(room, session);
     if (room.members.size > 0) return;
     if (room.seq === 0) this.#rooms.delete(room.name);
     else this.#emptyRooms.set(room.name, room);
+  }
+
+  /** A page of a room's history, for its members only (a room that does not exist has none: `not_in_room`). */
+  #history(session: Session<P>, frame: ClientFrameOf<"history">): void {
+    const room = this.#rooms.get(frame.room);
+    if (!room || !room.members.has(session)) {
+      return this.#error(session, "not_in_room", `join ${frame.room} to read its history`, frame.id);
+    }
+    answerHistory(room, frame, this.settings, this.historySource, (answer) => {
+      if (!session.departed) this.sink.send(session, withId(answer, frame.id));
+    });
   }
 
   #msg(session: Session<P>, frame: ClientFrameOf<"msg">, now: number): void {
@@ -300,13 +504,28 @@ export class Hub<P = unknown> {
       return this.#error(session, "not_in_room", `join ${frame.room} before sending to it`, frame.id);
     }
     if (!this.#textFits(session, frame.text, frame.id)) return;
-    const msg = room.append(session.nick!, frame.text, now);
-    if (frame.id === undefined) {
-      this.sink.broadcast(room.members, msg);
-    } else {
-      this.sink.broadcast(room.members, msg, session);
-      this.sink.send(session, withId(msg, frame.id));
+    let stored;
+    try {
+      stored = this.services.roomLog.append(room, session.nick!, frame.text, now);
+    } catch (error) {
+      return this.#storeError(session, error, frame.id);
     }
+    whenReady(stored, (msg) => {
+      room.record(msg);
+      if (frame.id === undefined) {
+        this.sink.broadcast(room.members, msg);
+      } else {
+        this.sink.broadcast(room.members, msg, session);
+        this.sink.send(session, withId(msg, frame.id));
+      }
+    }, (error) => this.#storeError(session, error, frame.id));
+  }
+
+  /** The store could not answer: the frame gets `unavailable`, never an ack. */
+  #storeError(session: Session<P>, error: unknown, id: string | undefined): void {
+    const retryAfterMs = error instanceof StoreUnavailable ? error.retryAfterMs : 1000;
+    const message = error instanceof StoreUnavailable ? error.message : "the server cannot reach its store right now";
+    this.sink.send(session, errorFrame("unavailable", message, { id, retry_after_ms: retryAfterMs }));
   }
 
   #dm(session: Session<P>, frame: ClientFrameOf<"dm">, now: number): void {
@@ -332,13 +551,18 @@ export class Hub<P = unknown> {
   #who(session: Session<P>, frame: ClientFrameOf<"who">): void {
     const room = this.#rooms.get(frame.room);
     if (!room) return this.#error(session, "no_such_room", `there is no room ${frame.room}`, frame.id);
-    const users = [...room.members].map((m) => ({
+    // One page in casefolded order from the room's sorted index: O(log n + limit), never a sort of the room.
+    const page = room.index.page(frame.after, frame.limit ?? 1000);
+    const users = page.members.map((m) => ({
       nick: m.nick!,
       status: m.status,
       since: m.statusSince,
       ...(m.note !== undefined ? { note: m.note } : {}),
+      ...this.#moderation.whoFields(room, m),
     }));
-    this.sink.send(session, withId({ type: "who", room: room.name, users }, frame.id));
+    const answer: ServerFrame = { type: "who", room: room.name, users, member_count: room.members.size };
+    if (page.more) answer.next = users.at(-1)!.nick;
+    this.sink.send(session, withId(answer, frame.id));
   }
 
   #listRooms(session: Session<P>, id: string | undefined): void {
@@ -360,14 +584,110 @@ export class Hub<P = unknown> {
     this.sink.send(session, withId(event, frame.id));
   }
 
-  /** Everyone who shares at least one room with `session`, itself included. */
+  /**
+   * Everyone who shares a room of at most `crowd_size` members with
+   * `session`, itself included: who hears its presence and nick changes.
+   * Crowded rooms are left out, or one user's `/away` would cost a frame per
+   * member of the default room.
+   */
   #neighbours(session: Session<P>): Set<Session<P>> {
     const out = new Set<Session<P>>();
-    for (const room of session.rooms) for (const member of room.members) out.add(member);
+    for (const room of session.rooms) {
+      if (isCrowded(room.members.size, this.settings.crowd_size)) continue;
+      for (const member of room.members) out.add(member);
+    }
     return out;
+  }
+
+  /**
+   * Tells a room about a join or leave of `subject`. While the room is small
+   * every member hears it; in a crowded room only `subject` hears its own
+   * join, and the rest hear it in the next `crowd` summary. Events that must
+   * always be heard (about operators; kicks and bans, which pass `always`)
+   * bypass the crowd rule.
+   */
+  #announce(
+    room: Room<P>,
+    event: ServerFrame,
+    subject: Session<P>,
+    kind: "joined" | "left",
+    always = false,
+  ): void {
+    const size = room.members.size + (kind === "left" ? 1 : 0);
+    if (always || this.#alwaysAnnounced(room, subject) || !isCrowded(size, this.settings.crowd_size)) {
+      return this.sink.broadcast(room.members, event);
+    }
+    if (kind === "joined") this.sink.send(subject, event);
+    this.#crowd.record(room, kind);
+  }
+
+  /** Whether `session`'s comings and goings in `room` are told one by one even when crowded (its operators). */
+  #alwaysAnnounced(room: Room<P>, session: Session<P>): boolean {
+    return this.#moderation.isOperator(room, session);
+  }
+
+  /** Who a snapshot of `room` lists before everyone else: the joiner, then the operators present. */
+  #listedFirst(room: Room<P>, joiner: Session<P>): Session<P>[] {
+    return [joiner, ...this.#moderation.knownOperatorsPresent(room)];
   }
 
   #error(session: Session<P>, code: ErrorCode, message: string, id: string | undefined): void {
     this.sink.send(session, errorFrame(code, message, { id }));
+  }
+
+  // HubCore: what the account and moderation handlers use.
+
+  /** HubCore: an error frame for `session`. */
+  error(
+    session: Session<P>,
+    code: ErrorCode,
+    message: string,
+    id: string | undefined,
+    extra: { field?: string; retry_after_ms?: number } = {},
+  ): void {
+    this.sink.send(session, errorFrame(code, message, { id, ...extra }));
+  }
+
+  /** HubCore: continues at once with a ready value; else holds the session's frames until it settles. */
+  defer<T>(
+    session: Session<P>,
+    value: Awaitable<T>,
+    now: number,
+    then: (value: T, now: number) => void,
+    failed: (error: unknown, now: number) => void,
+  ): void {
+    this.#waits.defer(session, value, now, then, failed);
+  }
+
+  /** HubCore. */
+  room(name: string): Room<P> | undefined {
+    return this.#rooms.get(name);
+  }
+
+  /** HubCore. */
+  allRooms(): Iterable<Room<P>> {
+    return this.#rooms.values();
+  }
+
+  /** HubCore. */
+  removeFromRoom(room: Room<P>, session: Session<P>): void {
+    this.#removeMember(room, session);
+    session.rooms.delete(room);
+  }
+
+  /** HubCore: whether the session is logged in to an account named in the `operators` setting. */
+  isServerOperator(session: Session<P>): boolean {
+    return this.#serverOperators.includes(session.account, this.settings.operators);
+  }
+
+  /** HubCore: `frame` to everyone in `to` but the actor, and to the actor with `id`. */
+  tell(to: Iterable<Session<P>>, frame: ServerFrame, actor: Session<P>, id: string | undefined): void {
+    this.sink.broadcast(to, frame, actor);
+    this.sink.send(actor, withId(frame, id));
+  }
+
+  /** HubCore. */
+  audit(event: AuditEvent, actor?: Session<P>): void {
+    this.sink.audit?.(event, actor);
   }
 }

@@ -10,6 +10,9 @@ import type { DisconnectReason } from "./connection.ts";
 import type { BatchCache, OutboundQueue } from "./outbound_queue.ts";
 import type { InboundSink, Transport } from "./transport.ts";
 
+/** How long a refused TLS connection may take over its handshake to hear why (server_full). */
+const REFUSAL_HANDSHAKE_MS = 1000;
+
 /** A {@linkcode Transport} over a runtime {@linkcode Conn}. */
 export class TcpTransport implements Transport {
   readonly framed = false;
@@ -24,6 +27,11 @@ export class TcpTransport implements Transport {
 
   get remoteAddr(): Conn["remoteAddr"] {
     return this.conn.remoteAddr;
+  }
+
+  /** The TLS handshake, on a TLS connection. */
+  get handshake(): Promise<void> | undefined {
+    return this.conn.handshake;
   }
 
   async read(sink: InboundSink): Promise<boolean> {
@@ -53,8 +61,19 @@ export class TcpTransport implements Transport {
     this.conn.write(frame).catch(() => {});
   }
 
+  /**
+   * Over TLS the bytes can go out only after the handshake, which a refused
+   * peer must not be able to put off: it gets REFUSAL_HANDSHAKE_MS.
+   */
   refuse(frame: Uint8Array): void {
-    this.conn.write(frame).finally(() => this.conn.close()).catch(() => {});
+    const conn = this.conn;
+    const send = () => void conn.write(frame).finally(() => conn.close()).catch(() => {});
+    if (conn.handshake === undefined) return send();
+    const timer = setTimeout(() => conn.close(), REFUSAL_HANDSHAKE_MS);
+    conn.handshake.then(() => {
+      clearTimeout(timer);
+      send();
+    });
   }
 
   closeWrite(): Promise<void> {

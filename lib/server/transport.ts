@@ -35,6 +35,12 @@ export interface Transport {
   /** The peer's address. */
   readonly remoteAddr: NetAddr;
   /**
+   * Settles once a TLS handshake is done (the greeting waits for it; a
+   * connection closed before it is counted as `tls_handshake`); undefined
+   * when there is none to wait for.
+   */
+  readonly handshake?: Promise<void>;
+  /**
    * Feeds input to `sink` until the peer is done sending. Resolves true when
    * only the peer's sending side ended (TCP FIN: we may still write, then
    * close), false when the whole socket is closed. Never rejects.

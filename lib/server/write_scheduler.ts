@@ -18,11 +18,22 @@ export interface Flushable {
   flush(cache?: BatchCache): void;
 }
 
+/** How long output stays held before the next try when the store cannot commit. */
+const HOLD_RETRY_MS = 200;
+
 /** Runs each marked connection's flush once, after the current task. */
 export class WriteScheduler {
   #pending: Flushable[] = [];
   #scheduled = false;
+  #holding = false;
   readonly #run = () => this.runNow();
+  /**
+   * Runs before any connection is flushed; false holds all output and tries
+   * again shortly. The server commits the store's open batch here, so no byte
+   * of a message leaves the process before the transaction holding it has
+   * committed (and one commit serves the whole batch).
+   */
+  beforeFlush: (() => boolean) | null = null;
 
   /** Marks `target` to be flushed after the current task. */
   mark(target: Flushable): void {
@@ -30,7 +41,7 @@ export class WriteScheduler {
       target.flushPending = true;
       this.#pending.push(target);
     }
-    if (!this.#scheduled) {
+    if (!this.#scheduled && !this.#holding) {
       this.#scheduled = true;
       queueMicrotask(this.#run);
     }
@@ -40,11 +51,15 @@ export class WriteScheduler {
   readonly #runLater = () => {
     const later = this.#later;
     this.#later = [];
-    const cache: BatchCache = { chunks: null, joined: null };
     for (const target of later) {
       target.laterPending = false;
-      target.flush(cache);
+      if (!target.flushPending) {
+        target.flushPending = true;
+        this.#pending.push(target);
+      }
     }
+    // Through runNow, so beforeFlush commits the store first; while output is held, the retry flushes them.
+    if (!this.#holding) this.runNow();
   };
 
   /**
@@ -63,6 +78,16 @@ export class WriteScheduler {
   /** Flushes everything marked so far. */
   runNow(): void {
     this.#scheduled = false;
+    if (this.beforeFlush !== null && !this.beforeFlush()) {
+      if (!this.#holding) {
+        this.#holding = true;
+        setTimeout(() => {
+          this.#holding = false;
+          this.runNow();
+        }, HOLD_RETRY_MS);
+      }
+      return;
+    }
     const pending = this.#pending;
     this.#pending = [];
     const cache: BatchCache = { chunks: null, joined: null };

@@ -3,6 +3,7 @@
  * frames and reads lines, so tests see exactly what a user's program would.
  */
 import * as net from "node:net";
+import * as tls from "node:tls";
 
 /** A frame as received (parsed JSON). */
 // deno-lint-ignore no-explicit-any
@@ -43,6 +44,20 @@ export class TestClient {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ port, host: options.host ?? "127.0.0.1", localAddress: options.localAddress });
       socket.once("connect", () => resolve(new TestClient(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  /** Connects over TLS, trusting `ca` (PEM text) or nothing at all with `insecure`. */
+  static connectTls(port: number, options: { ca?: string; insecure?: boolean; host?: string } = {}): Promise<TestClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({
+        port,
+        host: options.host ?? "127.0.0.1",
+        ca: options.ca,
+        rejectUnauthorized: options.insecure !== true,
+      });
+      socket.once("secureConnect", () => resolve(new TestClient(socket)));
       socket.once("error", reject);
     });
   }
@@ -142,6 +157,23 @@ export class TestClient {
     const id = frame.id ?? `r${Math.random().toString(36).slice(2)}`;
     this.send({ ...frame, id });
     return await this.waitFor((f) => f.id === id, timeoutMs);
+  }
+
+  /**
+   * Joins `room` with `since` and follows the snapshot's `more` with `history`
+   * `after` pages, as the bundled client does: the snapshot with `history`
+   * holding everything kept after `since`.
+   */
+  async joinSince(room: string, since: number, timeoutMs = 10_000): Promise<Frame> {
+    const snap = await this.request({ type: "join", room, since }, timeoutMs);
+    const history = [...(snap.history as Frame[])];
+    for (let more = snap.more === true; more;) {
+      const after = (history.at(-1)?.seq as number | undefined) ?? since;
+      const page = await this.request({ type: "history", room, after, limit: 100 }, timeoutMs);
+      history.push(...(page.msgs as Frame[]));
+      more = page.more === true && (page.msgs as Frame[]).length > 0;
+    }
+    return { ...snap, history };
   }
 
   /** Resolves once the server closed the connection; rejects after `timeoutMs`. */

@@ -3,7 +3,15 @@ import { parseInput } from "../../lib/web/input.ts";
 import { ChatModel, MAX_LINES } from "../../lib/web/model.ts";
 
 const msg = (room: string, from: string, text: string, seq: number) => ({ type: "msg" as const, room, from, text, seq, ts: 1000 + seq });
-const snapshot = (room: string, members: string[]) => ({ type: "room" as const, room, seq: 0, epoch: "e", members, history: [] });
+const snapshot = (room: string, members: string[]) => ({
+  type: "room" as const,
+  room,
+  seq: 0,
+  epoch: "e",
+  members,
+  member_count: members.length,
+  history: [],
+});
 
 test("messages in a room not on screen count as unread until it is selected; our own never do", () => {
   const model = new ChatModel();

@@ -67,6 +67,23 @@ test("markLater flushes once at the end of the turn, however often it is marked"
   expect(flushes).toBe(1);
 });
 
+test("frames held for the end of the turn wait for the store's commit like any other output", async () => {
+  const scheduler = new WriteScheduler();
+  const events: string[] = [];
+  let committed = false;
+  scheduler.beforeFlush = () => {
+    events.push(committed ? "commit" : "commit failed");
+    return committed;
+  };
+  const target = { flushPending: false, laterPending: false, flush: () => void events.push("flush") };
+  scheduler.markLater(target);
+  await turn();
+  expect(events).toEqual(["commit failed"]);
+  committed = true;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(events).toEqual(["commit failed", "commit", "flush"]);
+});
+
 test("a polite close sends status 1000 with the reason, and a frame shared by many is decoded once", () => {
   const { peer, events } = fakePeer();
   new WsTransport(peer).closeWrite("quit");
