@@ -65,7 +65,7 @@ export function benchUsage(): string {
   "  --sub-dialect NAME        json | irc: what the subscribers speak (publishers speak JSON) [json]",
     "  --nick-prefix TEXT        nick prefix [b + a random tag]",
     "  --room-prefix TEXT        room name prefix [bench- + the tag + -]",
-    "  --ws                      connect over WebSocket: HOST:PORT is the server's --http-listen address",
+    "  --ws                      connect over WebSocket: HOST:PORT is the server's --http-listen address (wss with --tls)",
     "  --pid PID                 server process: report its CPU and memory (from /proc, with its children)",
     "  --json                    print one JSON object on stdout at the end",
     "  -q, --quiet               no progress lines",

@@ -19,7 +19,7 @@ import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
 import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
-import { pageUrl, serveWeb } from "../server/web_listener.ts";
+import { pageUrl, serveWeb, webUsesTls } from "../server/web_listener.ts";
 import { VERSION } from "../version.ts";
 import { openStore, withMemoryFlag } from "./serve_store.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -177,7 +177,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       await flushLogging();
       return 1;
     }
-    logger.info("web client at {url}", { url: pageUrl(web.addr) });
+    logger.info("web client at {url}", { url: pageUrl(web.addr, webUsesTls(settings)) });
   }
   const tlsAddr = server.tlsAddr;
   logger.info(`tcpchat {version} on {runtime} listening on {host}:{port}${tlsAddr ? " and TLS {tls}" : ""}, data in {dataDir}`, {
@@ -191,7 +191,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
-  if (web) console.log(`web ${pageUrl(web.addr)}`);
+  if (web) console.log(`web ${pageUrl(web.addr, webUsesTls(settings))}`);
   if (server.ircAddr) console.log(`irc ${server.ircAddr.hostname}:${server.ircAddr.port}`);
   console.log(`listening ${addr.hostname}:${addr.port}`);
   if (tlsAddr) console.log(`listening tls ${tlsAddr.hostname}:${tlsAddr.port}`);

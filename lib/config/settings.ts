@@ -50,6 +50,7 @@ export interface Settings {
   metrics: string;
   http_listen: string;
   ws_origins: string;
+  http_tls: "auto" | "off";
   tls_listen: string;
   tls_cert: string;
   tls_key: string;
@@ -306,6 +307,13 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     default: "",
     doc: "comma-separated origins allowed to open /ws (e.g. https://chat.example.org); * allows any; empty: the server's own host only",
     reload: "new_connections",
+  },
+  http_tls: {
+    kind: "string",
+    default: "auto",
+    doc: "auto: with tls_listen set, http_listen serves https and wss with tls_cert and tls_key; off: plain http (behind a proxy that terminates TLS)",
+    check: v.picklist(["auto", "off"], "must be auto or off"),
+    reload: "restart",
   },
   tls_listen: {
     kind: "string",

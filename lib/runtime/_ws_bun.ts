@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { HttpHandler, ListenOptions, NetAddr, WebSocketOptions, WsClosed, WsPeer } from "./types.ts";
+import type { HttpHandler, HttpListenOptions, NetAddr, WebSocketOptions, WsClosed, WsPeer } from "./types.ts";
 import { ClosedLatch, isUpgradeOn, upgradeRequired, WS_ABNORMAL, WS_MESSAGE_TOO_BIG } from "./_ws_peer.ts";
 import { normalizeHostname } from "./_net.ts";
 
@@ -75,13 +75,14 @@ class BunWsPeer implements WsPeer {
 
 /** `Bun.serve` of `handler` plus WebSocket upgrades on `websocket.path`. */
 export function serveBunWebSocket(
-  options: ListenOptions,
+  options: HttpListenOptions,
   handler: HttpHandler,
   websocket: WebSocketOptions,
 ): Bun.Server<BunWsData> {
   return Bun.serve<BunWsData>({
     hostname: options.hostname,
     port: options.port,
+    ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
     fetch(request, server) {
       if (!isUpgradeOn(request, websocket.path)) return handler(request);
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return upgradeRequired();

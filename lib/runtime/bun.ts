@@ -27,6 +27,7 @@ import type {
   CloseReason,
   Conn,
   HttpHandler,
+  HttpListenOptions,
   HttpServer,
   ListenOptions,
   Listener,
@@ -38,7 +39,7 @@ import { serveBunWebSocket } from "./_ws_bun.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
-import { connectTls } from "./_tls.ts";
+import { checkCertificatePair, connectTls } from "./_tls.ts";
 import { listenTlsBun } from "./_tls_bun.ts";
 
 /** A Bun socket whose `data` is its {@linkcode BunConn}. */
@@ -284,11 +285,18 @@ async function connect(options: ListenOptions): Promise<Conn> {
   }
 }
 
-function serveHttp(options: ListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
+function serveHttp(options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
+  try {
+    // Checked here so a bad pair is `bad_certificate` on every runtime.
+    if (options.tls) checkCertificatePair(options.tls);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   try {
     const server = websocket ? serveBunWebSocket(options, handler, websocket) : Bun.serve({
       hostname: options.hostname,
       port: options.port,
+      ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
       fetch: (request) => handler(request),
     });
     const addr = { hostname: server.hostname ?? options.hostname, port: server.port ?? options.port };

@@ -26,6 +26,7 @@ import type {
   Conn,
   HttpHandler,
   HttpServer,
+  HttpListenOptions,
   ListenOptions,
   Listener,
   NetAddr,
@@ -42,7 +43,7 @@ import {
   listenError,
   normalizeHostname,
 } from "./_net.ts";
-import { connectTls, listenTls } from "./_tls.ts";
+import { checkCertificatePair, connectTls, listenTls } from "./_tls.ts";
 
 /**
  * Each connection reads into a buffer that starts small and grows x4 after a
@@ -239,11 +240,17 @@ async function connect(options: ListenOptions): Promise<Conn> {
   }
 }
 
-function serveHttp(options: ListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
+function serveHttp(options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
+  try {
+    // Checked here so a bad pair is `bad_certificate` on every runtime (Deno does not match the key).
+    if (options.tls) checkCertificatePair(options.tls);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   try {
     const server = Deno.serve(
       // A no-op onListen stops Deno printing "Listening on ..." to stdout.
-      { hostname: options.hostname, port: options.port, onListen() {} },
+      { hostname: options.hostname, port: options.port, onListen() {}, ...(options.tls ?? {}) },
       websocket ? denoHandler(handler, websocket) : (request) => handler(request),
     );
     const addr = { hostname: normalizeHostname(server.addr.hostname), port: server.addr.port };

@@ -27,6 +27,7 @@ import type {
   Conn,
   HttpHandler,
   HttpServer,
+  HttpListenOptions,
   ListenOptions,
   Listener,
   NetAddr,
@@ -221,7 +222,7 @@ export function createNodeRuntime(): Runtime {
     connect,
     listenTls,
     connectTls,
-    serveHttp: (options: ListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> =>
+    serveHttp: (options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> =>
       serveNodeHttp(options, handler, websocket),
     readTextFile: (path) => readFile(path, "utf8"),
     ...PROCESS_SERVICES,

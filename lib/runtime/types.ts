@@ -76,6 +76,12 @@ export interface ListenOptions {
   port: number;
 }
 
+/** Where to serve HTTP; with `tls`, HTTPS (and `wss:`) with that pair. */
+export interface HttpListenOptions extends ListenOptions {
+  /** Serve HTTPS with this certificate pair (TLS 1.2+); plain HTTP when absent. */
+  tls?: CertificatePair;
+}
+
 /** A certificate chain and its private key, both PEM text. */
 export interface CertificatePair {
   /** The server certificate, then any intermediates (PEM). */
@@ -200,8 +206,12 @@ export interface Runtime {
    * `tls_failed` when the handshake or the verification fails.
    */
   connectTls(options: TlsConnectOptions): Promise<Conn>;
-  /** Serves HTTP with a `fetch`-style handler, and WebSocket upgrades on one path when `websocket` is given. */
-  serveHttp(options: ListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer>;
+  /**
+   * Serves HTTP (HTTPS with `options.tls`) with a `fetch`-style handler, and
+   * WebSocket upgrades on one path when `websocket` is given. A bad pair
+   * rejects with `code` `bad_certificate`.
+   */
+  serveHttp(options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer>;
   /** Calls `handler` on each delivery of `signal`; returns a function that removes it. */
   onSignal(signal: SignalName, handler: () => void): () => void;
   /** Reads a whole UTF-8 file. */

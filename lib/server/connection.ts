@@ -280,7 +280,8 @@ export class Connection implements Flushable, LivenessState, InboundSink {
 
   /** `plaintext_auth`: answers `tls_required` instead of passing on a password sent in clear. */
   #refusesPlaintextPassword(frame: ClientFrame): boolean {
-    const transport = this.transport.kind === "tls" ? "tls" : "tcp";
+    const kind = this.transport.kind;
+    const transport = kind === "tls" || kind === "wss" ? "tls" : "tcp";
     const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.transport.remoteAddr.hostname, frame, this.ctx.tlsAddr?.port);
     if (refusal !== null) this.sendError(refusal);
     return refusal !== null;

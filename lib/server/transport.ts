@@ -25,8 +25,8 @@ export interface InboundSink {
 
 /** One client's socket, as the connection above sees it. */
 export interface Transport {
-  /** For logs and metrics. */
-  readonly kind: "tcp" | "tls" | "ws";
+  /** For logs and metrics; `tls` and `wss` are encrypted (`plaintext_auth`). */
+  readonly kind: "tcp" | "tls" | "ws" | "wss";
   /**
    * True when the transport has its own message boundaries (WebSocket): the
    * dialect is JSON from the start and people are never greeted in text.

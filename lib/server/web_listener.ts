@@ -10,6 +10,7 @@ import { log } from "../ops/log.ts";
 import type { HttpHandler, HttpServer, NetAddr, Runtime } from "../runtime/types.ts";
 import { WEB_ASSETS } from "../web/_assets.gen.ts";
 import { parseHostPort } from "./metrics_http.ts";
+import { readCertificatePair } from "./tls_endpoint.ts";
 import type { ServerStats } from "./server_stats.ts";
 import type { Transport } from "./transport.ts";
 import { originAllowed } from "./ws_origin.ts";
@@ -53,10 +54,26 @@ export function pageHandler(): HttpHandler {
   };
 }
 
-/** Starts the endpoint on `settings.http_listen` (HOST:PORT). */
-export function serveWeb(runtime: Runtime, target: WebTarget): Promise<HttpServer> {
+/**
+ * Whether `http_listen` serves HTTPS (and `wss:`): `http_tls` `auto` with a
+ * TLS listener configured. The page then logs in over an encrypted socket,
+ * so `plaintext_auth` lets its passwords through.
+ */
+export function webUsesTls(settings: Pick<Settings, "http_tls" | "tls_listen">): boolean {
+  return settings.http_tls === "auto" && settings.tls_listen !== "";
+}
+
+/**
+ * Starts the endpoint on `settings.http_listen` (HOST:PORT), over HTTPS with
+ * the `tls_cert`/`tls_key` pair when {@linkcode webUsesTls}. The pair is read
+ * once here: a renewed certificate reaches this port at the next restart
+ * (SIGHUP reloads it for `tls_listen` only).
+ */
+export async function serveWeb(runtime: Runtime, target: WebTarget): Promise<HttpServer> {
   const { settings } = target;
-  return runtime.serveHttp(parseHostPort(settings.http_listen), pageHandler(), {
+  const secure = webUsesTls(settings);
+  const tls = secure ? await readCertificatePair(runtime, settings) : undefined;
+  return await runtime.serveHttp({ ...parseHostPort(settings.http_listen), tls }, pageHandler(), {
     path: "/ws",
     maxMessageBytes: settings.max_frame,
     check(request) {
@@ -70,13 +87,13 @@ export function serveWeb(runtime: Runtime, target: WebTarget): Promise<HttpServe
       });
     },
     open(peer) {
-      target.accept(new WsTransport(peer));
+      target.accept(new WsTransport(peer, secure));
     },
   });
 }
 
-/** The page's address for people: a wildcard bind is shown as localhost. */
-export function pageUrl(addr: NetAddr): string {
+/** The page's address for people (`https:` when `secure`): a wildcard bind is shown as localhost. */
+export function pageUrl(addr: NetAddr, secure = false): string {
   const host = addr.hostname === "0.0.0.0" || addr.hostname === "::" ? "localhost" : addr.hostname;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}/`;
+  return `${secure ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${addr.port}/`;
 }

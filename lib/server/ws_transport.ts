@@ -56,7 +56,8 @@ export function textOfFrame(bytes: Uint8Array): string {
 
 /** A {@linkcode Transport} over a runtime {@linkcode WsPeer}. */
 export class WsTransport implements Transport {
-  readonly kind = "ws";
+  /** `wss` when the page and socket are served over HTTPS. */
+  readonly kind: "ws" | "wss";
   readonly framed = true;
   readonly holdBytes = SEND_NOW_BYTES;
   /**
@@ -66,7 +67,9 @@ export class WsTransport implements Transport {
    */
   #buffered = 0;
 
-  constructor(readonly peer: WsPeer) {}
+  constructor(readonly peer: WsPeer, secure = false) {
+    this.kind = secure ? "wss" : "ws";
+  }
 
   get remoteAddr(): WsPeer["remoteAddr"] {
     return this.peer.remoteAddr;
