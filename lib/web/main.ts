@@ -70,6 +70,7 @@ function wire(chat: ChatClient): void {
   chat.on("leave", (frame) => (model.onLeave(frame, now()), update()));
   chat.on("left", (frame) => (model.close(roomKey(frame.room)), update()));
   chat.on("presence", (frame) => (model.onPresence(frame, now()), update()));
+  chat.on("crowd", (frame) => (model.onCrowd(frame, now()), update()));
   chat.on("nick", (frame) => {
     model.onNick(frame, now());
     setStatus(`Signed in as ${model.nick}`);

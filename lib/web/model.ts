@@ -39,14 +39,21 @@ export interface Conversation {
   /** Lines ever added (the view appends what it has not shown yet). */
   added: number;
   unread: number;
-  /** Rooms only, by nick. */
+  /** Rooms only, by nick: in a crowded room only those the server listed. */
   members: Map<string, Member>;
+  /** Rooms only: how many members the room has (more than `members` holds in a crowded room). */
+  memberCount?: number;
 }
 
 /** The key of a room's conversation. */
 export const roomKey = (room: string): string => `#${room}`;
 /** The key of a direct conversation with `nick`. */
 export const dmKey = (nick: string): string => `@${nick}`;
+
+/** Keeps a room's member count in step with a join or leave it was told one by one (never below those listed). */
+function countMember(room: Conversation, delta: number): void {
+  if (room.memberCount !== undefined) room.memberCount = Math.max(room.members.size, room.memberCount + delta);
+}
 
 /** The whole client state. */
 export class ChatModel {
@@ -88,6 +95,16 @@ export class ChatModel {
     const room = this.open(roomKey(frame.room));
     const before = room.members;
     room.members = new Map(frame.members.map((nick) => [nick, before.get(nick) ?? { nick, status: "online" }]));
+    room.memberCount = frame.member_count;
+  }
+
+  /** A crowded room's summary instead of one join or leave per member: the count, and one line. */
+  onCrowd(frame: FrameOf<"crowd">, ts: number): void {
+    const room = this.conversations.get(roomKey(frame.room));
+    if (!room) return;
+    room.memberCount = frame.member_count;
+    const changes = [frame.joined > 0 ? `${frame.joined} joined` : "", frame.left > 0 ? `${frame.left} left` : ""].filter(Boolean);
+    if (changes.length > 0) this.#add(room, { kind: "event", ts, text: `${changes.join(", ")} (${frame.member_count} here)` }, false);
   }
 
   /** Statuses of a room's members. */
@@ -125,7 +142,10 @@ export class ChatModel {
   /** Someone joined a room. */
   onJoin(frame: FrameOf<"join">, now: number): void {
     const room = this.open(roomKey(frame.room));
-    if (!room.members.has(frame.nick)) room.members.set(frame.nick, { nick: frame.nick, status: "online" });
+    if (!room.members.has(frame.nick)) {
+      room.members.set(frame.nick, { nick: frame.nick, status: "online" });
+      countMember(room, +1);
+    }
     if (frame.nick !== this.nick) this.#add(room, { kind: "event", ts: now, text: `${frame.nick} joined` }, false);
   }
 
@@ -133,7 +153,7 @@ export class ChatModel {
   onLeave(frame: FrameOf<"leave">, now: number): void {
     const room = this.conversations.get(roomKey(frame.room));
     if (!room) return;
-    room.members.delete(frame.nick);
+    if (room.members.delete(frame.nick)) countMember(room, -1);
     const why = frame.reason === "left" ? "" : ` (${frame.reason})`;
     this.#add(room, { kind: "event", ts: now, text: `${frame.nick} left${why}` }, false);
   }
@@ -151,6 +171,7 @@ export class ChatModel {
       if (!member) continue;
       if (frame.status === "offline") {
         room.members.delete(frame.nick);
+        countMember(room, -1);
         continue;
       }
       member.status = frame.status;

@@ -104,7 +104,10 @@ export class ChatView {
   #renderMembers(): void {
     const current = this.model.current === null ? undefined : this.model.conversations.get(this.model.current);
     const members = current?.kind === "room" ? [...current.members.values()].sort((a, b) => a.nick.localeCompare(b.nick)) : [];
-    byId("members-title").textContent = current?.kind === "room" ? `Members (${members.length})` : "Members";
+    // A crowded room lists only some of its members: say how many there are in all.
+    const total = current?.memberCount ?? members.length;
+    const count = total > members.length ? `${members.length} of ${total}` : String(members.length);
+    byId("members-title").textContent = current?.kind === "room" ? `Members (${count})` : "Members";
     byId<HTMLUListElement>("members").replaceChildren(...members.map((member) => {
       const item = document.createElement("li");
       const label = member.status === "away" ? `${member.nick} (away${member.note ? `: ${member.note}` : ""})` : member.nick;

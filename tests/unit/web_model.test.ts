@@ -48,6 +48,23 @@ test("presence updates the member in every shared room; offline removes it", () 
   expect(model.conversations.get("#lobby")!.members.has("bob")).toBe(false);
 });
 
+test("a crowded room keeps its member count from the snapshot and the crowd summaries, with one line per summary", () => {
+  const model = new ChatModel();
+  model.nick = "ada";
+  model.onRoom({ ...snapshot("big", ["ada", "bob"]), member_count: 250 });
+  const room = model.conversations.get("#big")!;
+  expect([room.members.size, room.memberCount]).toEqual([2, 250]);
+  model.onCrowd({ type: "crowd", room: "big", joined: 12, left: 3, member_count: 259 }, 7);
+  expect(room.memberCount).toBe(259);
+  expect(room.lines.at(-1)!.text).toBe("12 joined, 3 left (259 here)");
+  // An operator's leave is still told one by one.
+  model.onLeave({ type: "leave", room: "big", nick: "bob", reason: "left" }, 8);
+  expect([room.members.size, room.memberCount]).toEqual([1, 258]);
+  // A leave of someone not listed (or a second report of one) does not count twice.
+  model.onPresence({ type: "presence", nick: "bob", status: "offline", reason: "quit" }, 9);
+  expect(room.memberCount).toBe(258);
+});
+
 test("a conversation keeps at most MAX_LINES lines", () => {
   const model = new ChatModel();
   model.onRoom(snapshot("lobby", []));
