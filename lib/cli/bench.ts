@@ -196,6 +196,8 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
   if (values.insecure) options.tls = { insecure: true };
   else if (values.ca !== undefined) options.caFile = values.ca;
   else if (values.tls) options.tls = {};
+  // A WebSocket connection speaks JSON from its first message: no IRC over it.
+  if (options.subDialect === "irc" && options.transport === "ws") throw bad("--sub-dialect irc does not go with --ws (WebSocket speaks JSON only)");
   // The server cuts longer texts into several PRIVMSGs for IRC members (one line is 512 bytes at most).
   if (options.subDialect === "irc" && options.textBytes > MAX_IRC_TEXT_BYTES) {
     throw bad(`--size: IRC subscribers take at most ${MAX_IRC_TEXT_BYTES} bytes of text (one PRIVMSG line), got ${options.textBytes}`);
