@@ -20,6 +20,7 @@ import { ChatServer } from "../server/chat_server.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { VERSION } from "../version.ts";
 import { openStore, withMemoryFlag } from "./serve_store.ts";
+import { joinCluster, redactedUrl } from "./serve_cluster.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -133,6 +134,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   const logger = log("serve");
   const store = await openStore(settings);
   const server = new ChatServer(runtime, settings, VERSION, Date.now, store);
+  const cluster = await joinCluster(server, store);
   let addr;
   try {
     addr = await server.start();
@@ -164,7 +166,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     host: addr.hostname,
     port: addr.port,
     config: config.file ?? "none",
-    dataDir: settings.data_dir === "" ? "memory only" : settings.data_dir,
+    dataDir: settings.cluster !== "" ? `Redis ${redactedUrl(settings.cluster)}` : settings.data_dir === "" ? "memory only" : settings.data_dir,
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
@@ -209,6 +211,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     told: result.told + told,
   });
   await ops?.close();
+  await cluster?.stop();
   await store.close();
   await flushLogging();
   return 0;

@@ -38,6 +38,8 @@ export interface Settings {
   log_file: string;
   metrics: string;
   data_dir: string;
+  cluster: string;
+  node_lease: number;
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -207,6 +209,20 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     kind: "string",
     default: "tcpchat-data",
     doc: "directory for the database that keeps rooms and messages across restarts (empty or --memory: memory only)",
+    reload: "restart",
+  },
+  cluster: {
+    kind: "string",
+    default: "",
+    doc: "redis:// or rediss:// URL of the Redis shared by the nodes of a cluster (empty: a single node)",
+    check: v.pipe(v.string(), v.regex(/^$|^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL, or empty")),
+    reload: "restart",
+  },
+  node_lease: {
+    kind: "duration",
+    default: 15_000,
+    doc: "in a cluster, how long a node that stops renewing its lease is still taken as alive",
+    check: v.pipe(v.number(), v.integer(), v.minValue(300, "must be at least 300ms")),
     reload: "restart",
   },
 };
