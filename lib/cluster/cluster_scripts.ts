@@ -13,16 +13,15 @@
 
 /**
  * KEYS: nick, holdings of this node. ARGV: node, session, nick key, nick.
- * Takes the nick unless a live other node holds it (a claim of this node's
- * own is stale: the hub checked that no local session holds it). Returns 1,
- * or 0 when taken.
+ * Takes the nick unless another node holds it (a claim of this node's own
+ * is stale: the hub checked that no local session holds it). A dead node's
+ * nicks are freed when it is reaped, after its users' `leave` went out, so
+ * a user who reconnects elsewhere is seen to leave once, then to join.
+ * Returns 1, or 0 when taken.
  */
 export const CLAIM_NICK = `
 local h = redis.call('get', KEYS[1])
-if h then
-  local node = string.match(h, '^(%S+)')
-  if node ~= ARGV[1] and redis.call('exists', 'tc:node:' .. node .. ':alive') == 1 then return 0 end
-end
+if h and string.match(h, '^(%S+)') ~= ARGV[1] then return 0 end
 redis.call('set', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])
 redis.call('hset', KEYS[2], '@' .. ARGV[3], ARGV[4])
 return 1

@@ -154,7 +154,7 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
   history: {
     kind: "int",
     default: 10_000,
-    doc: "messages kept per room (when not set: 10000 with a data_dir, 100 without)",
+    doc: "messages kept per room (when not set: 10000 with a data_dir or a cluster, 100 without)",
     check: nonNegativeInt,
   },
   history_on_join: {

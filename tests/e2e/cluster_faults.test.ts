@@ -1,0 +1,152 @@
+/**
+ * Cluster faults on the real server: a node SIGKILLed in the middle of a
+ * message storm (its users resume exactly on another node, the others see
+ * them leave once), and the path between a node and Redis cut and healed
+ * (no false ack, recovery within seconds, nothing skipped or sent twice).
+ */
+import { describe, expect, test } from "bun:test";
+import { type Frame, TestClient } from "../support/chat_client.ts";
+import { SERVER_RUNTIMES } from "../support/chat_server.ts";
+import { startNode, startNodes, startRedis } from "../support/redis_server.ts";
+import { startTcpProxy } from "../support/tcp_proxy.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const recorded = new WeakMap<TestClient, Frame[]>();
+/** Starts keeping every frame `c` receives from now on (TestClient's own buffer is consumed by `request`). */
+function record(c: TestClient): TestClient {
+  const out: Frame[] = [];
+  let buffer = "";
+  c.socket.on("data", (data: Buffer) => {
+    buffer += data.toString();
+    for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
+      out.push(JSON.parse(buffer.slice(0, i)));
+      buffer = buffer.slice(i + 1);
+    }
+  });
+  recorded.set(c, out);
+  return c;
+}
+const frames = (c: TestClient): Frame[] => recorded.get(c)!;
+const msgsOf = (c: TestClient, room: string) => frames(c).filter((f) => f.type === "msg" && f.room === room);
+
+/** Waits until `check` holds, polling; fails with `what` after `timeoutMs`. */
+async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Registers `nick` on `port`, retrying while the nick is still held (by a dead node not yet reaped). */
+async function registerRetrying(port: number, nick: string, timeoutMs = 6000): Promise<TestClient> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await TestClient.connect(port);
+    const answer = await c.request({ type: "hello", nick });
+    if (answer.type === "welcome") return c;
+    c.destroy();
+    if (Date.now() > deadline) throw new Error(`hello ${nick} kept failing: ${JSON.stringify(answer)}`);
+    await sleep(100);
+  }
+}
+
+/** Seqs are consecutive from the first one: no gap, no duplicate. */
+function expectConsecutive(seqs: number[]): void {
+  expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
+}
+
+describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
+  test("a node SIGKILLed mid-storm: its user resumes exactly on another node, the others see it leave once and go offline", async () => {
+    const redis = await startRedis();
+    const nodes = await startNodes(runtime, redis.url);
+    try {
+      const room = "storm";
+      const writer = record(await TestClient.register(nodes[0].port, "writer", { defaultRoom: null }));
+      await writer.request({ type: "join", room });
+      const reader = record(await TestClient.register(nodes[1].port, "reader", { defaultRoom: null }));
+      await reader.request({ type: "join", room });
+      const victim = record(await TestClient.register(nodes[2].port, "victim", { defaultRoom: null }));
+      await victim.request({ type: "join", room });
+      const total = 300;
+      const storm = (async () => {
+        for (let i = 1; i <= total; i++) {
+          writer.send({ type: "msg", room, text: `m${i}`, id: `m${i}` });
+          if (i % 20 === 0) await sleep(10);
+        }
+      })();
+      await eventually(() => msgsOf(victim, room).length >= 50, "the victim to see the storm");
+      nodes[2].signal("SIGKILL");
+      await nodes[2].exited;
+      await storm;
+      const seen = msgsOf(victim, room).map((f) => f.seq);
+      victim.destroy();
+      expectConsecutive(seen);
+      const back = record(await registerRetrying(nodes[1].port, "victim"));
+      const snap = await back.request({ type: "join", room, since: seen.at(-1) }, 5000);
+      await eventually(() => msgsOf(writer, room).length >= total, "every ack");
+      await eventually(() => snap.seq + msgsOf(back, room).length >= total, "the rest", 5000);
+      const all = [...seen, ...snap.history.map((m: Frame) => m.seq), ...msgsOf(back, room).map((f) => f.seq)];
+      expect(all).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      await sleep(300);
+      const leaves = frames(reader).filter((f) => f.type === "leave" && f.nick === "victim");
+      expect(leaves).toEqual([{ type: "leave", room, nick: "victim", reason: "disconnect" }]);
+      const offline = frames(reader).filter((f) => f.type === "presence" && f.nick === "victim");
+      expect(offline).toEqual([{ type: "presence", nick: "victim", status: "offline", reason: "disconnect" }]);
+      // It joined, left once when its node was found dead, and joined again from the other node.
+      const story = frames(reader).filter((f) => (f.type === "join" || f.type === "leave") && f.nick === "victim").map((f) => f.type);
+      expect(story).toEqual(["join", "leave", "join"]);
+      for (const c of [writer, reader, back]) c.destroy();
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await redis.kill();
+    }
+  }, 30_000);
+
+  test("the path to Redis cut and healed: unavailable meanwhile, never a false ack; the node catches up without gaps or duplicates", async () => {
+    const redis = await startRedis();
+    const proxy = await startTcpProxy(redis.port);
+    const other = await startNode(runtime, redis.url, ["--node-lease", "4000"]);
+    const cut = await startNode(runtime, `redis://127.0.0.1:${proxy.port}`, ["--node-lease", "4000", "--metrics", "127.0.0.1:0"]);
+    try {
+      const metricsAddr = (await cut.waitForLine(/^metrics /)).split(" ")[1];
+      const ready = async () => (await fetch(`http://${metricsAddr}/readyz`)).status;
+      const room = "cut";
+      const here = record(await TestClient.register(cut.port, "here", { defaultRoom: null }));
+      await here.request({ type: "join", room });
+      const there = record(await TestClient.register(other.port, "there", { defaultRoom: null }));
+      await there.request({ type: "join", room });
+      await here.request({ type: "msg", room, text: "before" });
+      expect(await ready()).toBe(200);
+
+      proxy.refusing = true;
+      proxy.cutAll();
+      await sleep(300);
+      expect(await ready()).toBe(503);
+      const answers: Frame[] = [];
+      for (let i = 0; i < 5; i++) answers.push(await here.request({ type: "msg", room, text: `during${i}` }, 4000));
+      for (const a of answers) expect(a).toMatchObject({ type: "error", code: "unavailable" });
+      expect(answers[0].retry_after_ms).toBeGreaterThan(0);
+      for (let i = 0; i < 5; i++) await there.request({ type: "msg", room, text: `there${i}` });
+
+      proxy.refusing = false;
+      const healedAt = Date.now();
+      await eventually(() => msgsOf(here, room).some((f) => f.text === "there4"), "the node to catch up", 5000);
+      expect(Date.now() - healedAt).toBeLessThan(5000);
+      expect(await ready()).toBe(200);
+      const ack = await here.request({ type: "msg", room, text: "after" });
+      expect(ack).toMatchObject({ type: "msg", text: "after" });
+      await eventually(() => msgsOf(there, room).some((f) => f.text === "after"), "the other node to see it");
+      const texts = msgsOf(here, room).map((f) => f.text);
+      expect(texts).toEqual(["before", "there0", "there1", "there2", "there3", "there4", "after"]);
+      expectConsecutive(msgsOf(here, room).map((f) => f.seq));
+      expect(msgsOf(there, room).map((f) => f.text)).toEqual(texts);
+      here.destroy();
+      there.destroy();
+    } finally {
+      proxy.close();
+      await Promise.all([cut.stop(), other.stop()]);
+      await redis.kill();
+    }
+  }, 30_000);
+});
