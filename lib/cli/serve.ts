@@ -144,6 +144,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       port: settings.port,
       error: (error as Error).message,
     });
+    await cluster?.stop();
     await store.close();
     await flushLogging();
     return 1;

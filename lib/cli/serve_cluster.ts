@@ -5,7 +5,7 @@
  * @module
  */
 import type { Settings } from "../config/settings.ts";
-import { log } from "../ops/log.ts";
+import { log, setLogNode } from "../ops/log.ts";
 import type { ChatServer } from "../server/chat_server.ts";
 import type { RoomLog } from "../store/types.ts";
 import { renderClusterMetrics } from "../cluster/cluster_metrics.ts";
@@ -35,7 +35,8 @@ export async function openRedisStore(settings: Settings): Promise<RedisRoomLog> 
 export async function joinCluster(server: ChatServer, store: RoomLog): Promise<ClusterNode | undefined> {
   if (!(store instanceof RedisRoomLog)) return undefined;
   const id = newNodeId();
-  const logger = log("cluster").with({ node: id });
+  setLogNode(id);
+  const logger = log("cluster");
   const link = store.link;
   const node = new ClusterNode(id, link, store, server.hub, server.settings, logger);
   link.onLost = (message) => logger.error("lost Redis: {message}; frames that need it get unavailable", { message });
@@ -43,6 +44,6 @@ export async function joinCluster(server: ChatServer, store: RoomLog): Promise<C
   server.readyToo = () => link.up;
   server.moreMetrics = () => renderClusterMetrics(link, node);
   await node.start();
-  logger.info("node {node} joined the cluster at {url}", { url: redactedUrl(server.settings.cluster) });
+  logger.info("node {node} joined the cluster at {url}", { node: id, url: redactedUrl(server.settings.cluster) });
   return node;
 }

@@ -39,6 +39,14 @@ export interface ClusterHub extends FeedTarget {
   relayEvent(rooms: string[], frame: ServerFrame): void;
   deliverDm(key: string, frame: ServerFrame): boolean;
   roomNames(): string[];
+  localUsers(): { session: LocalSession; member: ClusterMember; rooms: string[] }[];
+  end(session: LocalSession, reason: "shutdown"): void;
+}
+
+/** What the node reads of a local session. */
+export interface LocalSession {
+  readonly id: string;
+  nickKey: string | null;
 }
 
 /** Where the node reports what happens (a logger in production, nothing in tests). */
@@ -230,11 +238,54 @@ export class ClusterNode implements HubCluster {
     this.hub.deliverDm(k, typeFirst(f));
   }
 
-  /** The subscriber connection is back: catch every followed room up from its stream. */
+  /** The subscriber connection is back: catch every followed room up from its stream, and put this node's users back on record. */
   #resume(): void {
     this.report.info("Redis is back: catching up {rooms} rooms", { rooms: this.hub.roomNames().length });
-    void this.#renew().catch(() => {});
     for (const room of this.hub.roomNames()) void this.feeds.catchUp(room);
+    this.reconcile().catch((error) => this.report.warning("cannot put this node's users back on record: {error}", { error: String(error) }));
+  }
+
+  /**
+   * Makes Redis's record of this node's users match the users here: after
+   * an outage, member changes that could not be recorded are, and if the
+   * node was taken for dead (its users' leaves announced, nicks freed), its
+   * users claim their nicks again and rejoin their rooms (the others see
+   * them join). A user whose nick another node took meanwhile is told
+   * `bye` `shutdown` (reconnect) rather than hold a nick twice.
+   */
+  async reconcile(): Promise<void> {
+    await this.#renew();
+    const recorded = new Map(hashEntries(await this.link.call(["HGETALL", nodeHoldingsKey(this.id)])));
+    const wanted = new Set<string>();
+    for (const { session, member, rooms } of this.hub.localUsers()) {
+      const key = session.nickKey!;
+      wanted.add(`@${key}`);
+      if (!recorded.has(`@${key}`)) {
+        const claimed = await this.link.call(["EVAL", CLAIM_NICK, 2, nickKeyOf(key), nodeHoldingsKey(this.id), this.id, session.id, key, member.nick]);
+        if (claimed !== 1) {
+          this.report.warning("{nick} was taken on another node while this one was away: ending its session here", { nick: member.nick });
+          this.hub.end(session, "shutdown");
+          continue;
+        }
+      }
+      for (const room of rooms) {
+        wanted.add(`${room}\t${key}`);
+        if (recorded.has(`${room}\t${key}`)) continue;
+        await this.memberEvent(room, key, member, { type: "join", room, nick: member.nick }, { countDelta: 1 });
+      }
+    }
+    for (const [field, nick] of recorded) {
+      if (wanted.has(field)) continue;
+      if (field.startsWith("@")) {
+        // A nick whose release could not be recorded: free it if this node still holds it.
+        const holder = await this.link.call(["GET", nickKeyOf(field.slice(1))]);
+        const sessionId = typeof holder === "string" && holder.startsWith(`${this.id} `) ? holder.slice(this.id.length + 1) : "-";
+        await this.link.call(["EVAL", RELEASE_NICK, 2, nickKeyOf(field.slice(1)), nodeHoldingsKey(this.id), this.id, sessionId, field.slice(1)]);
+        continue;
+      }
+      const [room, key] = field.split("\t");
+      await this.memberEvent(room, key, null, { type: "leave", room, nick, reason: "disconnect" }, { countDelta: -1 });
+    }
   }
 
   async #renew(): Promise<void> {

@@ -45,11 +45,11 @@ export class RedisLink {
   readonly stats: RedisStats = { roundTrips: 0, roundTripSeconds: 0, errors: 0, relayed: 0, reconnects: 0 };
   readonly #commands: Client;
   readonly #subscriber: Client;
-  /** Called after the subscriber connection is back (its channels are resubscribed by the client). */
+  /** Called once both connections are back after a loss (the client resubscribes the channels itself). */
   onResubscribed: () => void = () => {};
   /** Called once per connection loss, with a line for the log. */
   onLost: (message: string) => void = () => {};
-  #everReady = false;
+  #needsResume = false;
   #lost = false;
   #closed = false;
 
@@ -68,14 +68,17 @@ export class RedisLink {
       client.on("error", (error: Error) => this.#lose(error.message));
       client.on("end", () => this.#lose("connection ended"));
     }
-    this.#subscriber.on("ready", () => {
-      if (this.#everReady) {
-        this.stats.reconnects++;
-        this.onResubscribed();
-      }
-      this.#everReady = true;
-    });
-    this.#commands.on("ready", () => (this.#lost = false));
+    // The two connections come back independently: resume once both are up.
+    for (const client of [this.#commands, this.#subscriber]) client.on("ready", () => this.#maybeResume());
+  }
+
+  #maybeResume(): void {
+    if (!this.up) return;
+    this.#lost = false;
+    if (!this.#needsResume) return;
+    this.#needsResume = false;
+    this.stats.reconnects++;
+    this.onResubscribed();
   }
 
   /** Connects both connections; rejects when Redis cannot be reached at start. */
@@ -130,7 +133,9 @@ export class RedisLink {
   }
 
   #lose(message: string): void {
-    if (this.#lost || this.#closed) return;
+    if (this.#closed) return;
+    this.#needsResume = true;
+    if (this.#lost) return;
     this.#lost = true;
     this.onLost(message);
   }

@@ -358,6 +358,15 @@ export class Hub<P = unknown> {
     return this.#rooms.get(name)?.seq;
   }
 
+  /** Cluster: the registered sessions here, each as the cluster's member lists show it, with its rooms. */
+  localUsers(): { session: Session<P>; member: ClusterMember; rooms: string[] }[] {
+    return [...this.#byNick.values()].map((session) => ({
+      session,
+      member: this.#member(session),
+      rooms: [...session.rooms].map((room) => room.name),
+    }));
+  }
+
   /** Names of the rooms this node follows (rooms with local members). */
   roomNames(): string[] {
     return [...this.#rooms.keys()];

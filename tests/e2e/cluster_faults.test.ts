@@ -149,4 +149,34 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
       await redis.kill();
     }
   }, 30_000);
+
+  test("a node cut from Redis for longer than its lease: the others see its users leave; when it is back they rejoin and messages flow again", async () => {
+    const redis = await startRedis();
+    const proxy = await startTcpProxy(redis.port);
+    const other = await startNode(runtime, redis.url);
+    const cut = await startNode(runtime, `redis://127.0.0.1:${proxy.port}`);
+    try {
+      const room = "away";
+      const here = record(await TestClient.register(cut.port, "here", { defaultRoom: null }));
+      await here.request({ type: "join", room });
+      const there = record(await TestClient.register(other.port, "there", { defaultRoom: null }));
+      await there.request({ type: "join", room });
+      proxy.refusing = true;
+      proxy.cutAll();
+      await eventually(() => frames(there).some((f) => f.type === "leave" && f.nick === "here"), "the leave", 5000);
+      expect(frames(there).find((f) => f.type === "leave" && f.nick === "here")).toMatchObject({ reason: "disconnect" });
+      proxy.refusing = false;
+      await eventually(() => frames(there).some((f) => f.type === "join" && f.nick === "here"), "the rejoin", 5000);
+      const who = await there.request({ type: "who", room });
+      expect(who.users.map((u: Frame) => u.nick).sort()).toEqual(["here", "there"]);
+      await here.request({ type: "msg", room, text: "back" });
+      await eventually(() => msgsOf(there, room).some((f) => f.text === "back"), "the message");
+      here.destroy();
+      there.destroy();
+    } finally {
+      proxy.close();
+      await Promise.all([cut.stop(), other.stop()]);
+      await redis.kill();
+    }
+  }, 30_000);
 });
