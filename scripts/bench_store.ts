@@ -6,7 +6,7 @@
  * directory (interleaved with `--memory` starts, for comparison). Start-up
  * must not read the messages, and RSS must not grow with what is stored.
  *
- *   npx bun scripts/bench_store.ts [--runtime bun|deno|node] [--messages 1000000] [--rooms 1000]
+ *   npx bun scripts/bench_store.ts [--runtime bun|deno|node] [--messages 1000000] [--rooms 1000] [--memory]
  *
  * @module
  */
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     rooms: { type: "string", default: "1000" },
     clients: { type: "string", default: "10" },
     starts: { type: "string", default: "3" },
+    // Send the same load to a --memory server instead (for comparing RSS; nothing is stored).
+    memory: { type: "boolean", default: false },
   },
 });
 const runtime = values.runtime as RuntimeName;
@@ -37,7 +39,7 @@ const dir = mkdtempSync(join(tmpdir(), "tcpchat-bench-store-"));
 const flags = ["--rate-per-s", "0", "--default-room", "", "--max-pending", "64MiB"];
 
 try {
-  const server = await startChatServer(runtime, [...flags, "--data-dir", dir]);
+  const server = await startChatServer(runtime, [...flags, ...(values.memory ? ["--memory"] : ["--data-dir", dir])]);
   const rssStart = server.rssBytes();
   const clients = await Promise.all(Array.from({ length: clientCount }, (_, i) => TestClient.register(server.port, `f${i}`, { defaultRoom: null })));
   // Each client owns an equal share of the rooms and is their only member: the cost measured is storing, not fan-out.
@@ -47,6 +49,7 @@ try {
   }));
   const started = performance.now();
   let peakRss = rssStart;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, server.rssBytes())), 250);
   const perClient = Math.ceil(total / clientCount);
   await Promise.all(clients.map(async (c, i) => {
     const rooms = roomsOf(i);
@@ -59,15 +62,15 @@ try {
       c.send(batch);
       while (c.lines.length < base + n) await new Promise((resolve) => setTimeout(resolve, 1));
       c.lines.length = 0;
-      if (i === 0 && sent % 20_000 < window) peakRss = Math.max(peakRss, server.rssBytes());
     }
   }));
   const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
   const rssFull = server.rssBytes();
   for (const c of clients) c.destroy();
   await server.stop();
   const dbBytes = readdirSync(dir).filter((f) => f.startsWith("tcpchat.db")).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
-  console.log(`${runtime}: stored ${total} messages over ${roomCount} rooms in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s)`);
+  console.log(`${runtime}${values.memory ? " --memory" : ""}: stored ${total} messages over ${roomCount} rooms in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s)`);
   console.log(`RSS: ${mib(rssStart)} MiB at start, ${mib(peakRss)} MiB peak while storing, ${mib(rssFull)} MiB with everything stored; database ${mib(dbBytes)} MiB`);
   // Start-up: time until the port accepts (the "listening" line), on the full directory and in memory, interleaved.
   const times: Record<string, number[]> = { data: [], memory: [] };

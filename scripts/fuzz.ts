@@ -3,7 +3,12 @@
  * points, through real connections to a real server, batch after batch, and
  * checks after every batch that the server is up, answers a fresh probe
  * client, cleaned up every fuzz connection, kept a sentinel client's room
- * stream whole, logged no error, and kept its memory bounded. "Strict"
+ * stream whole, logged no error, and kept its memory bounded. "Abuse"
+ * connections attack as in issue 17 (`fuzz_abuse.ts`): look-alike nicks of
+ * the sentinel, text that is not inert, lone surrogates, rename floods and
+ * 40 frames in one write; nobody may receive a lone surrogate or a
+ * look-alike, no text user a raw bidi control, and no connection may put
+ * more than one line a second per error code in the log. "Strict"
  * connections send only lines the server must reject and check that each got
  * exactly one error, with the right code, in order.
  *
@@ -29,6 +34,7 @@ import { LineSplitter } from "../lib/protocol/line_splitter.ts";
 import { type Frame, TestClient } from "../tests/support/chat_client.ts";
 import { type ChatServerProcess, startChatServer } from "../tests/support/chat_server.ts";
 import { ALL_RUNTIMES, REPO_ROOT, type RuntimeName } from "../tests/support/runtimes.ts";
+import { abuseWrite, frameProblems, logFloodProblems, lookalikeNick, textOutputProblems } from "./fuzz_abuse.ts";
 
 /** Server flags every fuzz run and replay uses: small limits, so the fuzzer reaches them often. */
 export const FUZZ_FLAGS: readonly string[] = [
@@ -95,8 +101,8 @@ export function loadCorpus(): Corpus {
 
 /** One scripted fuzz connection: what it writes, how fast, and how it ends. */
 export interface FuzzConnection {
-  /** json/strict register first; text speaks the text dialect; raw is anything; stall stops reading. */
-  kind: "json" | "strict" | "text" | "raw" | "stall";
+  /** json/strict/abuse register first; text speaks the text dialect; raw is anything; stall stops reading. */
+  kind: "json" | "strict" | "text" | "raw" | "stall" | "abuse";
   /** Each write's bytes, base64. */
   writes: string[];
   /** Pause after each write, ms. */
@@ -277,6 +283,7 @@ function makeConnection(
   nick: string,
   withOpenBugs: boolean,
 ): FuzzConnection {
+  if (kind === "abuse") return makeAbuseConnection(rng, nick);
   const jsonDialect = kind === "json" || kind === "strict" || kind === "stall";
   const clean = (bytes: Uint8Array) => (jsonDialect && !withOpenBugs ? avoidOpenBugs(bytes) : bytes);
   const parts: Uint8Array[] = [];
@@ -318,10 +325,22 @@ function makeConnection(
   };
 }
 
+/**
+ * An abuse connection's script: a hello with a look-alike of the sentinel's
+ * nick (refused), its own hello, then attack writes, each sent whole (a burst
+ * of 40 frames must arrive in one write).
+ */
+function makeAbuseConnection(rng: Rng, nick: string): FuzzConnection {
+  const writes: Uint8Array[] = [enc.encode(JSON.stringify({ type: "hello", nick: lookalikeNick(rng, SENTINEL_NICK) }) + "\n")];
+  writes.push(enc.encode(JSON.stringify({ type: "hello", nick }) + "\n"));
+  for (let i = 0, n = 1 + rng.int(6); i < n; i++) writes.push(abuseWrite(rng, nick, SENTINEL_NICK));
+  return { kind: "abuse", writes: writes.map(b64), gapMs: rng.int(3), end: rng.pick(["fin", "reset", "open"] as const) };
+}
+
 /** A batch: a mix of every kind of connection. */
 export function makeBatch(rng: Rng, corpus: Corpus, batch: number, withOpenBugs = false): FuzzConnection[] {
   const count = 6 + rng.int(14);
-  const kinds: FuzzConnection["kind"][] = ["json", "json", "json", "strict", "strict", "text", "text", "raw", "stall"];
+  const kinds: FuzzConnection["kind"][] = ["json", "json", "json", "strict", "strict", "text", "text", "raw", "stall", "abuse"];
   return Array.from({ length: count }, (_, i) => makeConnection(rng, corpus, rng.pick(kinds), `f${batch}x${i}`, withOpenBugs));
 }
 
@@ -354,7 +373,25 @@ async function play(port: number, script: FuzzConnection, index: number): Promis
     socket.end();
     await Promise.race([closed, sleep(500)]);
   }
+  problems.push(...outputProblems(script, received).map((p) => `connection ${index} (${script.kind}): ${p}`));
   return { problems, socket };
+}
+
+/** What is wrong in what a connection received so far, by the dialect its first byte chose (see fuzz_abuse.ts). */
+function outputProblems(script: FuzzConnection, received: Buffer[]): string[] {
+  const first = script.writes.map((w) => Buffer.from(w, "base64")).flatMap((b) => Array.from(b)).find((b) => ![0x20, 0x09, 0x0d, 0x0a].includes(b));
+  const text = Buffer.concat(received).toString("utf8");
+  if (first !== 0x7b) return textOutputProblems(text);
+  const problems: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      problems.push(...frameProblems(JSON.parse(line), SENTINEL_NICK));
+    } catch {
+      // A cut last line; the strict checks judge JSON-ness.
+    }
+  }
+  return problems;
 }
 
 /** Waits for the strict connection's closing pong and compares the errors it got with the expected ones. */
@@ -393,6 +430,9 @@ function describeFrames(frames: Frame[]): string {
   return frames.slice(-5).map((f) => JSON.stringify(f).slice(0, 120)).join(" | ") || "nothing";
 }
 
+/** The sentinel's nick: the victim the abuse connections try to look like. */
+const SENTINEL_NICK = "sentinel";
+
 /**
  * A client that stays registered in the lobby for a whole run: it must never
  * be dropped, every line it gets must be JSON, and lobby seqs must rise by one.
@@ -402,7 +442,7 @@ export class Sentinel {
   #pinger: ReturnType<typeof setInterval> | undefined;
   private constructor(readonly client: TestClient) {}
 
-  static async start(port: number, nick = "sentinel"): Promise<Sentinel> {
+  static async start(port: number, nick = SENTINEL_NICK): Promise<Sentinel> {
     const client = await TestClient.register(port, nick);
     const sentinel = new Sentinel(client);
     // Any frame counts as activity; keeps the sentinel clear of the heartbeat timeout in long runs.
@@ -422,6 +462,7 @@ export class Sentinel {
         problems.push(`sentinel got a non-JSON line: ${JSON.stringify(line).slice(0, 200)}`);
         continue;
       }
+      problems.push(...frameProblems(frame, SENTINEL_NICK));
       if (frame.type !== "msg" || frame.room !== "lobby") continue;
       if (this.#lastSeq >= 0 && frame.seq !== this.#lastSeq + 1) {
         problems.push(`sentinel saw lobby seq ${frame.seq} after ${this.#lastSeq}`);
@@ -503,6 +544,7 @@ export class FuzzTarget {
 
   /** Plays `connections` at once, then checks the server. Returns what went wrong. */
   async runBatch(connections: FuzzConnection[], maxRssGrowthBytes: number): Promise<string[]> {
+    const started = Date.now();
     const played = await Promise.all(connections.map((c, i) => play(this.server.port, c, i)));
     for (const { socket } of played) socket.destroy();
     const problems = played.flatMap((p) => p.problems);
@@ -511,6 +553,7 @@ export class FuzzTarget {
     problems.push(...this.sentinel.check());
     const stderr = this.server.stderr();
     problems.push(...logProblems(stderr.slice(this.#logOffset)));
+    problems.push(...logFloodProblems(stderr.slice(this.#logOffset), (Date.now() - started) / 1000));
     this.#logOffset = stderr.length;
     if (this.server.alive()) {
       const rss = this.server.rssBytes();

@@ -8,7 +8,7 @@
  */
 
 import type { Conn, Runtime } from "../runtime/types.ts";
-import { FrameCounter } from "./frame_counter.ts";
+import { FrameCounter, ircMsgOffsets } from "./frame_counter.ts";
 import type { LatencyHistogram } from "./histogram.ts";
 import { pollTimers } from "./phases.ts";
 import { nowMicros } from "./stamp.ts";
@@ -29,8 +29,12 @@ export interface BenchClientOptions {
   timeoutMs: number;
   /** Receives message latencies while {@linkcode BenchClient.recording} is on; null for none. */
   latency: LatencyHistogram | null;
-  /** Offset of the text in this run's `msg` lines (see `msgTextOffset`). */
+  /** Offset of the text in this run's `msg` lines (see `msgTextOffset`), or in IRC PRIVMSG lines. */
   stampAt: number;
+  /** Connect over TLS (see {@linkcode BenchOptions.tls}); plain TCP when absent. */
+  tls?: { ca?: string; insecure?: boolean };
+  /** IRC subscribers: the publishers' nick and room, to find PRIVMSG and the text in their lines. */
+  irc?: { publisher: string };
   /** Called after each received chunk once set up, with the `msg` count before it (the publishers' pump listens). */
   onData?: (client: BenchClient, msgsBefore: number) => void;
 }
@@ -82,7 +86,9 @@ export class BenchClient {
     this.#conn = conn;
     this.#options = options;
     this.#records = options.latency !== null;
-    this.counter = new FrameCounter(options.latency, options.stampAt);
+    this.counter = options.irc
+      ? new FrameCounter(options.latency, options.stampAt, ircMsgOffsets(options.room, options.irc.publisher).commandAt)
+      : new FrameCounter(options.latency, options.stampAt);
     this.#handshake = new Promise<void>((resolve, reject) => {
       this.#settle = (error) => (error ? reject(error) : resolve());
     });
@@ -93,7 +99,8 @@ export class BenchClient {
 
   /** Connects, registers `nick` and joins `room`; resolves once the room snapshot arrived. */
   static async open(runtime: Runtime, options: BenchClientOptions): Promise<BenchClient> {
-    const conn = await runtime.connect({ hostname: options.hostname, port: options.port });
+    const target = { hostname: options.hostname, port: options.port };
+    const conn = options.tls ? await runtime.connectTls({ ...target, ...options.tls }) : await runtime.connect(target);
     conn.setNoDelay(true);
     const client = new BenchClient(conn, options);
     const timer = setTimeout(
@@ -102,8 +109,10 @@ export class BenchClient {
     );
     try {
       await conn.write(encoder.encode(
-        `${JSON.stringify({ type: "hello", nick: options.nick, client: "tcpchat-bench" })}\n` +
-          `${JSON.stringify({ type: "join", room: options.room })}\n`,
+        options.irc
+          ? `NICK ${options.nick}\r\nUSER ${options.nick} 0 * :tcpchat-bench\r\nJOIN #${options.room}\r\n`
+          : `${JSON.stringify({ type: "hello", nick: options.nick, client: "tcpchat-bench" })}\n` +
+            `${JSON.stringify({ type: "join", room: options.room })}\n`,
       ));
       await client.#handshake;
     } catch (error) {
@@ -113,6 +122,11 @@ export class BenchClient {
       clearTimeout(timer);
     }
     return client;
+  }
+
+  /** A line that keeps this connection from timing out, in its dialect. */
+  get pingBytes(): Uint8Array {
+    return this.#options.irc ? IRC_PING : PING;
   }
 
   /** Sends bytes; resolves once the runtime took them all (the buffer may be reused then). */
@@ -177,6 +191,7 @@ export class BenchClient {
 
   /** Handles one handshake line; true when the handshake is over (done or failed). */
   #handshakeLine(text: string): boolean {
+    if (this.#options.irc) return this.#ircHandshakeLine(text);
     let frame: { type?: unknown; room?: unknown; heartbeat?: { interval_ms?: unknown } } | null;
     try {
       frame = JSON.parse(text);
@@ -193,6 +208,22 @@ export class BenchClient {
       return true;
     }
     if (frame.type === "error" || frame.type === "bye") {
+      this.#fail(`the server answered ${text.slice(0, 200)}`);
+      return true;
+    }
+    return false;
+  }
+
+  /** IRC: the end of NAMES for the room is the snapshot; ERROR or an error numeric fails the set-up. */
+  #ircHandshakeLine(text: string): boolean {
+    const { nick, room } = this.#options;
+    if (text.includes(` 366 ${nick} #${room} `)) {
+      this.#phase = "ready";
+      this.#settle();
+      return true;
+    }
+    // 422 (no MOTD) is part of a normal registration; other 4xx and 5xx numerics are refusals.
+    if (text.startsWith("ERROR ") || /^:\S+ (?!422)[45]\d\d /.test(text)) {
       this.#fail(`the server answered ${text.slice(0, 200)}`);
       return true;
     }
@@ -243,6 +274,7 @@ export async function openClients(
 }
 
 const PING = encoder.encode('{"type":"ping"}\n');
+const IRC_PING = encoder.encode("PING :bench\r\n");
 
 /**
  * Keeps silent connections from being timed out by the server's heartbeat:
@@ -253,7 +285,7 @@ export function keepAlive(clients: BenchClient[]): () => void {
   const intervalMs = clients.reduce((least, c) => Math.min(least, c.heartbeatMs), Infinity) / 2;
   if (!Number.isFinite(intervalMs)) return () => {};
   const timer = setInterval(() => {
-    for (const client of clients) if (!client.closedByPeer) client.write(PING).catch(() => {});
+    for (const client of clients) if (!client.closedByPeer) client.write(client.pingBytes).catch(() => {});
   }, Math.max(100, intervalMs));
   return () => clearInterval(timer);
 }

@@ -13,7 +13,7 @@
 
 import type { Runtime } from "../runtime/types.ts";
 import { keepAlive } from "./bench_client.ts";
-import { msgTextOffset } from "./frame_counter.ts";
+import { ircMsgOffsets, msgTextOffset } from "./frame_counter.ts";
 import { LatencyHistogram, type LatencySummary } from "./histogram.ts";
 import { type BenchOptions, numbered, type RunHooks } from "./options.ts";
 import { every, sleep, takeLoopLagMs, waitUntil } from "./phases.ts";
@@ -47,6 +47,7 @@ export interface FanoutResult extends Rates {
     warmup_s: number;
     duration_s: number;
     latency_subs: number;
+    sub_dialect: "json" | "irc";
   };
   setup: { connections: number; seconds: number; handshake: LatencySummary };
   /** Over the measure phase; microseconds from send to receipt. */
@@ -73,6 +74,9 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
   const pubNick = (r: number, p: number) => numbered(`${options.nickPrefix}p`, r * pubs + p, roomCount * pubs);
   const subNick = (r: number, s: number) => numbered(`${options.nickPrefix}s`, r * subs + s, roomCount * subs);
   const stampAt = msgTextOffset(roomName(0), pubNick(0, 0));
+  const ircSubs = options.subDialect === "irc";
+  // Nicks and rooms of one run have one length, so one offset serves every room.
+  const ircStampAt = ircMsgOffsets(roomName(0), pubNick(0, 0)).textAt;
   const records = (s: number) => options.latencyFromAll || s === 0 || s === subs - 1;
   const latency = new LatencyHistogram();
   const pace: PublishPace = { running: false, ratePerPub, window: options.window, batch };
@@ -86,11 +90,13 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
     return {
       hostname: options.hostname,
       port: options.port,
+      tls: options.tls,
       nick: isSub ? subNick(r, k) : pubNick(r, k - subs),
       room: roomName(r),
       timeoutMs,
       latency: isSub && records(k) ? latency : null,
-      stampAt,
+      stampAt: isSub && ircSubs ? ircStampAt : stampAt,
+      irc: isSub && ircSubs ? { publisher: pubNick(r, 0) } : undefined,
       onData: isSub ? (client, before) => room.onProgress(before, client.counter.msgs) : undefined,
     };
   }, hooks);
@@ -200,6 +206,7 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
       warmup_s: options.warmupMs / 1000,
       duration_s: options.durationMs / 1000,
       latency_subs: recorders.length,
+      sub_dialect: options.subDialect,
     },
     setup: { connections: clients.length, seconds: setup.seconds, handshake: setup.handshake },
     ...ratesBetween(s0, s1),

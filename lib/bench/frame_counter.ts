@@ -31,6 +31,22 @@ const HEAD_BYTES = 256;
 const PROBLEM_CHARS = 200;
 
 /**
+ * Where an IRC subscriber's PRIVMSG line has its command and its text, for
+ * messages from `nick` to room `room`: `:<nick>!<nick>@tcpchat PRIVMSG #<room> :`.
+ */
+export function ircMsgOffsets(room: string, nick: string): { commandAt: number; textAt: number } {
+  const source = `:${nick}!${nick}@tcpchat `;
+  return {
+    commandAt: encoder.encode(source).length,
+    textAt: encoder.encode(`${source}PRIVMSG #${room} :`).length,
+  };
+}
+
+const COLON = 0x3a;
+const PRIVMSG = encoder.encode("PRIVMSG ");
+const IRC_ERROR = encoder.encode("ERROR ");
+
+/**
  * Where the text starts in the server's `msg` frame for a given room and
  * sender: `{"type":"msg","room":"<room>","from":"<nick>","text":"`. The
  * bench gives all its publishers nicks and rooms of one length per run, so
@@ -67,6 +83,8 @@ export class FrameCounter {
   firstProblem: string | undefined;
   readonly #latency: LatencyHistogram | null;
   readonly #stampAt: number;
+  /** For an IRC subscriber: where PRIVMSG sits in a message line; -1 for JSON. */
+  readonly #ircCommandAt: number;
   /** Head of a line that started in an earlier chunk; null while between lines. */
   #head: Uint8Array | null = null;
   #headLength = 0;
@@ -74,11 +92,13 @@ export class FrameCounter {
 
   /**
    * `latency` receives now - stamp for each `msg` (null: no latency);
-   * `stampAt` is the text's offset in a `msg` line ({@linkcode msgTextOffset}).
+   * `stampAt` is the text's offset in a `msg` line ({@linkcode msgTextOffset});
+   * an IRC subscriber's counter also gets `ircCommandAt` ({@linkcode ircMsgOffsets}).
    */
-  constructor(latency: LatencyHistogram | null, stampAt: number) {
+  constructor(latency: LatencyHistogram | null, stampAt: number, ircCommandAt = -1) {
     this.#latency = latency;
     this.#stampAt = stampAt;
+    this.#ircCommandAt = ircCommandAt;
   }
 
   /** Feeds the next received bytes; `nowUs` < 0 records no latency for them. */
@@ -125,6 +145,7 @@ export class FrameCounter {
 
   /** Classifies the line `bytes[start, end)` (possibly only its head). */
   #classify(bytes: Uint8Array, start: number, end: number, nowUs: number): void {
+    if (this.#ircCommandAt >= 0) return this.#classifyIrc(bytes, start, end, nowUs);
     // Every server frame starts with {"type":" (the protocol puts type first, in
     // compact JSON), so `{` and `"msg"` at offset 8 identify a msg line.
     if (
@@ -137,6 +158,17 @@ export class FrameCounter {
       if (startsWith(bytes, start, end, ERROR_PREFIX)) this.errors++;
       else if (startsWith(bytes, start, end, BYE_PREFIX)) this.byes++;
       else return;
+      this.firstProblem ??= new TextDecoder().decode(bytes.subarray(start, Math.min(end, start + PROBLEM_CHARS)));
+    }
+  }
+
+  /** IRC: `:source PRIVMSG ...` lines are messages; an `ERROR` line is the server's goodbye. */
+  #classifyIrc(bytes: Uint8Array, start: number, end: number, nowUs: number): void {
+    if (bytes[start] === COLON && startsWith(bytes, start + this.#ircCommandAt, end, PRIVMSG)) {
+      this.msgs++;
+      if (nowUs >= 0 && this.#latency !== null) this.#recordLatency(bytes, start, end, nowUs);
+    } else if (startsWith(bytes, start, end, IRC_ERROR)) {
+      this.byes++;
       this.firstProblem ??= new TextDecoder().decode(bytes.subarray(start, Math.min(end, start + PROBLEM_CHARS)));
     }
   }

@@ -48,6 +48,7 @@ export async function runIdle(runtime: Runtime, options: BenchOptions, hooks: Ru
   const setup = await setUpClients(runtime, conns, options, (i, timeoutMs) => ({
     hostname: options.hostname,
     port: options.port,
+    tls: options.tls,
     nick: numbered(`${options.nickPrefix}i`, i, conns),
     room: numbered(options.roomPrefix, i % rooms, rooms),
     timeoutMs,

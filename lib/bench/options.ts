@@ -10,6 +10,11 @@ export const SCENARIOS = ["fanout", "latency", "idle"] as const;
 /** One of {@linkcode SCENARIOS}. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 
+/** The dialects a fan-out subscriber can speak (publishers always speak JSON). */
+export const SUB_DIALECTS = ["json", "irc"] as const;
+/** One of {@linkcode SUB_DIALECTS}. */
+export type SubDialect = (typeof SUB_DIALECTS)[number];
+
 /** Everything a run needs; the command line fills it from flags over {@linkcode benchDefaults}. */
 export interface BenchOptions {
   scenario: ScenarioName;
@@ -45,6 +50,12 @@ export interface BenchOptions {
   serverPid: number | undefined;
   /** Record latency on every subscriber (latency scenario) rather than the first and last of each room. */
   latencyFromAll: boolean;
+  /** Connect over TLS: trusting `ca` (PEM text), or `insecure`; undefined for plain TCP. */
+  tls?: { ca?: string; insecure?: boolean };
+  /** `--ca FILE`, read into `tls.ca` by the command before the run. */
+  caFile?: string;
+  /** What the subscribers speak: JSON, or IRC (to compare the cost of fan-out to IRC members). */
+  subDialect: SubDialect;
 }
 
 /** How a run reports while it runs, and how it is cut short. */
@@ -95,6 +106,7 @@ export function benchDefaults(scenario: ScenarioName): BenchOptions {
     roomPrefix: `bench-${tag}-`,
     serverPid: undefined,
     latencyFromAll: latency,
+    subDialect: "json",
   };
 }
 

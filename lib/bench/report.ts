@@ -86,7 +86,8 @@ export function formatFanoutReport(result: FanoutResult): string {
   const pace = c.rate_per_pub > 0 ? `${whole(c.rate_per_pub)} msgs/s per publisher` : `window ${c.window}`;
   const lines = [
     `tcpchat bench ${result.scenario} against ${result.target}: ${plural(c.rooms, "room")} x ` +
-    `(${plural(c.pubs_per_room, "publisher")}, ${plural(c.subs_per_room, "subscriber")}), ${c.size_bytes}-byte text, ${pace}`,
+    `(${plural(c.pubs_per_room, "publisher")}, ${plural(c.subs_per_room, c.sub_dialect === "irc" ? "IRC subscriber" : "subscriber")}), ` +
+    `${c.size_bytes}-byte text, ${pace}`,
     `set-up      ${result.setup.connections} connections in ${result.setup.seconds.toFixed(2)} s`,
     `measured    ${result.seconds.toFixed(2)} s after ${c.warmup_s} s of warm-up${result.interrupted ? " (interrupted)" : ""}`,
     `deliveries  ${whole(result.deliveries_per_s)}/s  (published ${whole(result.pub_msgs_per_s)} msgs/s, ` +

@@ -10,7 +10,16 @@
 import { SetupError } from "../bench/bench_client.ts";
 import { runFanout } from "../bench/fanout.ts";
 import { runIdle } from "../bench/idle.ts";
-import { BENCH_LIMITS, type BenchOptions, benchDefaults, numbered, type ScenarioName, SCENARIOS } from "../bench/options.ts";
+import {
+  BENCH_LIMITS,
+  type BenchOptions,
+  benchDefaults,
+  numbered,
+  type ScenarioName,
+  SCENARIOS,
+  SUB_DIALECTS,
+  type SubDialect,
+} from "../bench/options.ts";
 import { MIN_TEXT_BYTES } from "../bench/publish_frames.ts";
 import { formatFanoutReport, formatIdleReport, formatJson } from "../bench/report.ts";
 import { parseByteSize, parseDuration } from "../config/units.ts";
@@ -53,11 +62,15 @@ export function benchUsage(): string {
     "  --drain TIME              after publishing, wait this long at most for every delivery [3s]",
     "  --concurrency N           connections being set up at once [32]",
     "  --all-latency             fanout: record latency on every subscriber, not the first and last of each room",
+  "  --sub-dialect NAME        json | irc: what the subscribers speak (publishers speak JSON) [json]",
     "  --nick-prefix TEXT        nick prefix [b + a random tag]",
     "  --room-prefix TEXT        room name prefix [bench- + the tag + -]",
     "  --pid PID                 server process: report its CPU and memory (from /proc, with its children)",
     "  --json                    print one JSON object on stdout at the end",
     "  -q, --quiet               no progress lines",
+    "  --tls                     connect over TLS (the server's TLS port), verifying against the system's CAs",
+    "  --ca FILE                 TLS, trusting the CA certificate(s) in FILE",
+    "  --insecure                TLS without checking the certificate",
     "  -h, --help                show this help",
     "",
     "TIME is a number of seconds or has a unit (500ms, 10s, 2m). Ctrl-C ends the run early and still reports.",
@@ -82,12 +95,19 @@ const OPTIONS = {
   drain: { type: "string" },
   concurrency: { type: "string" },
   "all-latency": { type: "boolean" },
+  "sub-dialect": { type: "string" },
   "nick-prefix": { type: "string" },
   "room-prefix": { type: "string" },
   pid: { type: "string" },
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
+  tls: { type: "boolean" },
+  ca: { type: "string" },
+  insecure: { type: "boolean" },
 } as const;
+
+/** Text that always fits one PRIVMSG line, whatever the nick and room lengths. */
+const MAX_IRC_TEXT_BYTES = 350;
 
 /** Flags that mean something only in some scenarios; elsewhere they are a mistake. */
 const ONLY_FOR: Partial<Record<keyof typeof OPTIONS, readonly ScenarioName[]>> = {
@@ -100,6 +120,7 @@ const ONLY_FOR: Partial<Record<keyof typeof OPTIONS, readonly ScenarioName[]>> =
   warmup: ["fanout", "latency"],
   drain: ["fanout", "latency"],
   "all-latency": ["fanout"],
+  "sub-dialect": ["fanout", "latency"],
   conns: ["idle"],
 };
 
@@ -156,13 +177,25 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
     roomPrefix: values["room-prefix"] ?? d.roomPrefix,
     serverPid: values.pid === undefined ? undefined : integer("pid", values.pid, 0, 1, 2 ** 31 - 1),
     latencyFromAll: d.latencyFromAll || values["all-latency"] === true,
+    subDialect: (values["sub-dialect"] ?? d.subDialect) as SubDialect,
   };
+  if (!SUB_DIALECTS.includes(options.subDialect)) {
+    throw bad(`--sub-dialect: expected one of ${SUB_DIALECTS.join(", ")}, got ${values["sub-dialect"]}`);
+  }
   if (values.size !== undefined) {
     const size = parseByteSize(values.size);
     if (size === undefined || size < MIN_TEXT_BYTES || size > L.textBytes) {
       throw bad(`--size: expected ${MIN_TEXT_BYTES} to ${L.textBytes} bytes, got ${values.size}`);
     }
     options.textBytes = size;
+  }
+  if (values.ca !== undefined && values.insecure) throw bad("--ca and --insecure do not go together");
+  if (values.insecure) options.tls = { insecure: true };
+  else if (values.ca !== undefined) options.caFile = values.ca;
+  else if (values.tls) options.tls = {};
+  // The server cuts longer texts into several PRIVMSGs for IRC members (one line is 512 bytes at most).
+  if (options.subDialect === "irc" && options.textBytes > MAX_IRC_TEXT_BYTES) {
+    throw bad(`--size: IRC subscribers take at most ${MAX_IRC_TEXT_BYTES} bytes of text (one PRIVMSG line), got ${options.textBytes}`);
   }
   checkNames(options);
   return { options, json: values.json === true, quiet: values.quiet === true };
@@ -188,6 +221,13 @@ function checkNames(o: BenchOptions): void {
 /** Runs `tcpchat bench`; resolves with the exit code (1 when set-up failed). */
 export async function benchCommand(runtime: Runtime, args: string[]): Promise<number> {
   const { options, json, quiet } = benchOptionsFromArgs(args);
+  if (options.caFile !== undefined) {
+    try {
+      options.tls = { ca: await runtime.readTextFile(options.caFile) };
+    } catch (error) {
+      throw new CliError(`cannot read --ca ${options.caFile}: ${(error as Error).message}`);
+    }
+  }
   const say = (line: string) => console.error(line);
   const controller = new AbortController();
   const stopOnSignal = runtime.onSignal("SIGINT", () => {

@@ -16,18 +16,23 @@ import { VERSION } from "../version.ts";
 import { parseAddress } from "./address.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
+import { clientPassword, clientTls, SECURITY_OPTIONS, SECURITY_USAGE } from "./client_security.ts";
 
 const USAGE = `Usage: tcpchat send [HOST:PORT] --nick NAME --room ROOM [TEXT...]
+                    [--tls] [--ca FILE] [--insecure] [--password-prompt]
 
 Sends TEXT (or, without TEXT, each line of stdin) to ROOM and waits until the
 server has accepted every message. Exit codes: 0 sent, 1 cannot reach the
-server or connection lost, 2 bad usage, 3 refused by the server.`;
+server or connection lost, 2 bad usage, 3 refused by the server.
+
+${SECURITY_USAGE}`;
 
 /** Runs `send`; resolves with the exit code. */
 export async function sendCommand(runtime: Runtime, args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     nick: { type: "string", short: "n" },
     room: { type: "string", short: "r" },
+    ...SECURITY_OPTIONS,
   }, USAGE);
   if (!values.nick) throw new CliError("--nick is required", USAGE);
   if (!values.room) throw new CliError("--room is required", USAGE);
@@ -37,7 +42,18 @@ export async function sendCommand(runtime: Runtime, args: string[]): Promise<num
   const words = looksLikeAddress ? positionals.slice(1) : positionals;
   const lines = words.length > 0 ? [words.join(" ")] : null;
 
-  const client = new ChatClient({ runtime, host, port, nick: values.nick, reconnect: false, client: `tcpchat-send/${VERSION}` });
+  const tls = await clientTls(runtime, values, USAGE);
+  const password = await clientPassword(runtime, values, USAGE);
+  const client = new ChatClient({
+    runtime,
+    host,
+    port,
+    nick: values.nick,
+    reconnect: false,
+    client: `tcpchat-send/${VERSION}`,
+    tls,
+    password,
+  });
   try {
     await client.connect();
     await client.join(values.room);

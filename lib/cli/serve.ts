@@ -17,6 +17,7 @@ import { tomlValue } from "../config/describe.ts";
 import { flushLogging, log, type LogSetup, setupLogging } from "../ops/log.ts";
 import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
+import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { VERSION } from "../version.ts";
 import { openStore, withMemoryFlag } from "./serve_store.ts";
@@ -40,7 +41,7 @@ export function serveUsage(): string {
   return [
     "Usage: tcpchat serve [--config FILE] [options]",
     "",
-    "Runs the chat server. JSON and plain-text clients share one port.",
+    "Runs the chat server. JSON, plain-text and IRC clients share one port.",
     "Settings come from flags, then TCPCHAT_<NAME> environment variables, then the",
     "config file (--config FILE, TCPCHAT_CONFIG, or ./tcpchat.toml if present; --config ''",
     "for none), then the defaults. SIGHUP reloads; SIGUSR2 drains slowly and exits.",
@@ -67,7 +68,7 @@ export function parseSettingArgs(
 ): ConfigArgs & { positionals: string[] } {
   const options: Record<string, { type: "string" }> = { config: { type: "string" } };
   for (const name of SETTING_NAMES) options[flagName(name)] = { type: "string" };
-  const { values, positionals } = parseCommandArgs(args, options, usage);
+  const { values, positionals } = parseCommandArgs(withMemoryFlag(args), options, usage);
   if (positionals.length > maxPositionals) throw new CliError(`unexpected argument ${positionals[maxPositionals]}`, usage);
   const flags: ConfigArgs["flags"] = {};
   for (const name of SETTING_NAMES) {
@@ -127,18 +128,23 @@ const LOGGING_SETTINGS = new Set<keyof Settings>(["log_level", "log_format", "lo
 
 /** Runs the server; resolves with the exit code once it has shut down. */
 export async function serveCommand(runtime: Runtime, args: string[]): Promise<number> {
-  const configArgs = parseSettingArgs(withMemoryFlag(args), serveUsage());
+  const configArgs = parseSettingArgs(args, serveUsage());
   const config = await loadConfigOrExit(runtime, configArgs);
   const settings = config.settings;
   setupLogging(logSetup(runtime, settings));
   const logger = log("serve");
   const store = await openStore(settings);
-  const server = new ChatServer(runtime, settings, VERSION, Date.now, store);
+  const server = new ChatServer(runtime, settings, VERSION, Date.now, { roomLog: store });
   const cluster = await joinCluster(server, store);
   let addr;
   try {
     addr = await server.start();
   } catch (error) {
+    // A TLS pair that cannot be used is a configuration problem (exit 2), like a bad setting.
+    if (error instanceof TlsPairError) {
+      await flushLogging();
+      throw new CliError(`bad configuration:\n${error.message}`);
+    }
     logger.fatal("cannot listen on {host}:{port}: {error}", {
       host: settings.host,
       port: settings.port,
@@ -161,22 +167,27 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       return 1;
     }
   }
-  logger.info("tcpchat {version} on {runtime} listening on {host}:{port}, data in {dataDir}", {
+  const tlsAddr = server.tlsAddr;
+  logger.info(`tcpchat {version} on {runtime} listening on {host}:{port}${tlsAddr ? " and TLS {tls}" : ""}, data in {dataDir}`, {
     version: VERSION,
     runtime: runtime.name,
     host: addr.hostname,
     port: addr.port,
+    ...(tlsAddr ? { tls: `${tlsAddr.hostname}:${tlsAddr.port}` } : {}),
     config: config.file ?? "none",
     dataDir: settings.cluster !== "" ? `Redis ${redactedUrl(settings.cluster)}` : settings.data_dir === "" ? "memory only" : settings.data_dir,
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
+  if (server.ircAddr) console.log(`irc ${server.ircAddr.hostname}:${server.ircAddr.port}`);
   console.log(`listening ${addr.hostname}:${addr.port}`);
+  if (tlsAddr) console.log(`listening tls ${tlsAddr.hostname}:${tlsAddr.port}`);
 
   // One reload at a time; a failed one is logged and never stops the next.
   let reloading = Promise.resolve();
   runtime.onSignal("SIGHUP", () => {
-    reloading = reloading.then(() => reload(runtime, configArgs, server)).catch((error) =>
+    // The TLS pair is re-read even when the configuration is refused: a renewed certificate must not wait.
+    reloading = reloading.then(() => reload(runtime, configArgs, server)).finally(() => server.reloadTls()).catch((error) =>
       log("config").error("reload failed, the running configuration is unchanged: {error}", { error: String(error) })
     );
   });

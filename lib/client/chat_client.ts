@@ -17,7 +17,7 @@
  */
 import type { ClientFrame } from "../protocol/client_frames.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
-import type { ErrorFrame, MsgFrame, ServerFrame } from "../protocol/server_frames.ts";
+import type { ErrorFrame, MsgFrame, ServerFrame, WhoEntry } from "../protocol/server_frames.ts";
 import type { Conn, Runtime } from "../runtime/types.ts";
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
@@ -27,6 +27,18 @@ type FrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
 export type WelcomeFrame = FrameOf<"welcome">;
 /** A room snapshot. */
 export type RoomFrame = FrameOf<"room">;
+/** A page of a room's history. */
+export type HistoryFrame = FrameOf<"history">;
+
+/** Which page `history()` asks for (PROTOCOL section 10). */
+export interface HistoryOptions {
+  /** The newest messages with a smaller seq. */
+  before?: number;
+  /** The oldest messages with a greater seq. */
+  after?: number;
+  /** 1-100 (the server's default is 50). */
+  limit?: number;
+}
 
 /** Where the client's connection stands. */
 export type ConnectionState = "connecting" | "online" | "reconnecting" | "closed";
@@ -43,6 +55,8 @@ export interface ClientEvents {
   leave: FrameOf<"leave">;
   nick: FrameOf<"nick">;
   presence: FrameOf<"presence">;
+  /** A crowded room's arrivals and departures since the last summary (instead of join/leave per member). */
+  crowd: FrameOf<"crowd">;
   /** A room snapshot the client now stands on; the history it had not seen follows as `msg` events. */
   room: RoomFrame;
   left: FrameOf<"left">;
@@ -56,6 +70,25 @@ export interface ClientEvents {
   resumed: { room: string; caughtUp: number; lost: number };
   /** The nick had to change on reconnect because the old one was still held. */
   renamed: { old: string; new: string };
+  /** The session's account changed (registered, password changed, dropped). */
+  account: FrameOf<"account">;
+  /** A room's topic was set (own changes included). */
+  topic: FrameOf<"topic">;
+  mode: FrameOf<"mode">;
+  /** Someone was made or unmade an operator of a room. */
+  role: FrameOf<"role">;
+  /** A ban was set or lifted (operators only hear of these). */
+  ban: FrameOf<"ban">;
+  /** Someone invited this client to a room. */
+  invite: FrameOf<"invite">;
+}
+
+/** What the client knows about a room besides its messages. */
+export interface RoomInfo {
+  topic: string;
+  /** Account names of its account operators. */
+  ops: string[];
+  modes?: FrameOf<"mode">["modes"];
 }
 
 /** An `error` answer from the server, or a local failure (`code` `disconnected`, `timeout`). */
@@ -85,6 +118,10 @@ export interface ChatClientOptions {
   requestTimeoutMs?: number;
   /** Sent in `hello`. */
   client?: string;
+  /** Connect over TLS: with `ca` (PEM text) trusted instead of the system roots, or `insecure` (no checks). */
+  tls?: { ca?: string; insecure?: boolean; serverName?: string };
+  /** Sent in `hello` (for a nick that is an account); kept in memory only, for reconnects. Never logged or shown. */
+  password?: string;
   /** For tests. */
   random?: () => number;
 }
@@ -103,6 +140,20 @@ interface JoinedRoom {
   epoch?: string;
   /** The server forgot the room (a restart): catching up must start from the beginning. */
   refetch?: boolean;
+  /** Set while the rest of a snapshot (`more`) is paged in with `history`; resolves when caught up. */
+  catchUp?: Promise<void>;
+  /** Live messages that arrive while paging; emitted after the last page, those it did not hold. */
+  buffered?: MsgFrame[];
+}
+
+/** How a catch-up began: for the `resumed` event at its end. */
+interface CatchUpStart {
+  resumed: boolean;
+  /** The last seq seen before the snapshot. */
+  before: number;
+  caughtUp: number;
+  /** The first seq emitted, to tell how many were lost before it. */
+  first?: number;
 }
 
 const encoder = new TextEncoder();
@@ -120,6 +171,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   #welcome: WelcomeFrame | null = null;
   readonly #pending = new Map<string, Pending>();
   readonly #rooms = new Map<string, JoinedRoom>();
+  readonly #roomInfo = new Map<string, RoomInfo>();
+  #password: string | undefined;
   #nextId = 0;
   #userClosed = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -129,6 +182,23 @@ export class ChatClient extends Emitter<ClientEvents> {
   constructor(readonly options: ChatClientOptions) {
     super();
     this.#nick = options.nick;
+    this.#password = options.password;
+  }
+
+  /** Sets the password sent with the next `hello` (after a `nick_reserved` or `unauthorized` answer). */
+  usePassword(password: string | undefined): void {
+    this.#password = password;
+  }
+
+  /** The account this client is logged in to, if any. */
+  get account(): string | undefined {
+    return this.#account;
+  }
+  #account: string | undefined;
+
+  /** Topic, account operators and modes of a joined room, as last heard. */
+  roomInfo(room: string): RoomInfo | undefined {
+    return this.#roomInfo.get(room);
   }
 
   /** The nick the server knows this client by. */
@@ -186,9 +256,21 @@ export class ChatClient extends Emitter<ClientEvents> {
     });
   }
 
-  /** Joins `room` (the client then follows it across reconnects); resolves with the snapshot. */
+  /**
+   * Joins `room` (the client then follows it across reconnects); resolves with
+   * the snapshot once every message it covers has been emitted, pages that
+   * followed it (`more`) included.
+   */
   async join(room: string, since?: number): Promise<RoomFrame> {
-    return (await this.request(since === undefined ? { type: "join", room } : { type: "join", room, since })) as RoomFrame;
+    const snapshot =
+      (await this.request(since === undefined ? { type: "join", room } : { type: "join", room, since })) as RoomFrame;
+    await this.#rooms.get(room)?.catchUp;
+    return snapshot;
+  }
+
+  /** A page of `room`'s kept history (for scrollback); the messages are returned, not emitted. */
+  async history(room: string, options: HistoryOptions = {}): Promise<HistoryFrame> {
+    return (await this.request({ type: "history", room, ...options })) as HistoryFrame;
   }
 
   /** Leaves `room`. */
@@ -206,9 +288,31 @@ export class ChatClient extends Emitter<ClientEvents> {
     return (await this.request({ type: "dm", to, text })) as FrameOf<"dm">;
   }
 
-  /** Members of `room` and their status. */
-  async who(room: string): Promise<FrameOf<"who">> {
-    return (await this.request({ type: "who", room })) as FrameOf<"who">;
+  /**
+   * One page of `room`'s members and their status, in casefolded nick order:
+   * the first, or the one after `after` (the previous page's `next`). The
+   * answer's `member_count` is the room's size and `next` is set while more follow.
+   */
+  async who(room: string, page: { after?: string; limit?: number } = {}): Promise<FrameOf<"who">> {
+    return (await this.request({ type: "who", room, ...page })) as FrameOf<"who">;
+  }
+
+  /**
+   * Every member of `room`, page by page (each page one request of up to
+   * `limit` members), so a crowded room is read without one huge frame.
+   *
+   * @example
+   * ```ts
+   * for await (const user of client.whoAll("lobby")) console.log(user.nick);
+   * ```
+   */
+  async *whoAll(room: string, limit?: number): AsyncGenerator<WhoEntry> {
+    let after: string | undefined;
+    do {
+      const page = await this.who(room, { ...(after === undefined ? {} : { after }), ...(limit === undefined ? {} : { limit }) });
+      yield* page.users;
+      after = page.next;
+    } while (after !== undefined);
   }
 
   /** Every room with member count and last seq. */
@@ -221,9 +325,76 @@ export class ChatClient extends Emitter<ClientEvents> {
     await this.request(note === undefined ? { type: "status", status } : { type: "status", status, note });
   }
 
-  /** Changes nick. */
-  async changeNick(nick: string): Promise<void> {
-    await this.request({ type: "nick", nick });
+  /** Changes nick; an account's nick needs its `password` (then the client is logged in to it). */
+  async changeNick(nick: string, password?: string): Promise<void> {
+    await this.request(password === undefined ? { type: "nick", nick } : { type: "nick", nick, password });
+    if (password !== undefined) this.#password = password;
+  }
+
+  /** Registers the current nick as an account with `password` (and logs in to it). */
+  async register(password: string, email?: string): Promise<FrameOf<"account">> {
+    const answer = await this.request(email === undefined ? { type: "register", password } : { type: "register", password, email });
+    this.#password = password;
+    return answer as FrameOf<"account">;
+  }
+
+  /** Changes the account's password. */
+  async passwd(password: string, newPassword: string): Promise<FrameOf<"account">> {
+    const answer = await this.request({ type: "passwd", password, new_password: newPassword });
+    this.#password = newPassword;
+    return answer as FrameOf<"account">;
+  }
+
+  /** Deletes the account; the client stays connected as a guest. */
+  async drop(password: string): Promise<FrameOf<"account">> {
+    const answer = await this.request({ type: "drop", password });
+    this.#password = undefined;
+    return answer as FrameOf<"account">;
+  }
+
+  /** Sets a room's topic ("" clears it). */
+  async setTopic(room: string, topic: string): Promise<FrameOf<"topic">> {
+    return (await this.request({ type: "topic", room, topic })) as FrameOf<"topic">;
+  }
+
+  /** Changes a room's modes (operators). */
+  async setModes(room: string, modes: { invite_only?: boolean; key?: string; topic_lock?: boolean }): Promise<FrameOf<"mode">> {
+    return (await this.request({ type: "mode", room, ...modes })) as FrameOf<"mode">;
+  }
+
+  /** Makes (`op` true) or unmakes a member an operator of `room`. */
+  async setOperator(room: string, nick: string, op: boolean): Promise<FrameOf<"role">> {
+    return (await this.request({ type: op ? "op" : "deop", room, nick })) as FrameOf<"role">;
+  }
+
+  /** Removes `nick` from `room` (it may come back). */
+  async kick(room: string, nick: string, reason?: string): Promise<void> {
+    await this.request(reason === undefined ? { type: "kick", room, nick } : { type: "kick", room, nick, reason });
+  }
+
+  /** Bans `nick` (its account when logged in) from `room`; resolves with the ban. */
+  async ban(room: string, nick: string, reason?: string): Promise<FrameOf<"ban">> {
+    return (await this.request(reason === undefined ? { type: "ban", room, nick } : { type: "ban", room, nick, reason })) as FrameOf<"ban">;
+  }
+
+  /** Lifts the ban with `mask` (`account:NAME` or `nick:NAME`). */
+  async unban(room: string, mask: string): Promise<void> {
+    await this.request({ type: "unban", room, mask });
+  }
+
+  /** The bans of `room` (operators). */
+  async bans(room: string): Promise<FrameOf<"bans">> {
+    return (await this.request({ type: "bans", room })) as FrameOf<"bans">;
+  }
+
+  /** Invites `nick` to `room`. */
+  async invite(room: string, nick: string): Promise<void> {
+    await this.request({ type: "invite", room, nick });
+  }
+
+  /** Disconnects `nick` from the server (server operators). */
+  async kill(nick: string, reason?: string): Promise<void> {
+    await this.request(reason === undefined ? { type: "kill", nick } : { type: "kill", nick, reason });
   }
 
   /** Says `quit` and closes; no reconnect. Resolves once the connection is closed. */
@@ -243,7 +414,10 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   /** Opens a connection and registers; on a reconnect, rejoins rooms with `since`. */
   async #open(resumed: boolean): Promise<WelcomeFrame> {
-    const conn = await this.options.runtime.connect({ hostname: this.options.host, port: this.options.port });
+    const target = { hostname: this.options.host, port: this.options.port };
+    const conn = this.options.tls
+      ? await this.options.runtime.connectTls({ ...target, ...this.options.tls })
+      : await this.options.runtime.connect(target);
     conn.setNoDelay(true);
     this.#conn = conn;
     this.#lastHeardAt = Date.now();
@@ -267,7 +441,10 @@ export class ChatClient extends Emitter<ClientEvents> {
       try {
         const hello: ClientFrame = { type: "hello", nick: this.#nick };
         if (this.options.client) hello.client = this.options.client;
-        return (await this.request(hello)) as WelcomeFrame;
+        if (this.#password !== undefined) hello.password = this.#password;
+        const welcome = (await this.request(hello)) as WelcomeFrame;
+        this.#account = welcome.account;
+        return welcome;
       } catch (error) {
         if (!resumed || !(error instanceof ChatError) || error.code !== "nick_taken") throw error;
         if (Date.now() < deadline) {
@@ -338,7 +515,30 @@ export class ChatClient extends Emitter<ClientEvents> {
         break;
       case "left":
         this.#rooms.delete(frame.room);
+        this.#roomInfo.delete(frame.room);
         this.emit("left", frame);
+        break;
+      case "leave":
+        // Kicked or banned: the client is out of the room and must not rejoin it on a reconnect.
+        if (frame.nick === this.#nick) {
+          this.#rooms.delete(frame.room);
+          this.#roomInfo.delete(frame.room);
+        }
+        this.emit("leave", frame);
+        break;
+      case "account":
+        this.#account = frame.change === "dropped" ? undefined : frame.account;
+        this.emit("account", frame);
+        break;
+      case "topic":
+      case "mode":
+      case "role":
+        this.#noteRoomInfo(frame);
+        this.emit(frame.type, frame as never);
+        break;
+      case "ban":
+      case "invite":
+        this.emit(frame.type, frame as never);
         break;
       case "nick":
         if (frame.old === this.#nick) this.#nick = frame.new;
@@ -353,8 +553,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         break;
       case "dm":
       case "join":
-      case "leave":
       case "presence":
+      case "crowd":
         this.emit(frame.type, frame as never);
         break;
     }
@@ -377,6 +577,10 @@ export class ChatClient extends Emitter<ClientEvents> {
     const room = this.#rooms.get(msg.room);
     // While catching up, live messages are left to the snapshot that follows (it holds them too).
     if (room?.resuming) return;
+    if (room?.buffered) {
+      room.buffered.push(msg);
+      return;
+    }
     if (room && msg.seq <= room.lastSeq) return;
     if (room) room.lastSeq = msg.seq;
     this.emit("msg", msg);
@@ -401,19 +605,87 @@ export class ChatClient extends Emitter<ClientEvents> {
     if ((room.epoch !== undefined && snapshot.epoch !== room.epoch) || snapshot.seq < room.lastSeq) room.lastSeq = 0;
     room.epoch = snapshot.epoch;
     this.#rooms.set(snapshot.room, room);
+    this.#roomInfo.set(snapshot.room, { topic: snapshot.topic ?? "", ops: snapshot.ops ?? [], modes: snapshot.modes });
     const before = room.lastSeq;
     room.resuming = false;
     this.emit("room", snapshot);
-    let caughtUp = 0;
-    for (const msg of snapshot.history) {
+    const start: CatchUpStart = { resumed, before, caughtUp: 0 };
+    this.#emitNew(room, snapshot.history, start);
+    if (snapshot.more) {
+      // The rest comes page by page; live messages wait in `buffered` so order holds. A catch-up
+      // already running pages on from the last seq until nothing follows, so it covers this one too.
+      if (room.catchUp === undefined) {
+        room.buffered = [];
+        room.catchUp = this.#catchUp(snapshot.room, room, start);
+      }
+      return;
+    }
+    room.lastSeq = Math.max(room.lastSeq, snapshot.seq);
+    this.#endCatchUp(snapshot.room, start);
+  }
+
+  /** Emits the messages of `msgs` newer than the room's last seq, in order. */
+  #emitNew(room: JoinedRoom, msgs: MsgFrame[], start: CatchUpStart): void {
+    for (const msg of msgs) {
       if (msg.seq <= room.lastSeq) continue;
       room.lastSeq = msg.seq;
-      caughtUp++;
+      start.first ??= msg.seq;
+      start.caughtUp++;
       this.emit("msg", msg);
     }
-    const lost = resumed && snapshot.history.length > 0 ? Math.max(0, snapshot.history[0].seq - before - 1) : 0;
-    room.lastSeq = Math.max(room.lastSeq, snapshot.seq);
-    if (resumed) this.emit("resumed", { room: snapshot.room, caughtUp, lost });
+  }
+
+  #endCatchUp(name: string, start: CatchUpStart): void {
+    if (!start.resumed) return;
+    const lost = start.first === undefined ? 0 : Math.max(0, start.first - start.before - 1);
+    this.emit("resumed", { room: name, caughtUp: start.caughtUp, lost });
+  }
+
+  /**
+   * Pages the rest of a snapshot in with `history` `after`, one page at a
+   * time: each page is at most what the server allows in one answer (well
+   * under its `max_pending`), so however much history a resume covers the
+   * client is never cut as a slow consumer. A lost connection ends it; the
+   * reconnect resumes from the last seq emitted.
+   */
+  async #catchUp(name: string, room: JoinedRoom, start: CatchUpStart): Promise<void> {
+    try {
+      for (;;) {
+        let page: HistoryFrame;
+        try {
+          page = await this.history(name, { after: room.lastSeq, limit: 100 });
+        } catch (error) {
+          // Pages spend rate-limit tokens: wait for one, as the server says.
+          if (error instanceof ChatError && error.code === "rate_limited") {
+            await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 200));
+            continue;
+          }
+          return;
+        }
+        if (this.#rooms.get(name) !== room) return;
+        this.#emitNew(room, page.msgs, start);
+        if (!page.more || page.msgs.length === 0) break;
+      }
+      const live = room.buffered ?? [];
+      room.buffered = undefined;
+      this.#emitNew(room, live, start);
+      this.#endCatchUp(name, start);
+    } finally {
+      room.buffered = undefined;
+      room.catchUp = undefined;
+    }
+  }
+
+  /** Keeps topic, account operators and modes current from events. */
+  #noteRoomInfo(frame: FrameOf<"topic"> | FrameOf<"mode"> | FrameOf<"role">): void {
+    const info = this.#roomInfo.get(frame.room);
+    if (!info) return;
+    if (frame.type === "topic") info.topic = frame.topic;
+    else if (frame.type === "mode") info.modes = frame.modes;
+    else if (frame.account !== undefined) {
+      info.ops = info.ops.filter((name) => name !== frame.account);
+      if (frame.op) info.ops.push(frame.account);
+    }
   }
 
   #startHeartbeat(welcome: WelcomeFrame): void {
@@ -458,7 +730,14 @@ export class ChatClient extends Emitter<ClientEvents> {
       } catch (error) {
         this.#conn?.close();
         this.#conn = null;
-        if (!this.#userClosed) this.#scheduleReconnect(attempt + 1, (error as Error).message);
+        if (this.#userClosed) return;
+        // A password that no longer works (changed or dropped elsewhere) will not start working: each
+        // retry would only count as a wrong guess. Stop and say why.
+        if (error instanceof ChatError && (error.code === "unauthorized" || error.code === "nick_reserved")) {
+          this.#setState("closed", error.message);
+          return;
+        }
+        this.#scheduleReconnect(attempt + 1, (error as Error).message);
       }
     }, delayMs);
   }

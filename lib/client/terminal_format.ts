@@ -7,7 +7,7 @@
  */
 import { nickKey } from "../protocol/names.ts";
 import type { MsgFrame, ServerFrame } from "../protocol/server_frames.ts";
-import { renderTextFrame } from "../protocol/text_render.ts";
+import { printable, renderTextFrame } from "../protocol/text_render.ts";
 
 /** Display options. */
 export interface FormatOptions {
@@ -39,7 +39,9 @@ export function clock(ts: number): string {
 /** One message line: `12:04 [lobby] <ada> hello` (or `* ada waves` for /me). */
 export function formatMsg(msg: MsgFrame, options: FormatOptions): string {
   const nick = paint(msg.from, nickColor(msg.from), options.color);
-  const body = msg.text.startsWith("/me ") ? `* ${nick} ${msg.text.slice(4)}` : `<${nick}> ${msg.text}`;
+  // Another user's text reaches a terminal: controls, escapes and bidi controls are shown as U+FFFD.
+  const text = printable(msg.text);
+  const body = text.startsWith("/me ") ? `* ${nick} ${text.slice(4)}` : `<${nick}> ${text}`;
   return `${paint(clock(msg.ts), 2, options.color)} [${msg.room}] ${body}`;
 }
 

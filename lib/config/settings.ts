@@ -30,13 +30,32 @@ export interface Settings {
   write_timeout: number;
   history: number;
   history_on_join: number;
+  snapshot_bytes: number;
+  history_memory: number;
   default_room: string;
   max_rooms: number;
+  max_rooms_per_user: number;
+  snapshot_members: number;
+  crowd_size: number;
+  crowd_interval: number;
+  ip_rate_per_s: number;
+  ip_burst: number;
+  connect_rate_per_ip: number;
+  connect_burst_per_ip: number;
+  max_tracked_addresses: number;
   shutdown_grace: number;
   log_level: "trace" | "debug" | "info" | "warning" | "error" | "fatal";
   log_format: "auto" | "pretty" | "json";
   log_file: string;
   metrics: string;
+  tls_listen: string;
+  tls_cert: string;
+  tls_key: string;
+  plaintext_auth: "loopback" | "allow";
+  irc_listen: string;
+  registration: "open" | "closed";
+  password_min_length: number;
+  operators: string;
   data_dir: string;
   cluster: string;
   node_lease: number;
@@ -73,6 +92,15 @@ const hostPortOrEmpty = v.pipe(
 const roomOrEmpty = v.pipe(
   v.string(),
   v.regex(/^$|^#?[a-z0-9_.\-]{1,64}$/, "a room name (a-z 0-9 _ - ., 1-64 chars) or empty"),
+);
+
+/** A comma list of account names: each 1-32 characters, no spaces, commas or controls. */
+const accountList = v.pipe(
+  v.string(),
+  v.check(
+    (raw) => raw.trim() === "" || raw.split(",").every((name) => /^[^\s,\p{Cc}]{1,32}$/u.test(name.trim())),
+    "must be account names separated by commas (e.g. alice,bob)",
+  ),
 );
 
 /** The settings table; keys are the names used in files, env (upper-cased) and flags (kebab-cased). */
@@ -124,12 +152,12 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
   per_ip_exempt_loopback: {
     kind: "bool",
     default: true,
-    doc: "whether loopback addresses are exempt from max_per_ip",
+    doc: "whether loopback addresses are exempt from max_per_ip and the per-address rates",
   },
   rate_per_s: {
     kind: "number",
     default: 5,
-    doc: "msg/dm/join/status frames per second per connection (0 turns rate limiting off)",
+    doc: "frames that reach others (msg, dm, join, nick, status) per second per connection (0 turns rate limiting off)",
     check: v.pipe(v.number(), v.minValue(0)),
   },
   burst: { kind: "int", default: 10, doc: "rate-limit bucket size", check: positiveInt },
@@ -163,6 +191,18 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     doc: "kept messages sent on a join without since",
     check: nonNegativeInt,
   },
+  snapshot_bytes: {
+    kind: "bytes",
+    default: 256 * 1024,
+    doc: "history bytes in one room snapshot or history page (at most half of max_pending); the rest is paged",
+    check: positiveInt,
+  },
+  history_memory: {
+    kind: "bytes",
+    default: 64 * 1024 * 1024,
+    doc: "history bytes held in memory across rooms; the least recently active rooms' oldest messages go first",
+    check: nonNegativeInt,
+  },
   default_room: {
     kind: "string",
     default: "lobby",
@@ -173,6 +213,55 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     kind: "int",
     default: 10_000,
     doc: "rooms kept at once; empty rooms are forgotten oldest first past it",
+    check: positiveInt,
+  },
+  max_rooms_per_user: {
+    kind: "int",
+    default: 100,
+    doc: "rooms one session may be in at once (too_many_rooms past it)",
+    check: positiveInt,
+  },
+  snapshot_members: {
+    kind: "int",
+    default: 100,
+    doc: "nicks listed in a room snapshot (the joiner first); who pages through the rest",
+    check: positiveInt,
+  },
+  crowd_size: {
+    kind: "int",
+    default: 500,
+    doc: "members above which a room's joins and leaves are summarised in crowd events",
+    check: positiveInt,
+  },
+  crowd_interval: {
+    kind: "duration",
+    default: 2_000,
+    doc: "at most one crowd summary per crowded room per this interval",
+    check: positiveInt,
+  },
+  ip_rate_per_s: {
+    kind: "number",
+    default: 20,
+    doc: "token-spending frames per second shared by all connections from one address (0: off)",
+    check: v.pipe(v.number(), v.minValue(0)),
+  },
+  ip_burst: { kind: "int", default: 40, doc: "per-address rate-limit bucket size", check: positiveInt },
+  connect_rate_per_ip: {
+    kind: "number",
+    default: 10,
+    doc: "new connections per second from one address (0: off)",
+    check: v.pipe(v.number(), v.minValue(0)),
+  },
+  connect_burst_per_ip: {
+    kind: "int",
+    default: 20,
+    doc: "new connections from one address accepted in a burst",
+    check: positiveInt,
+  },
+  max_tracked_addresses: {
+    kind: "int",
+    default: 65_536,
+    doc: "addresses whose rate-limit state is kept; idle ones are forgotten first past it",
     check: positiveInt,
   },
   shutdown_grace: {
@@ -204,6 +293,54 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     doc: "HOST:PORT to serve /metrics, /healthz and /readyz over HTTP (empty: off)",
     check: hostPortOrEmpty,
     reload: "restart",
+  },
+  tls_listen: {
+    kind: "string",
+    default: "",
+    doc: "HOST:PORT for the TLS listener, same dialects as the plain port (empty: off; needs tls_cert and tls_key)",
+    check: hostPortOrEmpty,
+    reload: "restart",
+  },
+  tls_cert: {
+    kind: "string",
+    default: "",
+    doc: "PEM file with the TLS certificate chain; re-read on SIGHUP",
+  },
+  tls_key: {
+    kind: "string",
+    default: "",
+    doc: "PEM file with the TLS private key; re-read on SIGHUP",
+  },
+  plaintext_auth: {
+    kind: "string",
+    default: "loopback",
+    doc: "with TLS on: loopback refuses passwords over plain TCP from other hosts (tls_required), allow accepts them",
+    check: v.picklist(["loopback", "allow"], "must be loopback or allow"),
+  },
+  irc_listen: {
+    kind: "string",
+    default: "",
+    doc: "HOST:PORT of an extra port where every connection speaks IRC, e.g. 0.0.0.0:6667 (empty: off; IRC also works on the main port)",
+    check: hostPortOrEmpty,
+    reload: "restart",
+  },
+  registration: {
+    kind: "string",
+    default: "open",
+    doc: "open (anyone may register their nick) or closed (accounts are made by operators)",
+    check: v.picklist(["open", "closed"], "must be open or closed"),
+  },
+  password_min_length: {
+    kind: "int",
+    default: 8,
+    doc: "shortest password accepted by register and passwd, in characters",
+    check: v.pipe(v.number(), v.integer(), v.minValue(1, "must be 1 to 256"), v.maxValue(256, "must be 1 to 256")),
+  },
+  operators: {
+    kind: "string",
+    default: "",
+    doc: "server operators: account names, comma-separated (e.g. alice,bob); operators of every room, may kill",
+    check: accountList,
   },
   data_dir: {
     kind: "string",

@@ -124,9 +124,28 @@ export function resolveConfig(sources: ConfigSources): ResolvedConfig {
       }
     }
   }
+  if (problems.length === 0) problems.push(...tlsSettingProblems(settings as unknown as Settings, sourceOf));
   if (problems.length > 0) throw new ConfigError(problems);
   applyDerivedDefaults(settings as unknown as Settings, origins);
   return { settings: settings as unknown as Settings, origins, file: sources.file?.path };
+}
+
+/**
+ * TLS settings go together: certificate and key come as a pair, and a TLS
+ * listener needs that pair. (A pair without `tls_listen` is allowed: TLS is
+ * then off, e.g. turned off with `--tls-listen ''` over a config file.)
+ */
+function tlsSettingProblems(settings: Settings, sourceOf: Map<SettingName, RawValue>): ConfigProblem[] {
+  const at = (name: SettingName) => ({ source: sourceOf.get(name)?.source ?? "defaults", key: sourceOf.get(name)?.key ?? name });
+  const problems: ConfigProblem[] = [];
+  if (settings.tls_cert !== "" && settings.tls_key === "") {
+    problems.push({ ...at("tls_cert"), detail: "is set but tls_key is not: give both the certificate and its key" });
+  } else if (settings.tls_key !== "" && settings.tls_cert === "") {
+    problems.push({ ...at("tls_key"), detail: "is set but tls_cert is not: give both the certificate and its key" });
+  } else if (settings.tls_listen !== "" && settings.tls_cert === "") {
+    problems.push({ ...at("tls_listen"), detail: "needs tls_cert and tls_key (PEM files)" });
+  }
+  return problems;
 }
 
 const KNOWN = new Set<string>(SETTING_NAMES);

@@ -17,12 +17,22 @@ import {
   type ServerFrame,
   withId,
 } from "../protocol/server_frames.ts";
-import { addStrike, takeToken } from "./rate_limiter.ts";
+import type { Awaitable } from "../store/account_store.ts";
+import { AccountDesk } from "./accounts.ts";
+import { type AuditEvent, defaultHubServices, type HubCore, type HubServices } from "./hub_services.ts";
+import { ModerationDesk } from "./moderation.ts";
+import { CrowdSummaries, isCrowded } from "./crowd.ts";
+import { SPENDS_TOKEN, takeTokens } from "./frame_cost.ts";
+import { HistoryBudget } from "./history_budget.ts";
+import { answerHistory, type HistorySource, snapshotHistory } from "./history_paging.ts";
+import { addStrike } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
-import { ringCapacity, snapshotHistory } from "./room_reads.ts";
-import { MemoryStore } from "../store/memory_store.ts";
-import { type RoomLog, type StoredRoom, StoreUnavailable, whenReady } from "../store/types.ts";
+import { storedHistory } from "./stored_history.ts";
+import { ServerOperators } from "./room_modes.ts";
+import { SessionWaits } from "./session_waits.ts";
+import { type StoredRoom, StoreUnavailable, whenReady } from "../store/types.ts";
 import { Session } from "./session.ts";
+import { snapshotMembers } from "./snapshot_members.ts";
 import type { ClusterMember, HubCluster } from "./hub_cluster.ts";
 import type { MsgFrame } from "../protocol/server_frames.ts";
 
@@ -34,6 +44,8 @@ export interface HubSink<P> {
   broadcast(to: Iterable<Session<P>>, frame: ServerFrame, except?: Session<P>): void;
   /** Flushes what is queued for `session`, then closes its connection. */
   close(session: Session<P>, reason: ByeReason): void;
+  /** Records a moderation or account action (logged and counted by the server). */
+  audit?(event: AuditEvent, actor?: Session<P>): void;
 }
 
 /** The settings the hub reads; the object may be updated in place by a reload. */
@@ -51,10 +63,20 @@ export type HubSettings = Pick<
   | "history_on_join"
   | "default_room"
   | "max_rooms"
+  | "registration"
+  | "password_min_length"
+  | "operators"
+  | "max_rooms_per_user"
+  | "snapshot_members"
+  | "crowd_size"
+  | "crowd_interval"
+  | "ip_rate_per_s"
+  | "ip_burst"
+  | "snapshot_bytes"
+  | "history_memory"
+  | "max_pending"
 >;
 
-/** Frame types that spend a rate-limit token. */
-const RATE_LIMITED = new Set<ClientFrame["type"]>(["msg", "dm", "join", "status"]);
 /** Frame types accepted before `hello`. */
 const BEFORE_HELLO = new Set<ClientFrame["type"]>(["hello", "ping", "pong", "quit"]);
 
@@ -63,34 +85,61 @@ export interface HubCounts {
   sessions: number;
   registered: number;
   rooms: number;
+  /** Bytes of history held in memory, all rooms (bounded by history_memory). */
+  historyBytes: number;
+  /** Messages evicted from memory to stay within history_memory, since start. */
+  historyEvicted: number;
 }
 
 /** Sessions, nicks and rooms. */
-export class Hub<P = unknown> {
+export class Hub<P = unknown> implements HubCore<P> {
   readonly #sessions = new Set<Session<P>>();
   readonly #byNick = new Map<string, Session<P>>();
   readonly #rooms = new Map<string, Room<P>>();
   /** Rooms with no members but with history, oldest-emptied first: forgotten first when rooms run out. */
   readonly #emptyRooms = new Map<string, Room<P>>();
+  /** Arrivals and departures in crowded rooms, told in one summary per interval. */
+  readonly #crowd = new CrowdSummaries<Room<P>>();
   #nextSession = 0;
   #nextRoom = 0;
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+  readonly #accounts: AccountDesk<P> = new AccountDesk<P>(this);
+  readonly #moderation: ModerationDesk<P> = new ModerationDesk<P>(this);
+  readonly #waits: SessionWaits<P> = new SessionWaits<P>(
+    () => this.services.now(),
+    (session, frame, now) => this.handle(session, frame, now),
+    (session, frame) =>
+      this.error(session, "rate_limited", "too many frames while a password is checked; retry shortly", frame.id, {
+        retry_after_ms: 100,
+      }),
+  );
+  readonly #serverOperators = new ServerOperators();
+  readonly #historyBudget = new HistoryBudget(() => this.settings.history_memory);
   /** Set when this node is one of several sharing a store (see `lib/cluster/`). */
   cluster: HubCluster | undefined;
   #nextEvent = 0;
+  /**
+   * Answers history pages memory no longer holds: the store, when it is
+   * durable (memory is then a cache within history_memory); null: memory is all.
+   */
+  historySource: HistorySource | null;
 
   constructor(
     readonly settings: HubSettings,
     readonly version: string,
     readonly sink: HubSink<P>,
-    /** Where rooms' seq, epoch and messages are kept (memory unless a data directory is used). */
-    readonly store: RoomLog = new MemoryStore(),
-  ) {}
+    readonly services: HubServices = defaultHubServices(),
+  ) {
+    this.historySource = services.roomLog.durable ? storedHistory(services.roomLog) : null;
+  }
 
   /** Brings back rooms the store kept from an earlier run (least recently active first), as empty rooms. */
   restoreRooms(rooms: StoredRoom[]): void {
     for (const { name, seq, epoch } of rooms) {
-      const room = new Room<P>(name, ringCapacity(this.settings, this.store), epoch, seq);
+      const room = new Room<P>(name, this.settings.history, epoch, seq);
+      room.history.useBudget(this.#historyBudget);
+      // Its messages are in the store: pages reaching below what memory holds go to the history source.
+      room.history.startAt(seq);
       this.#rooms.set(name, room);
       this.#emptyRooms.set(name, room);
     }
@@ -98,13 +147,30 @@ export class Hub<P = unknown> {
 
   /** Sessions, registered users and rooms right now. */
   counts(): HubCounts {
-    return { sessions: this.#sessions.size, registered: this.#byNick.size, rooms: this.#rooms.size };
+    return {
+      sessions: this.#sessions.size,
+      registered: this.#byNick.size,
+      rooms: this.#rooms.size,
+      historyBytes: this.#historyBudget.bytes,
+      historyEvicted: this.#historyBudget.evicted,
+    };
+  }
+
+  /** The registered session holding `nick` (matched as nicks are), if any: read-only, for lookups such as IRC WHOIS. */
+  sessionByNick(nick: string): Session<P> | undefined {
+    return this.#byNick.get(nickKey(nick));
+  }
+
+  /** Whether room `name` exists now (with members, or kept for its history). */
+  hasRoom(name: string): boolean {
+    return this.#rooms.has(name);
   }
 
   /** A new connection arrives; it must `hello` before anything else. */
-  attach(peer: P, now: number): Session<P> {
+  attach(peer: P, now: number, address = ""): Session<P> {
     const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;
     const session = new Session(id, peer, this.settings.burst, now);
+    session.address = address;
     this.#sessions.add(session);
     return session;
   }
@@ -119,14 +185,14 @@ export class Hub<P = unknown> {
     this.#sessions.delete(session);
     if (session.nick === null) return;
     const nick = session.nick;
-    const neighbours = new Set<Session<P>>();
+    const neighbours = this.#neighbours(session);
     const roomNames = [...session.rooms].map((room) => room.name);
     for (const room of session.rooms) {
       this.#removeMember(room, session);
-      for (const member of room.members) neighbours.add(member);
-      this.sink.broadcast(room.members, { type: "leave", room: room.name, nick, reason });
+      this.#announce(room, { type: "leave", room: room.name, nick, reason }, session, "left");
       this.cluster?.memberEvent(room.name, session.nickKey!, null, { type: "leave", room: room.name, nick, reason }, { countDelta: -1 });
     }
+    neighbours.delete(session);
     session.rooms.clear();
     this.#byNick.delete(session.nickKey!);
     this.sink.broadcast(neighbours, { type: "presence", nick, status: "offline", reason });
@@ -139,19 +205,22 @@ export class Hub<P = unknown> {
   /** Handles one validated frame from `session`. */
   handle(session: Session<P>, frame: ClientFrame, now: number): void {
     if (session.departed) return;
+    if (session.waits > 0) return this.#waits.hold(session, frame);
     if (session.nick === null && !BEFORE_HELLO.has(frame.type)) {
       return this.#error(session, "not_registered", "send hello first", frame.id);
     }
-    if (RATE_LIMITED.has(frame.type) && !this.#spendToken(session, frame.id, now)) return;
+    if (SPENDS_TOKEN.has(frame.type) && !this.#spendToken(session, frame.id, now)) return;
     switch (frame.type) {
       case "hello":
         return this.#hello(session, frame, now);
       case "nick":
-        return this.#nick(session, frame);
+        return this.#nick(session, frame, now);
       case "join":
-        return this.#join(session, frame.room, frame.since, frame.id);
+        return this.#joinWhenLoaded(session, frame.room, frame.since, frame.id, frame.key, now);
       case "leave":
         return this.#leave(session, frame);
+      case "history":
+        return this.#history(session, frame);
       case "msg":
         return this.#msg(session, frame, now);
       case "dm":
@@ -168,6 +237,41 @@ export class Hub<P = unknown> {
         return;
       case "quit":
         return this.end(session, "quit", frame.id);
+      case "register":
+        return this.#accounts.register(session, frame, now);
+      case "passwd":
+        return this.#accounts.passwd(session, frame, now);
+      case "drop":
+        return this.#accounts.drop(session, frame, now);
+      case "topic":
+        return this.#moderation.topic(session, frame, now);
+      case "mode":
+        return this.#moderation.mode(session, frame);
+      case "op":
+      case "deop":
+        return this.#moderation.role(session, frame);
+      case "kick":
+        return this.#moderation.kick(session, frame);
+      case "ban":
+        return this.#moderation.ban(session, frame, now);
+      case "unban":
+        return this.#moderation.unban(session, frame);
+      case "bans":
+        return this.#moderation.bans(session, frame);
+      case "invite":
+        return this.#moderation.invite(session, frame);
+      case "kill":
+        return this.#moderation.kill(session, frame);
+    }
+  }
+
+  /**
+   * Time passes: sends the crowd summaries that are due. The server calls
+   * this from its periodic sweep; the hub owns no timers.
+   */
+  tick(now: number): void {
+    for (const { room, frame } of this.#crowd.due(now, this.settings.crowd_interval)) {
+      this.sink.broadcast(room.members, frame);
     }
   }
 
@@ -193,17 +297,18 @@ export class Hub<P = unknown> {
     }
     this.#sessions.clear();
     this.#byNick.clear();
+    for (const room of this.#rooms.values()) room.history.clear();
     this.#rooms.clear();
     this.#emptyRooms.clear();
+    this.#crowd.clear();
     return sessions.length;
   }
 
   /** Spends one token; on refusal answers `rate_limited` and ends a flooding session. */
   #spendToken(session: Session<P>, id: string | undefined, now: number): boolean {
-    const { rate_per_s, burst, flood_strikes } = this.settings;
-    const retryAfterMs = takeToken(session, rate_per_s, burst, now);
+    const retryAfterMs = takeTokens(session, this.settings, now);
     if (retryAfterMs === 0) return true;
-    if (addStrike(session, flood_strikes, now)) {
+    if (addStrike(session, this.settings.flood_strikes, now)) {
       this.end(session, "flood");
     } else {
       this.sink.send(
@@ -219,11 +324,15 @@ export class Hub<P = unknown> {
 
   #hello(session: Session<P>, frame: ClientFrameOf<"hello">, now: number): void {
     if (session.nick !== null) return this.#error(session, "already_registered", "already registered", frame.id);
-    if (this.cluster) {
-      return this.#claimClusterNick(session, frame.nick, frame.id, () => this.#welcome(session, frame, now));
-    }
-    if (!this.#claimNick(session, frame.nick, frame.id)) return;
-    this.#welcome(session, frame, now);
+    this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account, now) => {
+      const welcome = () => {
+        session.account = account;
+        this.#welcome(session, frame, now);
+      };
+      if (this.cluster) return this.#claimClusterNick(session, frame.nick, frame.id, welcome);
+      if (!this.#claimNick(session, frame.nick, frame.id)) return;
+      welcome();
+    });
   }
 
   #welcome(session: Session<P>, frame: ClientFrameOf<"hello">, now: number): void {
@@ -238,9 +347,10 @@ export class Hub<P = unknown> {
         server: { name: s.server_name, version: this.version },
         heartbeat: { interval_ms: s.heartbeat_interval, timeout_ms: s.heartbeat_interval * s.heartbeat_max_missed },
         limits: { max_frame: s.max_frame, max_text: s.max_text, rate_per_s: s.rate_per_s, burst: s.burst },
+        ...(session.account !== null ? { account: session.account.name } : {}),
       }, frame.id),
     );
-    if (s.default_room) this.#join(session, s.default_room.replace(/^#/, ""), undefined, undefined);
+    if (s.default_room) this.#joinWhenLoaded(session, s.default_room.replace(/^#/, ""), undefined, undefined, undefined, now);
   }
 
   /** Validates and takes `nick` for `session`, answering the error itself when it cannot. */
@@ -263,28 +373,24 @@ export class Hub<P = unknown> {
     return true;
   }
 
-  #nick(session: Session<P>, frame: ClientFrameOf<"nick">): void {
-    const old = session.nick!;
-    const oldKey = session.nickKey!;
-    if (this.cluster) {
-      return this.#claimClusterNick(session, frame.nick, frame.id, () => {
-        this.#renamed(session, old, frame);
-        this.cluster?.releaseNick(oldKey, session.id);
-        this.#relayToRooms([...session.rooms].map((r) => r.name), session.nickKey!, this.#member(session), {
-          type: "nick",
-          old,
-          new: frame.nick,
-        }, oldKey);
-      });
-    }
-    if (!this.#claimNick(session, frame.nick, frame.id)) return;
-    this.#renamed(session, old, frame);
-  }
-
-  #renamed(session: Session<P>, old: string, frame: ClientFrameOf<"nick">): void {
-    const event: ServerFrame = { type: "nick", old, new: frame.nick };
-    this.sink.broadcast(this.#neighbours(session), event, session);
-    this.sink.send(session, withId(event, frame.id));
+  #nick(session: Session<P>, frame: ClientFrameOf<"nick">, now: number): void {
+    this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account) => {
+      const old = session.nick!;
+      const oldKey = session.nickKey!;
+      const renamed = () => {
+        for (const room of session.rooms) room.index.rekey(session, old);
+        // Renaming to a nick that is no account keeps the session's login.
+        if (account !== null) session.account = account;
+        this.#renamed(session, frame, old);
+        if (!this.cluster || oldKey === session.nickKey) return;
+        this.cluster.releaseNick(oldKey, session.id);
+        const rooms = [...session.rooms].map((r) => r.name);
+        this.#relayToRooms(rooms, session.nickKey!, this.#member(session), { type: "nick", old, new: frame.nick }, oldKey);
+      };
+      if (this.cluster) return this.#claimClusterNick(session, frame.nick, frame.id, renamed);
+      if (!this.#claimNick(session, frame.nick, frame.id)) return;
+      renamed();
+    });
   }
 
   /**
@@ -340,7 +446,11 @@ export class Hub<P = unknown> {
     const room = this.#rooms.get(msg.room);
     if (!room) return "no_room";
     if (msg.seq <= room.seq) return "old";
-    if (msg.seq !== room.seq + 1 && !force) return "gap";
+    if (msg.seq !== room.seq + 1) {
+      if (!force) return "gap";
+      // Memory holds consecutive seqs: start again after messages the store no longer keeps.
+      room.history.clear();
+    }
     room.record(msg);
     const space = origin === undefined ? -1 : origin.indexOf(" ");
     const sender = space > 0 ? this.#byNick.get(nickKey(msg.from)) : undefined;
@@ -387,88 +497,143 @@ export class Hub<P = unknown> {
     return true;
   }
 
+  #renamed(session: Session<P>, frame: ClientFrameOf<"nick">, old: string): void {
+    const event: ServerFrame = { type: "nick", old, new: frame.nick };
+    this.sink.broadcast(this.#neighbours(session), event, session);
+    this.sink.send(session, withId(event, frame.id));
+  }
 
-  #join(session: Session<P>, name: string, since: number | undefined, id: string | undefined): void {
-    if (this.cluster && !this.#rooms.has(name)) {
-      // Follow the room (subscribe, then read its seq) before anyone here can be in it.
-      return void this.cluster.openRoom(name).then((stored) => {
-        if (session.departed) return;
-        if (!this.#rooms.has(name)) {
-          if (!this.#makeRoomFor()) {
-            this.cluster?.closeRoom(name);
-            return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
-          }
-          this.#rooms.set(name, new Room<P>(name, ringCapacity(this.settings, this.store), stored.epoch, stored.seq));
-        }
-        this.#join(session, name, since, id);
-      }, (error) => this.#storeError(session, error, id));
-    }
+  /** Joins once a new room's kept state is at hand (a store that answers later is waited for). */
+  #joinWhenLoaded(
+    session: Session<P>,
+    name: string,
+    since: number | undefined,
+    id: string | undefined,
+    key: string | undefined,
+    now: number,
+  ): void {
+    const join = () => this.#join(session, name, since, id, key);
+    if (!this.#moderation.preload(session, name, id, now, join)) join();
+  }
+
+  #join(
+    session: Session<P>,
+    name: string,
+    since: number | undefined,
+    id: string | undefined,
+    key?: string,
+    /** Cluster: members on other nodes, once recorded and read (see #clusterJoin). */
+    elsewhere?: ClusterMember[],
+  ): void {
+    if (this.cluster && !elsewhere) return this.#clusterJoin(session, name, since, id, key);
     let room = this.#rooms.get(name);
+    if (this.#refuseJoin(session, room, key, id)) return;
     if (!room) {
       if (!this.#makeRoomFor()) {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
       }
-      room = new Room<P>(name, ringCapacity(this.settings, this.store), `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
+      room = new Room<P>(name, this.settings.history, `${this.#bootId}.${(++this.#nextRoom).toString(36)}`);
+      room.history.useBudget(this.#historyBudget);
       this.#rooms.set(name, room);
+      this.#moderation.roomCreated(room);
     }
-    room.history.capacity = ringCapacity(this.settings, this.store);
-    if (this.cluster) return this.#clusterJoin(session, room, since, id);
+    room.history.capacity = this.settings.history;
     // A `since` past the room's seq was seen in an earlier incarnation (before a restart): all kept history is new to it.
-    let history;
-    try {
-      history = snapshotHistory(room, since, this.settings, this.store);
-    } catch (error) {
-      return this.#storeError(session, error, id);
-    }
-    const alreadyMember = room.members.has(session);
+    const { history, more } = snapshotHistory(
+      room.history,
+      since === undefined ? undefined : since > room.seq ? 0 : since,
+      this.settings,
+      this.historySource && { room: name, source: this.historySource },
+    );
+    const alreadyMember = !room.addMember(session);
     if (!alreadyMember) {
-      room.members.add(session);
+      this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
       session.rooms.add(room);
       this.#emptyRooms.delete(name);
     }
-    whenReady(history, (history) => {
-      const members = [...room.members].map((m) => m.nick!);
-      this.sink.send(session, withId({ type: "room", room: name, seq: room.seq, epoch: room.epoch, members, history }, id));
-      // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
-      if (!alreadyMember) this.sink.broadcast(room.members, { type: "join", room: name, nick: session.nick! });
-    }, (error) => this.#storeError(session, error, id));
+    let members = snapshotMembers(room.members, this.#listedFirst(room, session), this.settings.snapshot_members)
+      .map((m) => m.nick!);
+    let member_count = room.members.size;
+    if (elsewhere) {
+      const here = new Set([...room.members].map((m) => m.nickKey));
+      const others = elsewhere.filter((m) => !here.has(nickKey(m.nick))).map((m) => m.nick);
+      member_count += others.length;
+      members = [...members, ...others].slice(0, Math.max(members.length, this.settings.snapshot_members));
+    }
+    this.sink.send(
+      session,
+      withId({
+        type: "room",
+        room: name,
+        seq: room.seq,
+        epoch: room.epoch,
+        members,
+        member_count,
+        history,
+        ...(more ? { more } : {}),
+        ...this.#moderation.snapshotFields(room),
+      }, id),
+    );
+    // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
+    if (!alreadyMember) this.#announce(room, { type: "join", room: name, nick: session.nick! }, session, "joined");
+  }
+
+  /** Answers the error and returns true when `session` may not join `room` (or a new room, when undefined). */
+  #refuseJoin(session: Session<P>, room: Room<P> | undefined, key: string | undefined, id: string | undefined): boolean {
+    if (!room?.members.has(session) && session.rooms.size >= this.settings.max_rooms_per_user) {
+      const max = this.settings.max_rooms_per_user;
+      this.#error(session, "too_many_rooms", `you are in ${max} rooms already; leave one first`, id);
+      return true;
+    }
+    const refusal = room && this.#moderation.joinRefusal(room, session, key);
+    if (refusal) this.#error(session, refusal.code, refusal.message, id);
+    return refusal !== undefined && refusal !== null;
   }
 
   /**
-   * Cluster: the history and the members on every node come from the store,
-   * so the joiner becomes a member only once they are here; messages
-   * delivered meanwhile are added from the ring, so the snapshot ends at the
-   * room's seq and nothing is missed or sent twice.
+   * Cluster: follows the room first (subscribe, then read its seq and epoch
+   * from the store), records the joiner in the room's shared member list,
+   * reads the members on every node, then joins as a single node does (the
+   * snapshot is built then, from what this node has delivered so far, so
+   * nothing is missed or sent twice). Older history is paged from the store.
    */
-  #clusterJoin(session: Session<P>, room: Room<P>, since: number | undefined, id: string | undefined): void {
-    let history;
-    try {
-      history = snapshotHistory(room, since, this.settings, this.store);
-    } catch (error) {
-      return this.#storeError(session, error, id);
-    }
-    const seqAtRequest = room.seq;
-    const alreadyMember = room.members.has(session);
-    const joinEvent: ServerFrame = { type: "join", room: room.name, nick: session.nick! };
-    // Recorded before the snapshot goes out, so whoever asks `who` after it sees the joiner on any node.
-    const recorded = alreadyMember ? undefined : this.cluster!.memberEvent(room.name, session.nickKey!, this.#member(session), joinEvent, {
-      countDelta: 1,
-    });
-    const everywhere = this.cluster!.members(room.name).catch(() => [] as ClusterMember[]);
-    Promise.all([history, everywhere, recorded]).then(([history, all]) => {
+  #clusterJoin(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key: string | undefined): void {
+    const cluster = this.cluster!;
+    const opened = this.#rooms.has(name) ? undefined : cluster.openRoom(name);
+    Promise.resolve(opened).then((stored) => {
       if (session.departed) return;
-      // Everyone here left meanwhile, so the room was dropped: start again.
-      if (this.#rooms.get(room.name) !== room) return this.#join(session, room.name, since, id);
-      const kept = history.filter((m) => m.seq <= room.seq);
-      const full = [...kept, ...room.history.after(Math.max(kept.at(-1)?.seq ?? 0, seqAtRequest))];
-      if (!alreadyMember && !room.members.has(session)) {
-        room.members.add(session);
-        session.rooms.add(room);
+      if (stored && !this.#rooms.has(name)) {
+        if (this.#refuseJoin(session, undefined, key, id)) return cluster.closeRoom(name);
+        if (!this.#makeRoomFor()) {
+          cluster.closeRoom(name);
+          return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
+        }
+        const room = new Room<P>(name, this.settings.history, stored.epoch, stored.seq);
+        room.history.useBudget(this.#historyBudget);
+        room.history.startAt(stored.seq);
+        this.#rooms.set(name, room);
+        this.#moderation.roomCreated(room);
       }
-      const members = [...new Set([...[...room.members].map((m) => m.nick!), ...all.map((m) => m.nick)])];
-      this.sink.send(session, withId({ type: "room", room: room.name, seq: room.seq, epoch: room.epoch, members, history: full }, id));
-      if (!alreadyMember) this.sink.broadcast(room.members, joinEvent);
-    }, (error) => this.#storeError(session, error, id));
+      const room = this.#rooms.get(name)!;
+      if (this.#refuseJoin(session, room, key, id)) return;
+      const member = room.members.has(session);
+      const leaveFrame: ServerFrame = { type: "leave", room: name, nick: session.nick!, reason: "left" };
+      // Recorded before the snapshot goes out, so whoever asks `who` after it sees the joiner on any node.
+      const recorded = member
+        ? undefined
+        : cluster.memberEvent(name, session.nickKey!, this.#member(session), { type: "join", room: name, nick: session.nick! }, {
+          countDelta: 1,
+        });
+      return Promise.all([cluster.members(name), recorded]).then(([elsewhere]) => {
+        if (session.departed) {
+          if (recorded) cluster.memberEvent(name, session.nickKey!, null, leaveFrame, { countDelta: -1 });
+          return;
+        }
+        // Everyone here left meanwhile, so the room was dropped: start again.
+        if (this.#rooms.get(name) !== room) return this.#clusterJoin(session, name, since, id, key);
+        this.#join(session, name, since, id, key, elsewhere);
+      });
+    }).catch((error) => this.#storeError(session, error, id));
   }
 
   /** Ensures a new room fits under max_rooms, forgetting the oldest empty room if needed. */
@@ -477,8 +642,9 @@ export class Hub<P = unknown> {
     const oldest = this.#emptyRooms.keys().next();
     if (oldest.done) return false;
     this.#emptyRooms.delete(oldest.value);
+    this.#rooms.get(oldest.value)?.history.clear();
     this.#rooms.delete(oldest.value);
-    void this.store.forget(oldest.value);
+    void this.services.roomLog.forget(oldest.value);
     return true;
   }
 
@@ -490,26 +656,35 @@ export class Hub<P = unknown> {
     this.#removeMember(room, session);
     session.rooms.delete(room);
     this.sink.send(session, withId({ type: "left", room: room.name }, frame.id));
-    this.sink.broadcast(room.members, { type: "leave", room: room.name, nick: session.nick!, reason: "left" });
-    this.cluster?.memberEvent(room.name, session.nickKey!, null, {
-      type: "leave",
-      room: room.name,
-      nick: session.nick!,
-      reason: "left",
-    }, { countDelta: -1 });
+    this.#announce(room, { type: "leave", room: room.name, nick: session.nick!, reason: "left" }, session, "left");
+    const event: ServerFrame = { type: "leave", room: room.name, nick: session.nick!, reason: "left" };
+    this.cluster?.memberEvent(room.name, session.nickKey!, null, event, { countDelta: -1 });
   }
 
   /** Takes `session` out of `room`; an emptied room is kept for its history, or dropped if it has none. */
   #removeMember(room: Room<P>, session: Session<P>): void {
-    room.members.delete(session);
+    room.removeMember(session);
+    this.#moderation.memberLeft(room, session);
     if (room.members.size > 0) return;
     if (this.cluster) {
       // Nobody here follows it any more; its seq would go stale. It is read again from the store on the next join.
+      room.history.clear();
       this.#rooms.delete(room.name);
       return this.cluster.closeRoom(room.name);
     }
     if (room.seq === 0) this.#rooms.delete(room.name);
     else this.#emptyRooms.set(room.name, room);
+  }
+
+  /** A page of a room's history, for its members only (a room that does not exist has none: `not_in_room`). */
+  #history(session: Session<P>, frame: ClientFrameOf<"history">): void {
+    const room = this.#rooms.get(frame.room);
+    if (!room || !room.members.has(session)) {
+      return this.#error(session, "not_in_room", `join ${frame.room} to read its history`, frame.id);
+    }
+    answerHistory(room, frame, this.settings, this.historySource, (answer) => {
+      if (!session.departed) this.sink.send(session, withId(answer, frame.id));
+    });
   }
 
   #msg(session: Session<P>, frame: ClientFrameOf<"msg">, now: number): void {
@@ -521,7 +696,7 @@ export class Hub<P = unknown> {
     let stored;
     try {
       const origin = frame.id === undefined ? undefined : `${session.id} ${frame.id}`;
-      stored = this.store.append(room, session.nick!, frame.text, now, origin);
+      stored = this.services.roomLog.append(room, session.nick!, frame.text, now, origin);
     } catch (error) {
       return this.#storeError(session, error, frame.id);
     }
@@ -574,21 +749,36 @@ export class Hub<P = unknown> {
   }
 
   #who(session: Session<P>, frame: ClientFrameOf<"who">): void {
-    if (this.cluster) {
-      return void this.cluster.members(frame.room).then((users) => {
-        if (users.length === 0) return this.#error(session, "no_such_room", `there is no room ${frame.room}`, frame.id);
-        this.sink.send(session, withId({ type: "who", room: frame.room, users }, frame.id));
-      }, (error) => this.#storeError(session, error, frame.id));
-    }
+    if (this.cluster) return this.#clusterWho(session, frame);
     const room = this.#rooms.get(frame.room);
     if (!room) return this.#error(session, "no_such_room", `there is no room ${frame.room}`, frame.id);
-    const users = [...room.members].map((m) => ({
+    // One page in casefolded order from the room's sorted index: O(log n + limit), never a sort of the room.
+    const page = room.index.page(frame.after, frame.limit ?? 1000);
+    const users = page.members.map((m) => ({
       nick: m.nick!,
       status: m.status,
       since: m.statusSince,
       ...(m.note !== undefined ? { note: m.note } : {}),
+      ...this.#moderation.whoFields(room, m),
     }));
-    this.sink.send(session, withId({ type: "who", room: room.name, users }, frame.id));
+    const answer: ServerFrame = { type: "who", room: room.name, users, member_count: room.members.size };
+    if (page.more) answer.next = users.at(-1)!.nick;
+    this.sink.send(session, withId(answer, frame.id));
+  }
+
+  /** Cluster: `who` from the room's shared member list, paged in casefolded order as on one node. */
+  #clusterWho(session: Session<P>, frame: ClientFrameOf<"who">): void {
+    this.cluster!.members(frame.room).then((all) => {
+      if (all.length === 0) return this.#error(session, "no_such_room", `there is no room ${frame.room}`, frame.id);
+      const sorted = all.map((m) => ({ key: nickKey(m.nick), m })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const after = frame.after === undefined ? undefined : nickKey(frame.after);
+      const from = after === undefined ? sorted : sorted.filter((e) => e.key > after);
+      const limit = frame.limit ?? 1000;
+      const users = from.slice(0, limit).map(({ m }) => m);
+      const answer: ServerFrame = { type: "who", room: frame.room, users, member_count: all.length };
+      if (from.length > limit) answer.next = users.at(-1)!.nick;
+      this.sink.send(session, withId(answer, frame.id));
+    }, (error) => this.#storeError(session, error, frame.id));
   }
 
   #listRooms(session: Session<P>, id: string | undefined): void {
@@ -617,14 +807,110 @@ export class Hub<P = unknown> {
     if (this.cluster) this.#relayToRooms([...session.rooms].map((r) => r.name), session.nickKey!, this.#member(session), event);
   }
 
-  /** Everyone who shares at least one room with `session`, itself included. */
+  /**
+   * Everyone who shares a room of at most `crowd_size` members with
+   * `session`, itself included: who hears its presence and nick changes.
+   * Crowded rooms are left out, or one user's `/away` would cost a frame per
+   * member of the default room.
+   */
   #neighbours(session: Session<P>): Set<Session<P>> {
     const out = new Set<Session<P>>();
-    for (const room of session.rooms) for (const member of room.members) out.add(member);
+    for (const room of session.rooms) {
+      if (isCrowded(room.members.size, this.settings.crowd_size)) continue;
+      for (const member of room.members) out.add(member);
+    }
     return out;
+  }
+
+  /**
+   * Tells a room about a join or leave of `subject`. While the room is small
+   * every member hears it; in a crowded room only `subject` hears its own
+   * join, and the rest hear it in the next `crowd` summary. Events that must
+   * always be heard (about operators; kicks and bans, which pass `always`)
+   * bypass the crowd rule.
+   */
+  #announce(
+    room: Room<P>,
+    event: ServerFrame,
+    subject: Session<P>,
+    kind: "joined" | "left",
+    always = false,
+  ): void {
+    const size = room.members.size + (kind === "left" ? 1 : 0);
+    if (always || this.#alwaysAnnounced(room, subject) || !isCrowded(size, this.settings.crowd_size)) {
+      return this.sink.broadcast(room.members, event);
+    }
+    if (kind === "joined") this.sink.send(subject, event);
+    this.#crowd.record(room, kind);
+  }
+
+  /** Whether `session`'s comings and goings in `room` are told one by one even when crowded (its operators). */
+  #alwaysAnnounced(room: Room<P>, session: Session<P>): boolean {
+    return this.#moderation.isOperator(room, session);
+  }
+
+  /** Who a snapshot of `room` lists before everyone else: the joiner, then the operators present. */
+  #listedFirst(room: Room<P>, joiner: Session<P>): Session<P>[] {
+    return [joiner, ...this.#moderation.knownOperatorsPresent(room)];
   }
 
   #error(session: Session<P>, code: ErrorCode, message: string, id: string | undefined): void {
     this.sink.send(session, errorFrame(code, message, { id }));
+  }
+
+  // HubCore: what the account and moderation handlers use.
+
+  /** HubCore: an error frame for `session`. */
+  error(
+    session: Session<P>,
+    code: ErrorCode,
+    message: string,
+    id: string | undefined,
+    extra: { field?: string; retry_after_ms?: number } = {},
+  ): void {
+    this.sink.send(session, errorFrame(code, message, { id, ...extra }));
+  }
+
+  /** HubCore: continues at once with a ready value; else holds the session's frames until it settles. */
+  defer<T>(
+    session: Session<P>,
+    value: Awaitable<T>,
+    now: number,
+    then: (value: T, now: number) => void,
+    failed: (error: unknown, now: number) => void,
+  ): void {
+    this.#waits.defer(session, value, now, then, failed);
+  }
+
+  /** HubCore. */
+  room(name: string): Room<P> | undefined {
+    return this.#rooms.get(name);
+  }
+
+  /** HubCore. */
+  allRooms(): Iterable<Room<P>> {
+    return this.#rooms.values();
+  }
+
+  /** HubCore. */
+  removeFromRoom(room: Room<P>, session: Session<P>): void {
+    this.#removeMember(room, session);
+    session.rooms.delete(room);
+  }
+
+  /** HubCore: whether the session is logged in to an account named in the `operators` setting. */
+  isServerOperator(session: Session<P>): boolean {
+    return this.#serverOperators.includes(session.account, this.settings.operators);
+  }
+
+  /** HubCore: `frame` to everyone in `to` but the actor, and to the actor with `id`. */
+  tell(to: Iterable<Session<P>>, frame: ServerFrame, actor: Session<P>, id: string | undefined): void {
+    this.sink.broadcast(to, frame, actor);
+    this.sink.send(actor, withId(frame, id));
+  }
+
+  /** HubCore. */
+  audit(event: AuditEvent, actor?: Session<P>): void {
+    this.sink.audit?.(event, actor);
   }
 }

@@ -1,65 +1,197 @@
 /**
- * A room's last N messages in a ring. Sequence numbers in it are consecutive,
+ * A room's recent messages. Sequence numbers in it are consecutive,
  * so "everything after seq N" is an index computation, not a search.
+ *
+ * Two things drop messages: retention (`capacity`, the `history` setting)
+ * and the server-wide memory budget (`history_memory`, see
+ * {@linkcode HistoryBudget}), which takes the oldest messages of the least
+ * recently active rooms first. With a data directory the memory is a cache:
+ * a page that reaches below what the ring holds is answered by a
+ * {@linkcode HistorySource} (see `history_paging.ts`).
  *
  * @module
  */
 import type { MsgFrame } from "../protocol/server_frames.ts";
+import type { Evictable, HistoryBudget } from "./history_budget.ts";
+import { msgBytes } from "./msg_bytes.ts";
 
-/** Fixed-capacity ring of a room's most recent messages. */
-export class RoomHistory {
-  #ring: (MsgFrame | undefined)[] = [];
-  #start = 0;
-  #size = 0;
+/** Which kept messages a page asks for (the `history` frame's fields, with the server's caps applied). */
+export interface PageQuery {
+  /** Only messages with a greater seq; the page is then the oldest such. */
+  after?: number;
+  /** Only messages with a smaller seq; without `after` the page is the newest such. */
+  before?: number;
+  /** At most this many messages. */
+  limit: number;
+  /** At most this many bytes (as {@linkcode msgBytes} counts), except that a page never stops short of one message. */
+  maxBytes: number;
+}
+
+/** One page of history, ascending seq. */
+export interface HistoryPage {
+  msgs: MsgFrame[];
+  /** More kept messages follow in the paging direction (after the last with `after`, before the first otherwise). */
+  more: boolean;
+}
+
+/** A page from memory, and whether it wanted messages older than the ring holds. */
+export interface MemoryPage extends HistoryPage {
+  /** The page ran into the oldest held message while older ones once existed (seq > 1): a disk could know more. */
+  reachesPast: boolean;
+}
+
+/**
+ * A room's most recent messages (at most `capacity`), charged to a memory
+ * budget. They sit in an array with a moving start, compacted when half of it
+ * is dropped, so memory follows the messages held (not the capacity: 10,000
+ * rooms that may each keep 10,000 messages cost nothing until they do) and
+ * every operation stays O(1) amortized.
+ */
+export class RoomHistory implements Evictable {
+  #msgs: MsgFrame[] = [];
+  #bytes: number[] = [];
+  /** Index in the arrays of the oldest held message. */
+  #head = 0;
+  /** Seq of the newest message ever pushed (also when not kept), so an emptied history still knows where it stands. */
+  #lastSeq = 0;
+  #heldBytes = 0;
+  #budget: HistoryBudget | null = null;
 
   constructor(public capacity: number) {}
 
   /** Messages held now. */
   get size(): number {
-    return this.#size;
+    return this.#msgs.length - this.#head;
   }
 
-  /** Appends a message, dropping the oldest past capacity. */
+  /** Bytes charged for the messages held now. */
+  get bytes(): number {
+    return this.#heldBytes;
+  }
+
+  /** Seq of the oldest message held; the next seq to come when none is held. */
+  get firstSeq(): number {
+    return this.size === 0 ? this.#lastSeq + 1 : this.#at(0).seq;
+  }
+
+  /**
+   * Says that the room's messages up to `seq` exist but are not held here (a
+   * room restored from the store after a restart): pages reaching below the
+   * next message then go to the history source. Only for an empty history.
+   */
+  startAt(seq: number): void {
+    if (this.size === 0) this.#lastSeq = Math.max(this.#lastSeq, seq);
+  }
+
+  /** Charges this history's messages to `budget` from now on (the hub's server-wide one). */
+  useBudget(budget: HistoryBudget): void {
+    this.#budget = budget;
+  }
+
+  /** Appends a message, dropping the oldest past capacity; may make the budget evict elsewhere (or here). */
   push(msg: MsgFrame): void {
-    if (this.capacity <= 0) return;
-    if (this.#ring.length !== this.capacity) this.#resize();
-    if (this.#size < this.capacity) {
-      this.#ring[(this.#start + this.#size) % this.capacity] = msg;
-      this.#size++;
-    } else {
-      this.#ring[this.#start] = msg;
-      this.#start = (this.#start + 1) % this.capacity;
-    }
+    this.#lastSeq = msg.seq;
+    if (this.capacity <= 0) return this.clear();
+    // Past capacity (also after a reload lowered it) the oldest go: that is retention, not memory.
+    while (this.size >= this.capacity) this.#release(this.#dropOldest());
+    const bytes = msgBytes(msg);
+    this.#msgs.push(msg);
+    this.#bytes.push(bytes);
+    this.#heldBytes += bytes;
+    this.#budget?.added(this, bytes);
+  }
+
+  /** Budget: drops the oldest held message and returns its bytes (already taken off this history's count). */
+  evictOldest(): number {
+    return this.#dropOldest();
+  }
+
+  /** Forgets every held message (the room is forgotten, or keeps nothing). */
+  clear(): void {
+    const bytes = this.#heldBytes;
+    this.#msgs = [];
+    this.#bytes = [];
+    this.#head = 0;
+    this.#heldBytes = 0;
+    this.#release(bytes);
   }
 
   /** The last `count` messages, oldest first. */
   last(count: number): MsgFrame[] {
-    return this.#slice(Math.max(0, this.#size - Math.max(0, count)));
+    return this.#slice(Math.max(0, this.size - Math.max(0, count)), this.size);
   }
 
-  /** The kept messages with seq greater than `seq`, oldest first. */
+  /** The held messages with seq greater than `seq`, oldest first. */
   after(seq: number): MsgFrame[] {
-    if (this.#size === 0) return [];
-    const oldest = this.#at(0).seq;
-    return this.#slice(Math.min(this.#size, Math.max(0, seq - oldest + 1)));
+    if (this.size === 0) return [];
+    return this.#slice(Math.min(this.size, Math.max(0, seq - this.#at(0).seq + 1)), this.size);
+  }
+
+  /** A page of held messages (see {@linkcode PageQuery}); `reachesPast` says whether older ones might exist elsewhere. */
+  page(query: PageQuery): MemoryPage {
+    const first = this.firstSeq;
+    const last = this.#lastSeq;
+    // Seqs the query allows, clipped to what has ever existed.
+    const low = Math.max(1, (query.after ?? 0) + 1);
+    const high = Math.min(last, (query.before ?? Infinity) - 1);
+    if (low > high) return { msgs: [], more: false, reachesPast: false };
+    const msgs: MsgFrame[] = [];
+    let bytes = 0;
+    const fits = (index: number) =>
+      msgs.length < query.limit && (msgs.length === 0 || bytes + this.#bytesAt(index) <= query.maxBytes);
+    if (query.after !== undefined) {
+      // Oldest first from `low`; a `low` older than memory means the start of the page is not here.
+      let seq = Math.max(low, first);
+      for (; seq <= high && fits(seq - first); seq++) {
+        bytes += this.#bytesAt(seq - first);
+        msgs.push(this.#at(seq - first));
+      }
+      return { msgs, more: seq <= high, reachesPast: low < first };
+    }
+    let seq = high;
+    for (; seq >= Math.max(low, first) && fits(seq - first); seq--) {
+      bytes += this.#bytesAt(seq - first);
+      msgs.push(this.#at(seq - first));
+    }
+    msgs.reverse();
+    // Ran into the oldest held message with room left on the page, while older seqs were asked for.
+    const stoppedAtOldest = msgs.length < query.limit && seq >= low && seq < first;
+    return { msgs, more: seq >= Math.max(low, first), reachesPast: stoppedAtOldest };
   }
 
   #at(index: number): MsgFrame {
-    return this.#ring[(this.#start + index) % this.#ring.length]!;
+    return this.#msgs[this.#head + index];
   }
 
-  #slice(from: number): MsgFrame[] {
-    const out: MsgFrame[] = [];
-    for (let i = from; i < this.#size; i++) out.push(this.#at(i));
-    return out;
+  #bytesAt(index: number): number {
+    return this.#bytes[this.#head + index];
   }
 
-  /** Applies a changed capacity (after a reload), keeping the newest messages. */
-  #resize(): void {
-    const kept = this.last(this.capacity);
-    this.#ring = new Array(this.capacity);
-    kept.forEach((msg, i) => (this.#ring[i] = msg));
-    this.#start = 0;
-    this.#size = kept.length;
+  #slice(from: number, to: number): MsgFrame[] {
+    return this.#msgs.slice(this.#head + from, this.#head + to);
+  }
+
+  /** Takes the oldest message out; returns its bytes. */
+  #dropOldest(): number {
+    if (this.size === 0) return 0;
+    const bytes = this.#bytes[this.#head];
+    this.#msgs[this.#head] = undefined as unknown as MsgFrame; // let the message be collected now
+    this.#head++;
+    this.#heldBytes -= bytes;
+    if (this.size === 0) {
+      this.#msgs = [];
+      this.#bytes = [];
+      this.#head = 0;
+    } else if (this.#head >= 32 && this.#head * 2 >= this.#msgs.length) {
+      // Half the array is dropped slots: compact (each message moves O(1) times on average).
+      this.#msgs = this.#msgs.slice(this.#head);
+      this.#bytes = this.#bytes.slice(this.#head);
+      this.#head = 0;
+    }
+    return bytes;
+  }
+
+  #release(bytes: number): void {
+    if (bytes > 0 || this.size === 0) this.#budget?.removed(this, bytes);
   }
 }

@@ -6,6 +6,8 @@
  */
 import type { BucketState, StrikeState } from "./rate_limiter.ts";
 import type { Room } from "./room.ts";
+import type { AccountRef } from "./room_modes.ts";
+import type { ClientFrame } from "../protocol/client_frames.ts";
 
 /**
  * One connected client, registered or not. It is its own rate-limit bucket
@@ -29,6 +31,18 @@ export class Session<P = unknown> implements BucketState, StrikeState {
   tokensAt: number;
   strikes = 0;
   strikesAt: number;
+  /** The account this session is logged in to. */
+  account: AccountRef | null = null;
+  /** Peer address (no port), for limits per address such as password guessing. */
+  address = "";
+  /** Answers the session waits for (a password check): while above 0, its frames are held, in order. */
+  waits = 0;
+  /** Frames that arrived while `waits` > 0. */
+  held: ClientFrame[] | null = null;
+  /** Invite-only rooms this session was invited to (each invite lets it join once). */
+  invites: Set<string> | null = null;
+  /** The token bucket shared by every connection from this session's address; null when exempt. */
+  addressBucket: BucketState | null = null;
 
   constructor(
     /** Opaque id sent in `welcome`. */

@@ -8,6 +8,7 @@
  */
 import type { ErrorCode, ErrorFrame } from "../protocol/server_frames.ts";
 import { log } from "./log.ts";
+import { type LogThrottle, SUPPRESSED } from "./log_throttle.ts";
 
 const logger = log("errors");
 
@@ -38,12 +39,26 @@ export type ConnectionFields = {
 
 /**
  * Returns a copy of `frame` with a new `trace`, and logs it with `who`.
+ * With a `throttle` (the connection's), a code logged for this connection
+ * less than a second ago is not logged again; the next line for it carries
+ * `suppressed`, how many were left out (their traces are not in the log).
  */
-export function traceError(frame: ErrorFrame, who: ConnectionFields): ErrorFrame {
+export function traceError(frame: ErrorFrame, who: ConnectionFields, throttle?: LogThrottle, now = 0): ErrorFrame {
   const traced: ErrorFrame = { ...frame, trace: newTraceId() };
-  const properties = { code: frame.code, trace: traced.trace, ...who, message: frame.message };
+  const level = NOTABLE.has(frame.code) ? "info" : "debug";
+  // Only lines that would be written are throttled, so a suppressed count is always of lines someone would see.
+  if (!logger.isEnabledFor(level)) return traced;
+  const suppressed = throttle ? throttle.admit(frame.code, now) : 0;
+  if (suppressed === SUPPRESSED) return traced;
+  const properties = {
+    code: frame.code,
+    trace: traced.trace,
+    ...who,
+    message: frame.message,
+    ...(suppressed > 0 ? { suppressed } : {}),
+  };
   const template = "error {code} sent, trace {trace}";
-  if (NOTABLE.has(frame.code)) logger.info(template, properties);
+  if (level === "info") logger.info(template, properties);
   else logger.debug(template, properties);
   return traced;
 }

@@ -4,8 +4,10 @@
  * Nicks: 1-32 code points, letters (with their combining marks) and digits of
  * any script plus `_ - .`. Controls, spaces, bidi overrides and zero-width
  * characters are outside those classes, so they are refused by construction.
- * Uniqueness is by NFKC case fold, so `Bob`, `bob` and fullwidth `ｂｏｂ` are
- * the same nick.
+ * Code points that draw nothing and stacks of combining marks are refused too
+ * (`nick_unicode.ts`). Uniqueness is by NFKC case fold and then confusable
+ * skeleton (Unicode TS #39, `confusables.ts`), so `Bob`, `bob`, fullwidth
+ * `ｂｏｂ` and `bоb` with a Cyrillic о are the same nick.
  *
  * Rooms: 1-64 of `a-z 0-9 _ - .`, optionally prefixed by `#`, which is not
  * part of the name.
@@ -16,6 +18,9 @@
 /** Longest nick, in code points. */
 export const MAX_NICK_CODE_POINTS = 32;
 
+import { skeleton } from "./confusables.ts";
+import { hasDefaultIgnorable, hasMarkStack, MAX_MARKS_PER_BASE } from "./nick_unicode.ts";
+
 const NICK_CHARS = /^[\p{L}\p{M}\p{N}_.\-]+$/u;
 const ROOM_NAME = /^#?([a-z0-9_.\-]{1,64})$/;
 
@@ -24,16 +29,41 @@ export function nickProblem(nick: string): string | undefined {
   const length = [...nick].length;
   if (length === 0) return "a nick needs at least one character";
   if (length > MAX_NICK_CODE_POINTS) return `a nick has at most ${MAX_NICK_CODE_POINTS} characters (got ${length})`;
+  // Checked first, with its own sentence: some of these are letters or marks and pass NICK_CHARS.
+  if (hasDefaultIgnorable(nick)) {
+    return "a nick may not contain invisible characters (variation selectors, joiners, fillers, tags)";
+  }
   if (!NICK_CHARS.test(nick)) {
     return "a nick may contain only letters, digits, _ - and . (no spaces, controls, bidi or zero-width characters)";
   }
   // A nick of only marks (combining accents) would render as nothing.
   if (!/[\p{L}\p{N}_.\-]/u.test(nick)) return "a nick needs at least one letter or digit";
+  if (hasMarkStack(nick)) return `a nick has at most ${MAX_MARKS_PER_BASE} combining marks on one character`;
   return undefined;
 }
 
-/** The key under which a nick is unique: NFKC, then case-folded, then NFKC again. */
+/**
+ * The key under which a nick is unique. Its start is the NFKC case fold
+ * (NFKC, lower case, NFKC again), so `Bob`, `bob` and `ｂｏｂ` meet as they
+ * always did. Then confusable skeletons (Unicode TS #39) of that fold
+ * written in capitals and in small letters: since case is ignored, two nicks
+ * are one when they look alike in either case. Capitals first catch `ΒΟΒ`
+ * (Greek) and `B0B` against `BOB`, and `I` against `l`; small letters then
+ * catch `bоb` (Cyrillic о) and `rn` against `m`. This merges a little more
+ * than the eye would (`вов` meets `bob`, because `ВОВ` looks like `BOB`),
+ * which costs a person another nick, never an impersonation.
+ */
 export function nickKey(nick: string): string {
+  const fold = nickFold(nick);
+  return skeleton(skeleton(fold.toUpperCase()).toLowerCase()).toLowerCase();
+}
+
+/**
+ * The NFKC case fold of a nick (NFKC, lower case, NFKC again): the order in
+ * which `who` pages through a room. Two nicks online at once never share it,
+ * since equal folds make equal {@linkcode nickKey}s.
+ */
+export function nickFold(nick: string): string {
   return nick.normalize("NFKC").toLowerCase().normalize("NFKC");
 }
 

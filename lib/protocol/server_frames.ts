@@ -8,9 +8,19 @@
  */
 
 /** Why someone left a room or went offline. */
-export type LeaveReason = "left" | "quit" | "timeout" | "disconnect" | "slow_consumer" | "flood" | "shutdown";
+export type LeaveReason =
+  | "left"
+  | "quit"
+  | "timeout"
+  | "disconnect"
+  | "slow_consumer"
+  | "flood"
+  | "shutdown"
+  | "kicked"
+  | "banned"
+  | "killed";
 /** Why the server ends a connection with `bye`. */
-export type ByeReason = "quit" | "shutdown" | "timeout" | "slow_consumer" | "flood";
+export type ByeReason = "quit" | "shutdown" | "timeout" | "slow_consumer" | "flood" | "killed";
 /** A user's presence. */
 export type PresenceStatus = "online" | "away" | "offline";
 
@@ -31,8 +41,18 @@ export type ErrorCode =
   | "rate_limited"
   | "server_full"
   | "too_many_rooms"
+  | "unknown_command"
+  | "account_exists"
+  | "weak_password"
+  | "registration_closed"
+  | "nick_reserved"
+  | "not_logged_in"
+  | "not_op"
+  | "banned"
+  | "invite_only"
+  | "bad_key"
   | "unavailable"
-  | "unknown_command";
+  | "tls_required";
 
 /** A message as broadcast and as kept in room history. */
 export interface MsgFrame {
@@ -54,6 +74,8 @@ export type ServerFrame =
     server: { name: string; version: string };
     heartbeat: { interval_ms: number; timeout_ms: number };
     limits: { max_frame: number; max_text: number; rate_per_s: number; burst: number };
+    /** The account the session is logged in to. */
+    account?: string;
     id?: string;
   }
   | {
@@ -62,23 +84,72 @@ export type ServerFrame =
     seq: number;
     /** This incarnation of the room: it changes when the server forgot the room (a restart) and seqs began again. */
     epoch: string;
+    /** At most `snapshot_members` nicks, the joiner first; `who` pages through all of them. */
     members: string[];
+    /** How many members the room has, however many `members` lists. */
+    member_count: number;
     history: MsgFrame[];
+    /** The room's topic ("" when none). */
+    topic?: string;
+    /** Account names of the room's account operators. */
+    ops?: string[];
+    modes?: ModesView;
+    /** Present (true) when more kept history follows the snapshot's: fetch it with `history` `after`. */
+    more?: boolean;
+    id?: string;
+  }
+  | {
+    type: "history";
+    room: string;
+    epoch: string;
+    /** The room's latest seq when the page was cut. */
+    seq: number;
+    msgs: MsgFrame[];
+    /** More kept messages follow in the paging direction. */
+    more: boolean;
     id?: string;
   }
   | { type: "join"; room: string; nick: string }
-  | { type: "leave"; room: string; nick: string; reason: LeaveReason }
+  | { type: "leave"; room: string; nick: string; reason: LeaveReason; by?: string; note?: string; id?: string }
   | { type: "nick"; old: string; new: string; id?: string }
   | { type: "left"; room: string; id?: string }
   | MsgFrame
   | { type: "dm"; from: string; to: string; text: string; ts: number; id?: string }
-  | { type: "who"; room: string; users: WhoEntry[]; id?: string }
+  | { type: "who"; room: string; users: WhoEntry[]; member_count: number; next?: string; id?: string }
+  | CrowdFrame
   | { type: "rooms"; rooms: { name: string; members: number; seq: number }[]; id?: string }
   | { type: "presence"; nick: string; status: PresenceStatus; note?: string; reason?: LeaveReason; id?: string }
   | { type: "ping"; t: number | string | undefined }
   | { type: "pong"; t: number | string | undefined; id?: string }
   | ErrorFrame
-  | { type: "bye"; reason: ByeReason; id?: string };
+  | { type: "bye"; reason: ByeReason; id?: string }
+  | ModerationFrame;
+
+/** A room's modes as clients see them: `key` says whether one is set, never what it is. */
+export interface ModesView {
+  invite_only: boolean;
+  key: boolean;
+  topic_lock: boolean;
+}
+
+/** Frames about accounts and moderation. */
+export type ModerationFrame =
+  | { type: "account"; account: string; change: "registered" | "password" | "dropped"; id?: string }
+  | { type: "topic"; room: string; topic: string; by: string; ts: number; id?: string }
+  | { type: "mode"; room: string; by: string; modes: ModesView; id?: string }
+  | { type: "role"; room: string; nick: string; account?: string; op: boolean; by: string; id?: string }
+  | { type: "ban"; room: string; mask: string; by: string; removed?: true; id?: string }
+  | { type: "bans"; room: string; bans: { mask: string; by: string; ts: number; reason: string }[]; id?: string }
+  | { type: "invite"; room: string; from: string; id?: string };
+
+/** A crowded room's arrivals and departures since its last summary (PROTOCOL section 15). */
+export interface CrowdFrame {
+  type: "crowd";
+  room: string;
+  joined: number;
+  left: number;
+  member_count: number;
+}
 
 /** One line of a `who` answer. */
 export interface WhoEntry {
@@ -87,6 +158,10 @@ export interface WhoEntry {
   /** When the user's status last changed (ms since epoch). */
   since: number;
   note?: string;
+  /** The account the user is logged in to. */
+  account?: string;
+  /** True for the room's operators. */
+  op?: boolean;
 }
 
 /** An error answer. */

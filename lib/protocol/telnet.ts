@@ -25,10 +25,34 @@ export interface TelnetResult {
   reply: Uint8Array | null;
 }
 
+/** The ECHO option (RFC 857). */
+const ECHO = 1;
+
+/**
+ * `IAC WILL ECHO`: the server will echo, so the client stops echoing what is
+ * typed (as for a password). The server then echoes nothing.
+ */
+export const WILL_ECHO: Uint8Array = Uint8Array.of(IAC, WILL, ECHO);
+/** `IAC WONT ECHO`: the client echoes again. */
+export const WONT_ECHO: Uint8Array = Uint8Array.of(IAC, WONT, ECHO);
+
 /** A stateful filter; sequences may be split across chunks. */
 export class TelnetFilter {
   #state: State = State.Data;
   #verb = 0;
+  /** Options the server offered (WILL); the peer's DO/DONT for them is an answer, not a request. */
+  readonly #offered = new Set<number>();
+
+  /**
+   * Offers or withdraws echoing: returns the bytes to send. While offered, the
+   * peer's `DO ECHO` is taken as agreement (answering it with WONT would turn
+   * its local echo back on).
+   */
+  echo(on: boolean): Uint8Array {
+    if (on) this.#offered.add(ECHO);
+    else this.#offered.delete(ECHO);
+    return on ? WILL_ECHO : WONT_ECHO;
+  }
 
   /** Removes negotiation from `chunk` and says how to refuse what was asked. */
   push(chunk: Uint8Array): TelnetResult {
@@ -57,7 +81,10 @@ export class TelnetFilter {
           }
           break;
         case State.Option:
-          if (this.#verb === DO) reply.push(IAC, WONT, byte);
+          if (this.#offered.has(byte) && (this.#verb === DO || this.#verb === DONT)) {
+            // The answer to our own offer: loops would follow from answering it.
+            if (this.#verb === DONT) this.#offered.delete(byte);
+          } else if (this.#verb === DO) reply.push(IAC, WONT, byte);
           else if (this.#verb === WILL) reply.push(IAC, DONT, byte);
           this.#state = State.Data;
           break;

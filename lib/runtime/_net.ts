@@ -13,7 +13,9 @@ export type NetErrorCode =
   | "connect_failed"
   | "address_in_use"
   | "listen_failed"
-  | "connection_closed";
+  | "connection_closed"
+  | "tls_failed"
+  | "bad_certificate";
 
 /** An `Error` with a stable, searchable `code`. */
 export interface NetError extends Error {

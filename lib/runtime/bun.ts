@@ -35,9 +35,13 @@ import type {
 import { PROCESS_SERVICES } from "./_process.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
+import { connectTls } from "./_tls.ts";
+import { listenTlsBun } from "./_tls_bun.ts";
 
-type BunSocket = Bun.Socket<BunConn>;
-type BunSocketHandler = Bun.SocketHandler<BunConn>;
+/** A Bun socket whose `data` is its {@linkcode BunConn}. */
+export type BunSocket = Bun.Socket<BunConn>;
+/** Socket handlers over {@linkcode BunConn}s. */
+export type BunSocketHandler = Bun.SocketHandler<BunConn>;
 
 /** A write the kernel has not fully taken yet. */
 interface PendingWrite {
@@ -50,7 +54,8 @@ interface PendingWrite {
 // Shared by every fully taken write: the common case allocates nothing.
 const RESOLVED: Promise<void> = Promise.resolve();
 
-class BunConn implements Conn {
+/** A {@linkcode Conn} over a Bun socket, plain or TLS (`_tls_bun.ts`). */
+export class BunConn implements Conn {
   readonly readable: PushQueue<Uint8Array>;
   /** Made when first asked for: an idle connection need not carry a promise and its resolver. */
   #closedPromise: Promise<CloseReason> | undefined;
@@ -69,10 +74,15 @@ class BunConn implements Conn {
   #localClose = false;
   #handlerError: Error | undefined;
 
-  constructor(socket: BunSocket) {
+  /**
+   * `handshake`: for TLS sockets, settles when the handshake is done; `remote`:
+   * the peer's address when the socket does not know it (an upgraded TLS one).
+   */
+  constructor(socket: BunSocket, readonly handshake?: Promise<void>, remote?: NetAddr) {
     this.#socket = socket;
     // Both can be missing when the peer is already gone by the time `open` runs.
-    this.remoteAddr = { hostname: normalizeHostname(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
+    this.remoteAddr = remote ??
+      { hostname: normalizeHostname(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
     this.readable = new PushQueue<Uint8Array>({
       sizeOf: byteLength,
       source: socket,
@@ -184,7 +194,8 @@ class BunConn implements Conn {
   }
 }
 
-const connHandlers: Omit<BunSocketHandler, "open"> = {
+/** The handlers every {@linkcode BunConn} socket shares (all but `open`). */
+export const connHandlers: Omit<BunSocketHandler, "open"> = {
   data(socket, data) {
     socket.data.readable.push(data);
   },
@@ -299,6 +310,9 @@ export function createBunRuntime(): Runtime {
     version: Bun.version,
     listen,
     connect,
+    // Bun's own TLS for the listener (_tls_bun.ts); node:tls for clients (_tls.ts).
+    listenTls: (options) => listenTlsBun(options, { BunConn, connHandlers }),
+    connectTls,
     serveHttp,
     readTextFile: (path) => Bun.file(path).text(),
     ...PROCESS_SERVICES,

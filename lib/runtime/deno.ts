@@ -39,6 +39,7 @@ import {
   listenError,
   normalizeHostname,
 } from "./_net.ts";
+import { connectTls, listenTls } from "./_tls.ts";
 
 /**
  * Each connection reads into a buffer that starts small and grows x4 after a
@@ -269,6 +270,9 @@ export function createDenoRuntime(): Runtime {
     version: Deno.version.deno,
     listen,
     connect,
+    // TLS goes through node:tls: see _tls.ts for why.
+    listenTls,
+    connectTls,
     serveHttp,
     onSignal,
     readTextFile: (path) => Deno.readTextFile(path),

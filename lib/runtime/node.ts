@@ -36,13 +36,15 @@ import { PROCESS_SERVICES } from "./_process.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { serveNodeHttp } from "./_node_http.ts";
+import { connectTls, listenTls } from "./_tls.ts";
 
 /** A write whose callback has not run yet; `null` when it was already resolved. */
 type PendingWrite = { resolve: () => void; reject: (error: Error) => void } | null;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-class NodeConn implements Conn {
+/** A {@linkcode Conn} over a `node:net` socket, or a `node:tls` one (`_tls.ts`: TLS clients on every runtime). */
+export class NodeConn implements Conn {
   readonly readable: PushQueue<Uint8Array>;
   readonly closed: Promise<CloseReason>;
   readonly remoteAddr: NetAddr;
@@ -70,12 +72,18 @@ class NodeConn implements Conn {
     else write.resolve();
   };
 
-  constructor(socket: net.Socket) {
+  /**
+   * `handshake`: for TLS sockets, settles when the handshake is done (see
+   * {@linkcode Conn.handshake}); `tcp`: the TCP socket under a server-side TLS
+   * one, whose own address Bun leaves empty; `pausable: false` reads without
+   * backpressure (Deno's `node:tls`, see `_tls.ts`).
+   */
+  constructor(socket: net.Socket, readonly handshake?: Promise<void>, tcp: net.Socket = socket, pausable = true) {
     this.#socket = socket;
-    this.remoteAddr = { hostname: normalizeHostname(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
+    this.remoteAddr = { hostname: normalizeHostname(tcp.remoteAddress ?? ""), port: tcp.remotePort ?? 0 };
     this.readable = new PushQueue<Uint8Array>({
       sizeOf: byteLength,
-      source: socket,
+      source: pausable ? socket : undefined,
     });
     this.closed = new Promise((resolve) => (this.#settle = resolve));
     socket.on("data", (chunk: Buffer) => this.readable.push(chunk));
@@ -210,6 +218,8 @@ export function createNodeRuntime(): Runtime {
     version: process.versions.node,
     listen,
     connect,
+    listenTls,
+    connectTls,
     serveHttp: (options: ListenOptions, handler: HttpHandler): Promise<HttpServer> =>
       serveNodeHttp(options, handler),
     readTextFile: (path) => readFile(path, "utf8"),

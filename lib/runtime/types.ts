@@ -52,6 +52,12 @@ export interface Conn {
   setNoDelay(noDelay?: boolean): void;
   /** Turns TCP keepalive on or off. */
   setKeepAlive(keepAlive?: boolean): void;
+  /**
+   * TLS connections only (absent on plain TCP): settles once the TLS
+   * handshake has completed. Never rejects: a failed handshake closes the
+   * connection (see `closed`) and leaves this pending.
+   */
+  readonly handshake?: Promise<void>;
 }
 
 /** A listening TCP socket: iterate it to accept connections. */
@@ -68,6 +74,42 @@ export interface ListenOptions {
   hostname: string;
   /** Port; 0 picks a free port when listening. */
   port: number;
+}
+
+/** A certificate chain and its private key, both PEM text. */
+export interface CertificatePair {
+  /** The server certificate, then any intermediates (PEM). */
+  cert: string;
+  /** The private key of the first certificate (PEM, unencrypted). */
+  key: string;
+}
+
+/** Options for {@linkcode Runtime.listenTls}. */
+export interface TlsListenOptions extends ListenOptions, CertificatePair {}
+
+/**
+ * A TLS listener. Connections are yielded as soon as TCP accepts them, before
+ * the handshake (see {@linkcode Conn.handshake}), so a caller can count and
+ * time out handshakes that never finish. TLS 1.2 is the minimum version.
+ */
+export interface TlsListener extends Listener {
+  /**
+   * Uses `pair` for connections accepted from now on (open ones keep theirs).
+   * Throws a {@linkcode NetError}-shaped error (`code` `bad_certificate`) when
+   * the PEM cannot be read or the key does not belong to the certificate; the
+   * pair in use is then unchanged.
+   */
+  setCertificate(pair: CertificatePair): void;
+}
+
+/** Options for {@linkcode Runtime.connectTls}. */
+export interface TlsConnectOptions extends ListenOptions {
+  /** Name the server certificate must carry (and SNI when it is a DNS name); defaults to `hostname`. */
+  serverName?: string;
+  /** PEM text of the CA certificates to trust instead of the system's roots. */
+  ca?: string;
+  /** Accepts any certificate, unchecked (testing only). */
+  insecure?: boolean;
 }
 
 /** A `fetch`-style HTTP handler. */
@@ -94,6 +136,14 @@ export interface Runtime {
   listen(options: ListenOptions): Promise<Listener>;
   /** Opens a TCP connection. Rejects with a clear error (e.g. connection refused). */
   connect(options: ListenOptions): Promise<Conn>;
+  /** Binds a TLS listener (TLS 1.2+). Rejects with a clear error when the address is taken or the pair is bad. */
+  listenTls(options: TlsListenOptions): Promise<TlsListener>;
+  /**
+   * Opens a TLS connection and completes the handshake, verifying the
+   * server's certificate (unless `insecure`). Rejects with `code`
+   * `tls_failed` when the handshake or the verification fails.
+   */
+  connectTls(options: TlsConnectOptions): Promise<Conn>;
   /** Serves HTTP with a `fetch`-style handler. */
   serveHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer>;
   /** Calls `handler` on each delivery of `signal`; returns a function that removes it. */

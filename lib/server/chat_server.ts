@@ -7,25 +7,37 @@
  */
 import type { Settings } from "../config/settings.ts";
 import { Hub, type HubSink } from "../hub/hub.ts";
+import type { AuditEvent, HubServices } from "../hub/hub_services.ts";
 import type { Session } from "../hub/session.ts";
 import { log } from "../ops/log.ts";
 import { traceError } from "../ops/trace.ts";
+import { LogThrottle } from "../ops/log_throttle.ts";
 import { encodeJsonFrame, errorFrame, type ServerFrame } from "../protocol/server_frames.ts";
 import { textGreeting } from "../protocol/text_render.ts";
+import type { IrcRenderCache } from "../dialect/irc/mod.ts";
+import { parseHostPort } from "./metrics_http.ts";
 import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
-import type { RoomLog } from "../store/types.ts";
+import { AddressLimits } from "./address_limits.ts";
+import { MemoryStore } from "../store/memory_store.ts";
 import { Connection, type DisconnectReason } from "./connection.ts";
 import { checkLiveness, sweepIntervalMs } from "./liveness.ts";
 import { PeerLimits } from "./peer_limits.ts";
+import { ScryptHasher } from "./scrypt_hasher.ts";
+import { MemoryAccountStore } from "../store/account_store.ts";
+import { MemoryRoomStateStore } from "../store/room_state_store.ts";
 import { ServerStats } from "./server_stats.ts";
+import { TlsEndpoint } from "./tls_endpoint.ts";
 import { WriteScheduler } from "./write_scheduler.ts";
 
 /** How long a silent new connection waits before it is greeted as a person. */
 export const GREETING_DELAY_MS = 250;
+/** How long a refused TLS connection may take over its handshake to hear why (server_full). */
+const REFUSAL_HANDSHAKE_MS = 1000;
 /** How often silent connections are checked for the greeting. */
 const GREETING_PASS_MS = 50;
 
 const logger = log("server");
+const auditLogger = log("audit");
 const textEncoder = new TextEncoder();
 
 /** A running chat server. */
@@ -41,7 +53,15 @@ export class ChatServer implements HubSink<Connection> {
   /** When a greeting pass last ran late (the event loop was busy). */
   #loopLateAt = 0;
   readonly #peerLimits: PeerLimits;
+  /** Per-address connection rate and shared frame bucket. */
+  readonly #addressLimits: AddressLimits;
+  /** Refused connections are logged at most once a second in all, with a count: a connect flood cannot flood the log. */
+  readonly #refusalLog = new LogThrottle();
   #listener: Listener | undefined;
+  /** The TLS listener, when `tls_listen` is set. */
+  #tls: TlsEndpoint | undefined;
+  /** The `irc_listen` listener, when set: every connection on it speaks IRC. */
+  #ircListener: Listener | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   #nextId = 0;
   #shuttingDown = false;
@@ -51,18 +71,36 @@ export class ChatServer implements HubSink<Connection> {
     readonly settings: Settings,
     readonly version: string,
     readonly now: () => number = Date.now,
-    store?: RoomLog,
+    services: Partial<HubServices> = {},
   ) {
-    this.hub = new Hub<Connection>(settings, version, this, store);
+    const roomLog = services.roomLog ?? new MemoryStore();
+    this.hub = new Hub<Connection>(settings, version, this, {
+      roomLog,
+      accounts: services.accounts ?? new MemoryAccountStore(),
+      roomStates: services.roomStates ?? new MemoryRoomStateStore(),
+      hasher: services.hasher ?? new ScryptHasher(),
+      now: services.now ?? now,
+    });
     // Commit the store's batch before any byte leaves (see WriteScheduler.beforeFlush).
-    if (store?.durable) this.#scheduler.beforeFlush = () => store.flush();
+    if (roomLog.durable) this.#scheduler.beforeFlush = () => roomLog.flush();
     this.#peerLimits = new PeerLimits(settings);
+    this.#addressLimits = new AddressLimits(settings);
   }
 
   /** The bound address (after {@linkcode start}). */
   get addr(): NetAddr {
     if (!this.#listener) throw new Error("server not started");
     return this.#listener.addr;
+  }
+
+  /** The bound TLS address (after {@linkcode start}), when `tls_listen` is set. */
+  get tlsAddr(): NetAddr | undefined {
+    return this.#tls?.addr;
+  }
+
+  /** The IRC listener's bound address, when `irc_listen` is set (after {@linkcode start}). */
+  get ircAddr(): NetAddr | undefined {
+    return this.#ircListener?.addr;
   }
 
   /** Connections open now. */
@@ -92,10 +130,29 @@ export class ChatServer implements HubSink<Connection> {
 
   /** Binds the listener and starts accepting. */
   async start(): Promise<NetAddr> {
-    this.hub.restoreRooms(await this.hub.store.rooms(this.settings.max_rooms));
+    this.hub.restoreRooms(await this.hub.services.roomLog.rooms(this.settings.max_rooms));
     this.#listener = await this.runtime.listen({ hostname: this.settings.host, port: this.settings.port });
+    if (this.settings.irc_listen !== "") {
+      try {
+        this.#ircListener = await this.runtime.listen(parseHostPort(this.settings.irc_listen));
+      } catch (error) {
+        this.#listener.close();
+        throw error;
+      }
+      void this.#acceptLoop(this.#ircListener, true);
+    }
+    if (this.settings.tls_listen !== "") {
+      try {
+        this.#tls = await TlsEndpoint.start(this.runtime, this.settings);
+      } catch (error) {
+        this.#listener.close();
+        this.#ircListener?.close();
+        throw error;
+      }
+    }
     this.#restartSweep();
     void this.#acceptLoop(this.#listener);
+    if (this.#tls) void this.#acceptLoop(this.#tls.listener);
     return this.#listener.addr;
   }
 
@@ -104,21 +161,28 @@ export class ChatServer implements HubSink<Connection> {
     if (this.#sweepTimer !== undefined && !this.#shuttingDown) this.#restartSweep();
   }
 
+  /** SIGHUP: reads the TLS certificate and key again for new connections (a bad pair is logged and the old kept). */
+  reloadTls(): Promise<boolean> {
+    return this.#tls?.reload() ?? Promise.resolve(false);
+  }
+
   /** Re-reads sweep timing from the settings (after a reload). */
   #restartSweep(): void {
     clearInterval(this.#sweepTimer);
-    this.#sweepTimer = setInterval(() => this.#sweep(), sweepIntervalMs(this.settings));
+    // Crowd summaries ride on the same sweep, so it runs at least twice per crowd_interval.
+    const intervalMs = Math.min(sweepIntervalMs(this.settings), Math.max(50, Math.floor(this.settings.crowd_interval / 2)));
+    this.#sweepTimer = setInterval(() => this.#sweep(), intervalMs);
   }
 
-  async #acceptLoop(listener: Listener): Promise<void> {
+  async #acceptLoop(listener: Listener, irc = false): Promise<void> {
     try {
-      for await (const conn of listener) this.#accept(conn);
+      for await (const conn of listener) this.#accept(conn, irc);
     } catch (error) {
       if (!this.#shuttingDown) logger.error("accept loop failed: {error}", { error: String(error) });
     }
   }
 
-  #accept(conn: Conn): void {
+  #accept(conn: Conn, irc = false): void {
     const host = conn.remoteAddr.hostname;
     const refusal = this.#shuttingDown
       ? "the server is shutting down"
@@ -127,34 +191,68 @@ export class ChatServer implements HubSink<Connection> {
       : !this.#peerLimits.admits(host)
       ? `too many connections from ${host}`
       : null;
-    if (refusal !== null) {
+    // The connection rate is checked last, so only connections that would otherwise be served spend its tokens.
+    const admission = refusal === null ? this.#addressLimits.admit(host, this.now()) : null;
+    const retryAfterMs = admission?.ok === false ? admission.retryAfterMs : undefined;
+    if (refusal !== null || retryAfterMs !== undefined) {
       this.stats.countDisconnect("server_full");
       this.stats.countError("server_full");
       this.stats.framesOut.error++;
       // Logged by traceError, with the trace sent.
-      const frame = traceError(errorFrame("server_full", refusal), {
+      const message = refusal ?? `too many new connections from ${host}; retry in ${retryAfterMs} ms`;
+      const frame = traceError(errorFrame("server_full", message, { retry_after_ms: retryAfterMs }), {
         conn: null,
         peer: `${host}:${conn.remoteAddr.port}`,
         nick: "-",
-      });
+      }, this.#refusalLog, this.now());
       // One error line, then close: written without a queue, since nothing else will follow.
-      const bytes = encodeJsonFrame(frame);
+      const bytes = irc ? textEncoder.encode(`ERROR :Closing Link: ${refusal} (trace ${frame.trace})\r\n`) : encodeJsonFrame(frame);
       this.stats.bytesOut += bytes.length;
-      conn.write(bytes).finally(() => conn.close()).catch(() => {});
+      this.#refuse(conn, bytes);
       return;
     }
     this.#peerLimits.add(host);
-    const connection = new Connection(++this.#nextId, conn, this);
+    const connection = new Connection(++this.#nextId, conn, this, irc);
+    if (admission?.ok) connection.session.addressBucket = admission.bucket;
     this.#connections.add(connection);
     this.stats.connectionsAccepted++;
     conn.setNoDelay(true);
+    // Over TLS the greeting delay counts from the end of the handshake: a slow one must not
+    // make a program that sends hello at once look like a silent person.
+    if (conn.handshake === undefined) this.#awaitGreeting(connection);
+    else {
+      connection.handshaking = true;
+      conn.handshake.then(() => {
+        connection.handshaking = false;
+        if (connection.endReason === null) this.#awaitGreeting(connection);
+      });
+    }
+    logger.debug("connect conn={conn} peer={peer}", conn.handshake === undefined ? connection.logFields : { ...connection.logFields, tls: true });
+    void connection.run();
+  }
+
+  /**
+   * Writes a refusal and closes. Over TLS the bytes can go out only after the handshake,
+   * which a refused peer must not be able to put off: it gets REFUSAL_HANDSHAKE_MS.
+   */
+  #refuse(conn: Conn, bytes: Uint8Array): void {
+    const send = () => void conn.write(bytes).finally(() => conn.close()).catch(() => {});
+    if (conn.handshake === undefined) return send();
+    const timer = setTimeout(() => conn.close(), REFUSAL_HANDSHAKE_MS);
+    conn.handshake.then(() => {
+      clearTimeout(timer);
+      send();
+    });
+  }
+
+  /** Starts the greeting countdown of a connection that can now hear it. */
+  #awaitGreeting(connection: Connection): void {
+    connection.greetFrom = this.now();
     this.#awaitingGreeting.push(connection);
     if (this.#greetingTimer === undefined) {
       this.#greetingTimer = setInterval(() => this.#greet(), GREETING_PASS_MS);
       this.#lastGreetingPassAt = this.now();
     }
-    logger.debug("connect conn={conn} peer={peer}", connection.logFields);
-    void connection.run();
   }
 
   /** Greets people: connections that stayed silent for GREETING_DELAY_MS get the text greeting. */
@@ -169,9 +267,9 @@ export class ChatServer implements HubSink<Connection> {
     const cutoff = now - GREETING_DELAY_MS;
     let done = 0;
     for (const connection of this.#awaitingGreeting) {
-      if (connection.connectedAt > cutoff) break;
+      if (connection.greetFrom > cutoff) break;
       done++;
-      if (!connection.heardFrom && connection.endReason === null) {
+      if (!connection.heardFrom && connection.endReason === null && connection.dialect === "unknown") {
         connection.enqueue(textEncoder.encode(textGreeting(this.settings.server_name) + "\r\n"));
       }
     }
@@ -185,12 +283,16 @@ export class ChatServer implements HubSink<Connection> {
   /** ConnectionContext: bookkeeping once a socket is closed. */
   onClosed(connection: Connection, reason: DisconnectReason): void {
     if (!this.#connections.delete(connection)) return;
+    // Closed before its TLS handshake finished: garbage, a refused certificate, or a peer that gave up.
+    if (connection.handshaking && reason !== "register_timeout") reason = "tls_handshake";
     this.#peerLimits.remove(connection.conn.remoteAddr.hostname);
+    this.#addressLimits.release(connection.conn.remoteAddr.hostname);
     this.stats.countDisconnect(reason);
     logger.info("disconnect conn={conn} peer={peer} nick={nick} reason={reason}", {
       ...connection.logFields,
       reason,
       dialect: connection.dialect,
+      ...connection.takeSuppressedLogs(),
     });
   }
 
@@ -220,13 +322,17 @@ export class ChatServer implements HubSink<Connection> {
           break;
         case "register_timeout":
           connection.endReason = "register_timeout";
-          connection.end("timeout");
+          // A TLS handshake that never finished has no session to say bye over: close it now.
+          if (connection.handshaking) connection.close("register_timeout");
+          else connection.end("timeout");
           break;
         case "write_timeout":
           connection.dropSlowConsumer();
           break;
       }
     }
+    this.hub.tick(now);
+    this.#addressLimits.sweep(now);
   }
 
   // HubSink: the hub's output becomes bytes in connection queues.
@@ -242,16 +348,31 @@ export class ChatServer implements HubSink<Connection> {
     const startedAt = frame.type === "msg" ? performance.now() : -1;
     let json: Uint8Array | undefined;
     let jsonSent = 0;
+    let irc: IrcRenderCache | undefined;
     for (const session of to) {
       if (session === except) continue;
       const connection = session.peer;
       if (connection.dialect === "json") {
         connection.enqueue(json ??= encodeJsonFrame(frame));
         jsonSent++;
-      } else connection.sendFrame(frame); // Counts itself.
+      } else connection.sendFrame(frame, connection.dialect === "irc" ? (irc ??= new Map()) : undefined); // Counts itself.
     }
     this.stats.framesOut[frame.type] += jsonSent;
     if (startedAt >= 0) this.stats.fanout.queued(startedAt);
+  }
+
+  /** HubSink: every moderation and account action is logged (who, what, whom, where, why) and counted. */
+  audit(event: AuditEvent, actor?: Session<Connection>): void {
+    this.stats.countAudit(event.action);
+    auditLogger[event.quiet ? "debug" : "info"]("{action} by={by} target={target} room={room} reason={reason}", {
+      // The connection id and peer address too, so a guessing address can be found and blocked.
+      ...(actor ? actor.peer.logFields : {}),
+      action: event.action,
+      by: event.by,
+      target: event.target ?? "-",
+      room: event.room ?? "-",
+      reason: event.reason ?? "-",
+    });
   }
 
   /** HubSink: close after what is queued has been written. */
@@ -263,6 +384,8 @@ export class ChatServer implements HubSink<Connection> {
   stopAccepting(): void {
     this.#shuttingDown = true;
     this.#listener?.close();
+    this.#tls?.close();
+    this.#ircListener?.close();
   }
 
   /**
@@ -274,6 +397,8 @@ export class ChatServer implements HubSink<Connection> {
     const started = this.now();
     this.stopAccepting();
     const told = this.hub.shutdown();
+    // A TLS handshake still under way has nobody to tell: do not let it hold the drain.
+    for (const connection of [...this.#connections]) if (connection.handshaking) connection.close("shutdown");
     const deadline = started + graceMs;
     while (this.#connections.size > 0 && this.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));

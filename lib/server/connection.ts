@@ -8,7 +8,7 @@
 import type { Settings } from "../config/settings.ts";
 import type { Hub } from "../hub/hub.ts";
 import type { Session } from "../hub/session.ts";
-import { decodeJsonFrame } from "../protocol/client_frames.ts";
+import { type ClientFrame, decodeJsonFrame, validateClientFrame } from "../protocol/client_frames.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 import {
   type ByeReason,
@@ -19,12 +19,16 @@ import {
   type LeaveReason,
   type ServerFrame,
 } from "../protocol/server_frames.ts";
-import { parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
-import { renderTextFrame } from "../protocol/text_render.ts";
+import { noteHistoryPage, parseTextLine, TEXT_HELP, type TextState } from "../protocol/text_commands.ts";
+import { printable, renderTextFrame } from "../protocol/text_render.ts";
+import { noteTextFrame, topicLine } from "../protocol/text_state.ts";
 import { TelnetFilter } from "../protocol/telnet.ts";
+import { encodeLines, type IrcRenderCache, IrcSession, isIrcRegistrationLine, renderEvent } from "../dialect/irc/mod.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
-import type { CloseReason, Conn } from "../runtime/types.ts";
+import { LogThrottle } from "../ops/log_throttle.ts";
+import type { CloseReason, Conn, NetAddr } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
+import { plaintextAuthRefusal } from "./plaintext_auth.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
 import type { ServerStats } from "./server_stats.ts";
 import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
@@ -33,7 +37,7 @@ import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
  * Why a connection ended, as logged and counted: a leave reason from the
  * protocol, or one of the transport's own.
  */
-export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error";
+export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error" | "tls_handshake";
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {
@@ -42,6 +46,8 @@ export interface ConnectionContext {
   readonly scheduler: WriteScheduler;
   readonly stats: ServerStats;
   now(): number;
+  /** The TLS listener's address, when there is one (named in `tls_required` errors). */
+  readonly tlsAddr?: NetAddr;
   /** Called once when the socket is closed, with why. */
   onClosed(connection: Connection, reason: DisconnectReason): void;
 }
@@ -53,7 +59,7 @@ const LINGER_MS = 2000;
 
 /** A client connection. */
 export class Connection implements Flushable, LivenessState {
-  dialect: "unknown" | "json" | "text" = "unknown";
+  dialect: "unknown" | "json" | "text" | "irc" = "unknown";
   readonly session: Session<Connection>;
   readonly connectedAt: number;
   lastInboundAt: number;
@@ -66,28 +72,43 @@ export class Connection implements Flushable, LivenessState {
   endReason: DisconnectReason | null = null;
   /** When a closing connection gets closed hard if the peer has not closed its side. */
   lingerDeadline = 0;
+  /** When the greeting countdown started: at accept, or once the TLS handshake was done. */
+  greetFrom = 0;
+  /** Whether a TLS handshake is still under way. */
+  handshaking = false;
 
   readonly #splitter: LineSplitter;
   /** Made on the first IAC byte of a connection that is not JSON; most connections never need one. */
   #telnet: TelnetFilter | null = null;
   /** Made when the dialect turns out to be text. */
   #text: TextState | null = null;
+  /** Made when the dialect turns out to be IRC. */
+  #irc: IrcSession | null = null;
+  /** Whether the first line has been seen (it may turn a text connection into IRC). */
+  #firstLineSeen = false;
   readonly #queue = new OutboundQueue();
   #inFlightBytes = 0;
   #closeAfterFlush = false;
   #closed = false;
+  /** A telnet client was asked to stop echoing (a password is being typed). */
+  #echoOff = false;
   #chunkNow = 0;
+  /** Made on this connection's first error: repeated error lines are collapsed (issue 17). */
+  #logThrottle: LogThrottle | null = null;
 
   constructor(
     readonly id: number,
     readonly conn: Conn,
     readonly ctx: ConnectionContext,
+    /** Accepted on the IRC listener: IRC from the first byte. */
+    irc = false,
   ) {
+    if (irc) this.dialect = "irc";
     const now = ctx.now();
     this.connectedAt = now;
     this.lastInboundAt = now;
     this.#splitter = new LineSplitter(ctx.settings.max_frame);
-    this.session = ctx.hub.attach(this, now);
+    this.session = ctx.hub.attach(this, now, conn.remoteAddr.hostname);
   }
 
   /** `ip:port` of the peer, for logs. */
@@ -171,12 +192,18 @@ export class Connection implements Flushable, LivenessState {
       // JSON clients never negotiate telnet; 0xFF in their input is invalid UTF-8 and refused above.
       this.dialect = start.startsWith("{") ? "json" : "text";
     }
+    if (this.dialect === "text" && !this.#firstLineSeen && line.trim() !== "") {
+      this.#firstLineSeen = true;
+      if (isIrcRegistrationLine(line)) this.dialect = "irc";
+    }
     if (this.dialect === "json") this.#handleJson(line);
+    else if (this.dialect === "irc") this.#ircSession().onLine(line, bytes.length);
     else this.#handleText(line);
   }
 
   /** LineHandler: a line passed max_frame and is being skipped. */
   onTooLarge(): void {
+    if (this.dialect === "irc") return this.#ircSession().inputTooLong();
     this.#sendError("frame_too_large", `line longer than ${this.#splitter.maxFrameBytes} bytes dropped`);
   }
 
@@ -187,6 +214,7 @@ export class Connection implements Flushable, LivenessState {
       return this.sendError(errorFrame(code, message, { id, field }));
     }
     this.ctx.stats.framesIn[decoded.frame.type]++;
+    if (this.#refusesPlaintextPassword(decoded.frame)) return;
     this.ctx.hub.handle(this.session, decoded.frame, this.#chunkNow);
   }
 
@@ -195,15 +223,32 @@ export class Connection implements Flushable, LivenessState {
     const text = this.#textState();
     text.registered = this.session.nick !== null;
     const input = parseTextLine(line.replace(/\0/g, ""), text);
+    if (this.#echoOff && !text.passwordFor) {
+      // The password line is in: echo back on, and end the line the user's Enter did not show.
+      this.#echoOff = false;
+      this.enqueue(this.#telnet!.echo(false));
+      this.#enqueueText("");
+    }
     switch (input.kind) {
       case "frame":
         this.ctx.stats.framesIn[input.frame.type]++;
+        if (this.#refusesPlaintextPassword(input.frame)) return;
         return this.ctx.hub.handle(this.session, input.frame, this.#chunkNow);
       case "help":
         return this.#enqueueText(TEXT_HELP.join("\r\n"));
+      case "show_topic":
+        return this.#enqueueText(printable(topicLine(text, input.room)));
       case "error":
         return this.#sendError(input.code, input.message);
     }
+  }
+
+  /** `plaintext_auth`: answers `tls_required` instead of passing on a password sent in clear. */
+  #refusesPlaintextPassword(frame: ClientFrame): boolean {
+    const transport = this.conn.handshake === undefined ? "tcp" : "tls";
+    const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.conn.remoteAddr.hostname, frame, this.ctx.tlsAddr?.port);
+    if (refusal !== null) this.sendError(refusal);
+    return refusal !== null;
   }
 
   #sendError(code: ErrorCode, message: string): void {
@@ -213,23 +258,54 @@ export class Connection implements Flushable, LivenessState {
   /** Queues an error frame with a new trace id, which its log line carries too. */
   sendError(frame: ErrorFrame): void {
     this.ctx.stats.countError(frame.code);
-    const traced = traceError(frame, this.logFields);
+    const traced = traceError(frame, this.logFields, (this.#logThrottle ??= new LogThrottle()), this.ctx.now());
     // A person sees only code and message, so the trace goes into the message.
     if (this.#speaksText) traced.message += ` (trace ${traced.trace})`;
     this.sendFrame(traced);
+  }
+
+  /** Error lines the throttle left out and no line has counted yet, for the disconnect line; `{}` when none. */
+  takeSuppressedLogs(): { suppressed?: Record<string, number> } {
+    const suppressed = this.#logThrottle?.takeSuppressed();
+    return suppressed ? { suppressed } : {};
   }
 
   get #speaksText(): boolean {
     return this.dialect === "text" || this.dialect === "unknown";
   }
 
-  /** Queues one frame in this connection's dialect. */
-  sendFrame(frame: ServerFrame): void {
+  /** Queues one frame in this connection's dialect; `irc` shares IRC renderings within one broadcast. */
+  sendFrame(frame: ServerFrame, irc?: IrcRenderCache): void {
     this.ctx.stats.framesOut[frame.type]++;
+    if (this.dialect === "irc") return this.#ircSession().sendFrame(frame, irc);
     if (!this.#speaksText) return this.enqueue(encodeJsonFrame(frame));
     this.#trackTextState(frame);
     const line = renderTextFrame(frame, this.session.nick);
     if (line !== null) this.#enqueueText(line);
+    if (noteTextFrame(this.#textState(), frame, this.session.nick) === "password" && this.#telnet !== null) {
+      // Telnet clients stop echoing while the password is typed (nc users see their own typing; nothing can stop that).
+      this.#echoOff = true;
+      this.enqueue(this.#telnet.echo(true));
+    }
+  }
+
+  /** The IRC side of this connection, made on first use. */
+  #ircSession(): IrcSession {
+    return (this.#irc ??= new IrcSession({
+      settings: this.ctx.settings,
+      version: this.ctx.hub.version,
+      session: this.session,
+      lookup: this.ctx.hub,
+      submit: (frame) => {
+        // The same schema as the other dialects, so every dialect obeys one set of rules.
+        const result = validateClientFrame(frame);
+        if (!result.ok) return this.#sendError(result.problem.code, result.problem.message);
+        this.ctx.stats.framesIn[result.frame.type]++;
+        if (this.#refusesPlaintextPassword(result.frame)) return;
+        this.ctx.hub.handle(this.session, result.frame, this.#chunkNow || this.ctx.now());
+      },
+      write: (bytes) => this.enqueue(bytes),
+    }));
   }
 
   #textState(): TextState {
@@ -239,8 +315,13 @@ export class Connection implements Flushable, LivenessState {
   /** Keeps the text user's current room: the last joined room still joined. */
   #trackTextState(frame: ServerFrame): void {
     if (frame.type === "room") this.#textState().currentRoom = frame.room;
-    else if (frame.type === "left" && this.#text?.currentRoom === frame.room) {
-      this.#text.currentRoom = [...this.session.rooms].at(-1)?.name ?? null;
+    else if (frame.type === "history") noteHistoryPage(this.#textState(), frame);
+    else if (
+      (frame.type === "left" || (frame.type === "leave" && frame.nick === this.session.nick)) &&
+      this.#text?.currentRoom === frame.room
+    ) {
+      // A kicked member still lists the room while its leave is being told.
+      this.#text.currentRoom = [...this.session.rooms].map((r) => r.name).filter((r) => r !== frame.room).at(-1) ?? null;
     }
   }
 
@@ -309,7 +390,8 @@ export class Connection implements Flushable, LivenessState {
     queueMicrotask(() => {
       this.ctx.hub.detach(this.session, "slow_consumer");
       if (this.#inFlightBytes === 0) {
-        const bye = encodeJsonFrame({ type: "bye", reason: "slow_consumer" });
+        const frame = { type: "bye", reason: "slow_consumer" } as const;
+        const bye = this.dialect === "irc" ? encodeLines(renderEvent(frame, this.#ircSession().view)) : encodeJsonFrame(frame);
         this.ctx.stats.framesOut.bye++;
         this.ctx.stats.bytesOut += bye.length;
         this.conn.write(bye).catch(() => {});
@@ -318,7 +400,7 @@ export class Connection implements Flushable, LivenessState {
     });
   }
 
-  /** Sends a server ping (json connections only). */
+  /** Sends a server ping (json and IRC connections). */
   ping(now: number): void {
     this.lastPingAt = now;
     this.sendFrame({ type: "ping", t: now });
@@ -363,6 +445,7 @@ function toLeaveReason(reason: DisconnectReason): LeaveReason {
     case "register_timeout":
       return "timeout";
     case "server_full":
+    case "tls_handshake":
     case "reset":
     case "error":
       return "disconnect";

@@ -9,7 +9,7 @@ import type { Settings } from "../config/settings.ts";
 
 /** The timestamps liveness looks at (ms; 0 means "never"). */
 export interface LivenessState {
-  dialect: "unknown" | "json" | "text";
+  dialect: "unknown" | "json" | "text" | "irc";
   registered: boolean;
   connectedAt: number;
   lastInboundAt: number;

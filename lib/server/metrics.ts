@@ -40,7 +40,14 @@ const DISCONNECT_REASONS = [
   "server_full",
   "reset",
   "error",
+  "killed",
+  "tls_handshake",
 ] satisfies DisconnectReason[];
+
+/** Audit actions about accounts rather than rooms (see `AccountDesk`). */
+function isAccountAction(action: string): boolean {
+  return /^(register|login|passwd|drop|account)/.test(action);
+}
 
 const startedAtSeconds = Date.now() / 1000;
 
@@ -115,6 +122,8 @@ export function renderMetrics(source: MetricsSource): string {
     .family("tcpchat_connections_accepted_total", "counter", "Connections accepted (refusals not included).", stats.connectionsAccepted)
     .family("tcpchat_users_registered", "gauge", "Connections that completed hello.", counts.registered)
     .family("tcpchat_rooms", "gauge", "Rooms kept, including empty rooms kept for their history.", counts.rooms)
+    .family("tcpchat_history_bytes", "gauge", "Bytes of room history held in memory, all rooms (bounded by history_memory).", counts.historyBytes)
+    .family("tcpchat_history_evicted_total", "counter", "Messages dropped from memory to stay within history_memory.", counts.historyEvicted)
     .family("tcpchat_frames_in_total", "counter", "Client frames handled, by type (text commands count as their frame).", labelled("type", Object.entries(stats.framesIn)))
     .family("tcpchat_frames_out_total", "counter", "Frames queued to clients, by type, one per recipient.", labelled("type", Object.entries(stats.framesOut)))
     .family("tcpchat_deliveries_total", "counter", "Chat messages (msg and dm frames) queued to a recipient.", stats.framesOut.msg + stats.framesOut.dm)
@@ -123,6 +132,8 @@ export function renderMetrics(source: MetricsSource): string {
     .family("tcpchat_errors_total", "counter", "Error frames sent, by code.", labelled("code", stats.errors))
     .family("tcpchat_rate_limited_total", "counter", "Frames dropped by the rate limit.", stats.errors.get("rate_limited") ?? 0)
     .family("tcpchat_disconnects_total", "counter", "Connections ended, by reason.", labelled("reason", disconnects))
+    .family("tcpchat_moderation_actions_total", "counter", "Moderation actions by operators, by action.", labelled("action", [...stats.audit].filter(([a]) => !isAccountAction(a))))
+    .family("tcpchat_account_events_total", "counter", "Account events (register, login, login_failed, ...), by event.", labelled("event", [...stats.audit].filter(([a]) => isAccountAction(a))))
     .family("tcpchat_slow_consumers_total", "counter", "Connections closed for reading too slowly.", stats.slowConsumers)
     .family("tcpchat_heartbeat_timeouts_total", "counter", "JSON connections closed for missing heartbeats.", stats.heartbeatTimeouts)
     .family("tcpchat_outbound_queue_bytes", "gauge", "Bytes queued or in flight to clients, all connections.", queuedBytes)

@@ -16,6 +16,7 @@ import type { ServerFrame } from "../protocol/server_frames.ts";
 const SERVER_FRAME_COUNTS = {
   welcome: 0,
   room: 0,
+  history: 0,
   join: 0,
   leave: 0,
   nick: 0,
@@ -29,6 +30,14 @@ const SERVER_FRAME_COUNTS = {
   pong: 0,
   error: 0,
   bye: 0,
+  account: 0,
+  topic: 0,
+  mode: 0,
+  role: 0,
+  ban: 0,
+  bans: 0,
+  invite: 0,
+  crowd: 0,
 } satisfies Record<ServerFrame["type"], number>;
 
 /** Upper bounds (seconds) of the fan-out latency histogram's buckets. */
@@ -103,6 +112,13 @@ export class ServerStats {
   /** Disconnects by reason (quit, timeout, slow_consumer, flood, reset, ...). */
   readonly disconnects = new Map<string, number>();
   readonly fanout = new FanoutHistogram();
+  /** Moderation actions (kick, ban, topic, ...) and account events (register, login_failed, ...), by action. */
+  readonly audit = new Map<string, number>();
+
+  /** Counts one moderation or account action. */
+  countAudit(action: string): void {
+    this.audit.set(action, (this.audit.get(action) ?? 0) + 1);
+  }
 
   /** Counts one disconnect. */
   countDisconnect(reason: string): void {

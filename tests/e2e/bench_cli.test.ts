@@ -72,6 +72,23 @@ describe("tcpchat bench", () => {
     expect(run.stderr).toMatch(/totals +\d/);
   }, 10_000);
 
+  test("fanout to IRC subscribers: every message reached every IRC subscriber as a PRIVMSG", async () => {
+    const run = await tcpchat([
+      "bench", `127.0.0.1:${server.port}`, "--subs", "4", "--sub-dialect", "irc", "--warmup", "200ms", "--duration", "1",
+      "--room-prefix", "e2e-irc-", "--json",
+    ]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.config.sub_dialect).toBe("irc");
+    expect(result.totals.drained).toBe(true);
+    expect(result.totals.sent).toBeGreaterThan(0);
+    expect(result.totals.deliveries).toBe(result.totals.sent * 4);
+    expect(await roomSeq("e2e-irc-0")).toBe(result.totals.sent);
+    expect(result.latency.samples).toBeGreaterThan(0);
+    expect(result.problems).toEqual({ error_frames: 0, bye_frames: 0, subs_closed: 0, pubs_closed: 0, first_problem: null });
+    expect(run.stderr).toContain("4 IRC subscribers");
+  }, 10_000);
+
   test("latency: --json is one object with every key present, the rate held", async () => {
     const run = await tcpchat([
       "bench", `127.0.0.1:${server.port}`, "-s", "latency", "--subs", "3", "--rate", "200", "--warmup", "0",

@@ -88,6 +88,25 @@ describe.skipIf(!hasTmux)("tcpchat connect in a terminal (tmux)", () => {
     }
   }
 
+  test("/history scrolls back: each one prints the page before the oldest message shown", async () => {
+    const writer = await TestClient.register(server.port, "writer");
+    await writer.request({ type: "join", room: "scroll" });
+    for (let i = 1; i <= 30; i++) await writer.request({ type: "msg", room: "scroll", text: `line ${i}` });
+    const cy = open("cy");
+    await waitScreen(cy, /connected to .* as cy/);
+    keys(cy, "/join scroll", "Enter");
+    await waitScreen(cy, /<writer> line 30/); // the snapshot shows the last 20: lines 11-30
+    keys(cy, "/history 5", "Enter");
+    await waitScreen(cy, /#scroll history, messages 6-10 \(\/history again for earlier ones\)[\s\S]*<writer> line 6\n[\s\S]*<writer> line 10\n/);
+    keys(cy, "/history", "Enter");
+    await waitScreen(cy, /messages 1-5 \(nothing earlier is kept\)[\s\S]*<writer> line 1\n/);
+    keys(cy, "/history", "Enter");
+    await waitScreen(cy, /no earlier messages kept in #scroll/);
+    keys(cy, "C-d");
+    await waitScreen(cy, /EXIT=0/);
+    writer.destroy();
+  }, 30_000);
+
   test("two people talk; a message arriving mid-typing leaves the typed text intact; /who, /msg; Ctrl-C exits 0", async () => {
     const ada = open("ada");
     const bob = open("bob");

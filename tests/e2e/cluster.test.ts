@@ -21,6 +21,19 @@ async function member(port: number, who: string, room: string): Promise<TestClie
   return c;
 }
 
+/** Joins `room` with `since` and pages the rest of the history when the snapshot says `more`: every kept message after `since`. */
+async function resume(c: TestClient, room: string, since: number): Promise<{ snap: Frame; history: Frame[] }> {
+  const snap = await c.request({ type: "join", room, since }, 5000);
+  const history: Frame[] = [...snap.history];
+  let more = snap.more === true;
+  while (more) {
+    const page = await c.request({ type: "history", room, after: history.at(-1)?.seq ?? since, limit: 100 }, 5000);
+    history.push(...page.msgs);
+    more = page.more;
+  }
+  return { snap, history };
+}
+
 /** Waits until `check` holds, polling; fails with `what` after `timeoutMs`. */
 async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -117,9 +130,11 @@ describe.each(SERVER_RUNTIMES)("cluster (%s)", (runtime) => {
     const a = await member(nodes[0].port, nick("w"), room);
     for (let i = 1; i <= 10; i++) await a.request({ type: "msg", room, text: `m${i}` });
     const b = await TestClient.register(nodes[1].port, nick("r"), { defaultRoom: null });
-    const snap = await b.request({ type: "join", room, since: 4 });
+    const { snap, history } = await resume(b, room, 4);
     expect(snap.seq).toBe(10);
-    expect(snap.history.map((m: Frame) => m.text)).toEqual(["m5", "m6", "m7", "m8", "m9", "m10"]);
+    expect(history.map((m: Frame) => m.text)).toEqual(["m5", "m6", "m7", "m8", "m9", "m10"]);
+    const page = await b.request({ type: "history", room, before: 5, limit: 2 });
+    expect(page.msgs.map((m: Frame) => m.seq)).toEqual([3, 4]);
     a.destroy();
     b.destroy();
   });

@@ -29,6 +29,19 @@ function record(c: TestClient): TestClient {
 const frames = (c: TestClient): Frame[] => recorded.get(c)!;
 const msgsOf = (c: TestClient, room: string) => frames(c).filter((f) => f.type === "msg" && f.room === room);
 
+/** Joins `room` with `since` and pages the rest of the history when the snapshot says `more`: every kept message after `since`. */
+async function resume(c: TestClient, room: string, since: number): Promise<{ snap: Frame; history: Frame[] }> {
+  const snap = await c.request({ type: "join", room, since }, 5000);
+  const history: Frame[] = [...snap.history];
+  let more = snap.more === true;
+  while (more) {
+    const page = await c.request({ type: "history", room, after: history.at(-1)?.seq ?? since, limit: 100 }, 5000);
+    history.push(...page.msgs);
+    more = page.more;
+  }
+  return { snap, history };
+}
+
 /** Waits until `check` holds, polling; fails with `what` after `timeoutMs`. */
 async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -83,10 +96,10 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
       victim.destroy();
       expectConsecutive(seen);
       const back = record(await registerRetrying(nodes[1].port, "victim"));
-      const snap = await back.request({ type: "join", room, since: seen.at(-1) }, 5000);
+      const { snap, history } = await resume(back, room, seen.at(-1)!);
       await eventually(() => msgsOf(writer, room).length >= total, "every ack");
       await eventually(() => snap.seq + msgsOf(back, room).length >= total, "the rest", 5000);
-      const all = [...seen, ...snap.history.map((m: Frame) => m.seq), ...msgsOf(back, room).map((f) => f.seq)];
+      const all = [...seen, ...history.map((m: Frame) => m.seq), ...msgsOf(back, room).map((f) => f.seq)];
       expect(all).toEqual(Array.from({ length: total }, (_, i) => i + 1));
       await sleep(300);
       const leaves = frames(reader).filter((f) => f.type === "leave" && f.nick === "victim");

@@ -89,6 +89,7 @@ describe.each(SERVER_RUNTIMES)("text dialect (%s)", (runtime) => {
     await person.waitClosed();
     const all = person.lines.join("\n");
     expect(all).toContain("[pipes] <piper> first");
-    expect(all).toContain("* #pipes: piper (online)");
+    // The creator of #pipes is its operator, marked @.
+    expect(all).toContain("* #pipes: @piper (online)");
   });
 });

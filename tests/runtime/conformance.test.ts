@@ -8,11 +8,13 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { patternBytes, patternMismatch } from "../support/byte_pattern.ts";
+import { makeTestCerts, pem } from "../support/tls_certs.ts";
 import { RUNTIMES, type RuntimeName, type ServerProcess, spawnServer } from "../support/runtimes.ts";
 
 const FIXTURE = "tests/fixtures/runtime_fixture.ts";
@@ -316,5 +318,111 @@ describe.each(RUNTIMES)("runtime services under %s", (runtime: RuntimeName) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** TLS-connects to the fixture, trusting the test CA; resolves once the handshake is done. */
+function connectTlsClient(port: number, ca: string): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: "127.0.0.1", port, ca, allowHalfOpen: true } as tls.ConnectionOptions);
+    socket.once("error", reject);
+    socket.once("secureConnect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+  });
+}
+
+/** The common name of the certificate a new connection is served. */
+async function servedCommonName(port: number, ca: string): Promise<string> {
+  const socket = await connectTlsClient(port, ca);
+  const name = String(socket.getPeerCertificate().subject.CN);
+  socket.destroy();
+  return name;
+}
+
+describe.each(RUNTIMES)("TLS adapter under %s", (runtime: RuntimeName) => {
+  const certs = makeTestCerts();
+  // A dir per runtime: the reload case rewrites next.crt/next.key in it.
+  const dir = mkdtempSync(join(tmpdir(), "tcpchat-tls-fixture-"));
+  copyFileSync(certs.ca, join(dir, "ca.crt"));
+  copyFileSync(certs.server.cert, join(dir, "server.crt"));
+  copyFileSync(certs.server.key, join(dir, "server.key"));
+  const ca = pem(certs.ca);
+  let started: Promise<ServerProcess> | undefined;
+  const fixture = () => (started ??= spawnServer(runtime, FIXTURE, ["tls", dir], { denoFlags: [...DENO_FLAGS, `--allow-read=${dir}`] }));
+
+  afterAll(async () => {
+    const server = await started?.catch(() => undefined);
+    const stderr = server?.stderr() ?? "";
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    expect(stderr).toBe("");
+  });
+
+  test("a TLS connection is yielded before its handshake, then echoes bytes unchanged and closes as eof", async () => {
+    const server = await fixture();
+    const raw = await connect(server.port);
+    await server.waitForLine(`accepted ${raw.localPort} 127.0.0.1`);
+    await sleep(100);
+    expect(server.lines()).not.toContain(`handshake ${raw.localPort}`);
+    raw.destroy();
+
+    const socket = await connectTlsClient(server.port, ca);
+    const port = socket.localPort!;
+    await server.waitForLine(`handshake ${port}`);
+    const reply = readToEnd(socket);
+    const sent = patternBytes(0, 256 * 1024);
+    socket.end(sent);
+    expect(Buffer.compare(await reply, sent)).toBe(0);
+    await server.waitForLine(`closed ${port} eof`);
+    socket.destroy();
+  });
+
+  test("connectTls trusts a given CA, refuses a wrong name and an unknown CA, and insecure skips the checks", async () => {
+    const server = await fixture();
+    await server.waitForLine("connect-tls-done");
+    const lines = server.lines();
+    expect(lines).toContain("connect-tls ca ok ping");
+    expect(lines).toContain("connect-tls wrong-name error tls_failed");
+    expect(lines).toContain("connect-tls no-ca error tls_failed");
+    expect(lines).toContain("connect-tls insecure ok ping");
+  });
+
+  test("bytes that are not a TLS handshake close that connection only", async () => {
+    const server = await fixture();
+    const raw = await connect(server.port);
+    const port = raw.localPort!;
+    raw.on("error", () => {}); // A reset is one acceptable way to be closed.
+    // Half-open is allowed on this socket: the server's FIN (or a reset) is what "closed" means here.
+    const gone = new Promise((resolve) => (raw.once("end", resolve), raw.once("close", resolve)));
+    raw.write("GET / HTTP/1.0\r\n\r\nnot tls at all\n");
+    raw.resume(); // The server may answer with a TLS alert first; "end" comes only once that is read.
+    await gone;
+    raw.destroy();
+    // How it ends (an error, a reset, or a plain close after an alert) differs by TLS stack.
+    await server.waitForLine(new RegExp(`^closed ${port} `));
+    expect(server.lines()).not.toContain(`handshake ${port}`);
+    const socket = await connectTlsClient(server.port, ca);
+    const reply = readToEnd(socket);
+    socket.end("still serving");
+    expect((await reply).toString()).toBe("still serving");
+  });
+
+  test("setCertificate serves new connections with the new pair, and a mismatched pair is refused with the old kept", async () => {
+    const server = await fixture();
+    await server.waitForLine("connect-tls-done");
+    expect(await servedCommonName(server.port, ca)).toBe("tcpchat-test-1");
+    copyFileSync(certs.server2.cert, join(dir, "next.crt"));
+    copyFileSync(certs.server2.key, join(dir, "next.key"));
+    server.signal("SIGHUP");
+    await server.waitForLine("reloaded");
+    expect(await servedCommonName(server.port, ca)).toBe("tcpchat-test-2");
+
+    // The first pair's certificate with the second pair's key: refused, the second pair stays.
+    copyFileSync(certs.server.cert, join(dir, "next.crt"));
+    server.signal("SIGHUP");
+    await server.waitForLine("reload-failed bad_certificate");
+    expect(await servedCommonName(server.port, ca)).toBe("tcpchat-test-2");
   });
 });

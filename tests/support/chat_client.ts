@@ -3,6 +3,7 @@
  * frames and reads lines, so tests see exactly what a user's program would.
  */
 import * as net from "node:net";
+import * as tls from "node:tls";
 
 /** A frame as received (parsed JSON). */
 // deno-lint-ignore no-explicit-any
@@ -43,6 +44,20 @@ export class TestClient {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ port, host: options.host ?? "127.0.0.1", localAddress: options.localAddress });
       socket.once("connect", () => resolve(new TestClient(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  /** Connects over TLS, trusting `ca` (PEM text) or nothing at all with `insecure`. */
+  static connectTls(port: number, options: { ca?: string; insecure?: boolean; host?: string } = {}): Promise<TestClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({
+        port,
+        host: options.host ?? "127.0.0.1",
+        ca: options.ca,
+        rejectUnauthorized: options.insecure !== true,
+      });
+      socket.once("secureConnect", () => resolve(new TestClient(socket)));
       socket.once("error", reject);
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { FrameCounter, msgTextOffset } from "../../lib/bench/frame_counter.ts";
+import { FrameCounter, ircMsgOffsets, msgTextOffset } from "../../lib/bench/frame_counter.ts";
 import { LatencyHistogram } from "../../lib/bench/histogram.ts";
 import { PublishFrames } from "../../lib/bench/publish_frames.ts";
 import { readStamp, STAMP_BYTES, writeStamp } from "../../lib/bench/stamp.ts";
@@ -115,5 +115,29 @@ describe("PublishFrames and stamps", () => {
       expect(frame.text.slice(0, STAMP_BYTES)).toBe("@000000042000");
     }
     expect(frames.take(100, 1).length).toBe(8 * frames.frameBytes);
+  });
+
+  test("an IRC subscriber's counter counts PRIVMSG lines from the publisher and ERROR, and reads the stamp", () => {
+    const { commandAt, textAt } = ircMsgOffsets("bench-0", "bp0");
+    const latency = new LatencyHistogram();
+    const counter = new FrameCounter(latency, textAt, commandAt);
+    const privmsg = (sentUs: number) => {
+      const text = new Uint8Array(40).fill(0x78);
+      writeStamp(text, 0, sentUs);
+      return `:bp0!bp0@tcpchat PRIVMSG #bench-0 :${new TextDecoder().decode(text)}\r\n`;
+    };
+    const stream = enc.encode([
+      ":tcpchat 353 bs1 = #bench-0 :bs1 bp0\r\n",
+      privmsg(4800),
+      ":bs2!bs2@tcpchat JOIN #bench-0\r\n",
+      privmsg(4900),
+      "PING :123\r\n",
+      "ERROR :Closing Link: Server shutting down\r\n",
+    ].join(""));
+    feedInPieces(counter, stream, [7, 60, 61, 130], 5000);
+    expect([counter.msgs, counter.errors, counter.byes]).toEqual([2, 0, 1]);
+    expect(counter.firstProblem).toStartWith("ERROR :Closing Link");
+    expect(latency.summary().samples).toBe(2);
+    expect(latency.summary().max_us).toBeGreaterThanOrEqual(199);
   });
 });

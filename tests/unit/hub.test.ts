@@ -115,7 +115,8 @@ describe("rooms", () => {
     expect(types(b)).toEqual(["room", "join", "join"]);
     expect(b.peer.got[0]).toMatchObject({ type: "room", room: "dev", id: "1", members: ["bob"] });
     expect(types(a)).toEqual(["room", "join"]);
-    expect(a.peer.got[0]).toMatchObject({ members: ["bob", "alice"] });
+    // The joiner is listed first (a capped snapshot must always show the joiner itself).
+    expect(a.peer.got[0]).toMatchObject({ members: ["alice", "bob"], member_count: 2 });
   });
 
   test("messages get consecutive seqs; the sender's copy carries its id", () => {
@@ -289,7 +290,7 @@ describe("direct messages, nick changes and presence", () => {
     ]);
     hub.detach(a, "timeout");
     expect(b.peer.got.length).toBe(3);
-    expect(hub.counts()).toEqual({ sessions: 1, registered: 1, rooms: 2 });
+    expect(hub.counts()).toMatchObject({ sessions: 1, registered: 1, rooms: 2 });
   });
 
   test("quit answers bye with the id, closes, and others hear leave quit", () => {
@@ -346,6 +347,121 @@ describe("shutdown", () => {
     expect(hub.shutdown()).toBe(2);
     expect(a.peer.got).toEqual([{ type: "bye", reason: "shutdown" }]);
     expect(b.peer.got).toEqual([{ type: "bye", reason: "shutdown" }]);
-    expect(hub.counts()).toEqual({ sessions: 0, registered: 0, rooms: 0 });
+    expect(hub.counts()).toMatchObject({ sessions: 0, registered: 0, rooms: 0, historyBytes: 0 });
+  });
+});
+
+describe("history paging", () => {
+  /** A user in room `r` holding messages 1..n sent by it; inbox cleared. */
+  function roomWith(n: number, nick = "ada"): Session<Peer> {
+    const s = user(nick);
+    send(s, { type: "join", room: "r" });
+    for (let i = 1; i <= n; i++) send(s, { type: "msg", room: "r", text: `m${i}` });
+    s.peer.got.length = 0;
+    return s;
+  }
+  const page = (s: Session<Peer>) => {
+    const frame = last(s);
+    if (frame.type !== "history") throw new Error(`expected history, got ${JSON.stringify(frame)}`);
+    return { seqs: frame.msgs.map((m) => m.seq), more: frame.more, epoch: frame.epoch, id: frame.id };
+  };
+
+  test("history answers members with a page, its id and the room's epoch", () => {
+    settings.rate_per_s = 0;
+    const a = roomWith(30);
+    send(a, { type: "join", room: "r" });
+    const snap = last(a);
+    const snapshotEpoch = snap.type === "room" ? snap.epoch : "";
+    send(a, { type: "history", room: "r", id: "h1", limit: 3 });
+    expect(page(a)).toEqual({ seqs: [28, 29, 30], more: true, epoch: snapshotEpoch, id: "h1" });
+    send(a, { type: "history", room: "r", before: 28, limit: 100 });
+    expect(page(a).seqs.length).toBe(27);
+    expect(page(a).more).toBe(false);
+    send(a, { type: "history", room: "r", after: 30 });
+    expect(page(a)).toMatchObject({ seqs: [], more: false });
+    send(a, { type: "history", room: "r" });
+    expect(page(a).seqs.length).toBe(30);
+  });
+
+  test("non-members and rooms that do not exist are refused with not_in_room", () => {
+    roomWith(3);
+    const b = user("bob");
+    send(b, { type: "history", room: "r", id: "x" });
+    expect(last(b)).toMatchObject({ type: "error", code: "not_in_room", id: "x" });
+    send(b, { type: "history", room: "nowhere" });
+    expect(last(b)).toMatchObject({ type: "error", code: "not_in_room" });
+  });
+
+  test("a forgotten room's history is gone: joining again starts a new epoch with nothing to page", () => {
+    settings.max_rooms = 2; // lobby and one more
+    settings.rate_per_s = 0;
+    const a = roomWith(5);
+    send(a, { type: "history", room: "r" });
+    const oldEpoch = page(a).epoch;
+    send(a, { type: "leave", room: "r" });
+    send(a, { type: "join", room: "other" }); // forgets r, the oldest empty room
+    send(a, { type: "join", room: "r" }); // r is remade... but rooms are full: other is not empty
+    expect(last(a)).toMatchObject({ type: "error", code: "too_many_rooms" });
+    send(a, { type: "leave", room: "other" });
+    send(a, { type: "join", room: "r" });
+    send(a, { type: "history", room: "r" });
+    expect(page(a).seqs).toEqual([]);
+    expect(page(a).epoch).not.toBe(oldEpoch);
+    expect(hub.counts().historyBytes).toBe(0);
+  });
+
+  test("history spends a rate-limit token like msg", () => {
+    settings.rate_per_s = 1;
+    settings.burst = 2;
+    const a = roomWith(0);
+    a.tokens = 2;
+    send(a, { type: "history", room: "r" });
+    send(a, { type: "history", room: "r" });
+    send(a, { type: "history", room: "r" });
+    expect(types(a)).toEqual(["history", "history", "error"]);
+    expect(last(a)).toMatchObject({ code: "rate_limited" });
+  });
+
+  test("a resume past snapshot_bytes carries part of the history and more; history after brings the rest", () => {
+    settings.rate_per_s = 0;
+    settings.snapshot_bytes = 40_000;
+    const a = roomWith(0);
+    for (let i = 0; i < 10; i++) send(a, { type: "msg", room: "r", text: "😀".repeat(4000) });
+    send(a, { type: "join", room: "r", since: 0 });
+    const snap = last(a);
+    expect(snap.type === "room" && snap.history.map((m) => m.seq)).toEqual([1, 2]);
+    expect(snap.type === "room" && snap.more).toBe(true);
+    const seen = [1, 2];
+    for (;;) {
+      send(a, { type: "history", room: "r", after: seen.at(-1)!, limit: 100 });
+      const p = page(a);
+      seen.push(...p.seqs);
+      if (!p.more) break;
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // Without since the newest that fit come, and nothing is said to follow.
+    send(a, { type: "join", room: "r" });
+    const plain = last(a);
+    expect(plain.type === "room" && plain.history.map((m) => m.seq)).toEqual([9, 10]);
+    expect(plain.type === "room" && plain.more).toBe(undefined);
+  });
+
+  test("history held in memory stays within history_memory across many rooms", () => {
+    settings.rate_per_s = 0;
+    settings.history_memory = 200_000;
+    settings.max_rooms = 1000;
+    const a = user("ada");
+    for (let r = 0; r < 50; r++) {
+      send(a, { type: "join", room: `room${r}` });
+      for (let i = 0; i < 5; i++) send(a, { type: "msg", room: `room${r}`, text: "x".repeat(4000) });
+      expect(hub.counts().historyBytes).toBeLessThanOrEqual(200_000);
+    }
+    expect(hub.counts().historyBytes).toBeGreaterThan(150_000);
+    // The most recently active room kept everything; the first rooms gave way.
+    a.peer.got.length = 0;
+    send(a, { type: "history", room: "room49" });
+    expect(page(a).seqs).toEqual([1, 2, 3, 4, 5]);
+    send(a, { type: "history", room: "room0" });
+    expect(page(a).seqs).toEqual([]);
   });
 });

@@ -72,13 +72,14 @@ describe("text dialect properties", () => {
       userText.map((text): ServerFrame => msg(text)),
       userText.map((text): ServerFrame => ({ type: "dm", from: "mallory", to: "tex", text, ts: 0 })),
       userText.map((note): ServerFrame => ({ type: "presence", nick: "mallory", status: "away", note })),
-      userText.map((note): ServerFrame => ({ type: "who", room: "lobby", users: [{ nick: "mallory", status: "away", since: 0, note }] })),
+      userText.map((note): ServerFrame => ({ type: "who", room: "lobby", users: [{ nick: "mallory", status: "away", since: 0, note }], member_count: 1 })),
       fc.array(userText, { maxLength: 4 }).map((texts): ServerFrame => ({
         type: "room",
         room: "lobby",
         epoch: "e1",
         seq: texts.length,
         members: ["tex"],
+        member_count: 1,
         history: texts.map(msg),
       })),
     );

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSettings } from "../../lib/config/settings.ts";
 import { Hub, type HubSink } from "../../lib/hub/hub.ts";
+import { defaultHubServices } from "../../lib/hub/hub_services.ts";
 import type { Session } from "../../lib/hub/session.ts";
 import type { ServerFrame } from "../../lib/protocol/server_frames.ts";
 import { openSqlite } from "../../lib/runtime/sqlite.ts";
@@ -134,7 +135,7 @@ describe("sqlite store", () => {
       close: () => {},
     };
     let store = await open(dir, settings.history);
-    let hub = new Hub<null>(settings, "t", sink, store);
+    let hub = new Hub<null>(settings, "t", sink, { ...defaultHubServices(), roomLog: store });
     let s = hub.attach(null, 0);
     hub.handle(s, { type: "hello", nick: "ann" }, 0);
     for (let i = 1; i <= 300; i++) hub.handle(s, { type: "msg", room: "lobby", text: `t${i}` }, i);
@@ -143,7 +144,7 @@ describe("sqlite store", () => {
     store.close();
     got.length = 0;
     store = await open(dir, settings.history);
-    hub = new Hub<null>(settings, "t", sink, store);
+    hub = new Hub<null>(settings, "t", sink, { ...defaultHubServices(), roomLog: store });
     hub.restoreRooms(store.rooms(100));
     s = hub.attach(null, 0);
     hub.handle(s, { type: "hello", nick: "ann" }, 0);
@@ -151,11 +152,21 @@ describe("sqlite store", () => {
     expect([plain.seq, plain.epoch, plain.history.map((m) => m.seq)]).toEqual([300, epoch, [299, 300]]);
     hub.handle(s, { type: "msg", room: "lobby", text: "after" }, 1);
     got.length = 0;
-    // Older than the in-memory ring reaches: answered from the database.
+    // Older than the in-memory cache reaches: the snapshot says `more`, and pages come from the database.
     hub.handle(s, { type: "join", room: "lobby", since: 10 }, 2);
-    const resumed = got[0] as { history: { seq: number; text: string }[] };
-    expect(resumed.history.map((m) => m.seq)).toEqual(Array.from({ length: 291 }, (_, i) => i + 11));
-    expect(resumed.history.at(-1)!.text).toBe("after");
+    expect(got[0]).toMatchObject({ type: "room", seq: 301, history: [], more: true });
+    const pages: number[] = [];
+    let after = 10;
+    for (let more = true; more;) {
+      got.length = 0;
+      hub.handle(s, { type: "history", room: "lobby", after, limit: 100 }, 3);
+      const page = got[0] as { msgs: { seq: number; text: string }[]; more: boolean };
+      pages.push(...page.msgs.map((m) => m.seq));
+      after = page.msgs.at(-1)!.seq;
+      more = page.more;
+    }
+    expect(pages).toEqual(Array.from({ length: 291 }, (_, i) => i + 11));
+    expect(after).toBe(301);
   });
 
   test("a store that cannot write refuses appends with unavailable and a retry time", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseTextLine, type TextState } from "../../lib/protocol/text_commands.ts";
+import { noteHistoryPage, parseTextLine, type TextState } from "../../lib/protocol/text_commands.ts";
 import { renderTextFrame } from "../../lib/protocol/text_render.ts";
 import { TelnetFilter } from "../../lib/protocol/telnet.ts";
 
@@ -37,6 +37,53 @@ describe("text commands", () => {
     expect(parseTextLine("/join Not A Room", registered)).toMatchObject({ kind: "error", code: "invalid" });
     expect(parseTextLine("/msg bob", registered)).toMatchObject({ kind: "error", code: "invalid" });
     expect(parseTextLine("hi", { registered: true, currentRoom: null })).toMatchObject({ code: "not_in_room" });
+  });
+});
+
+describe("/history in the text dialect", () => {
+  const page = (room: string, seqs: number[], more: boolean) => ({
+    type: "history" as const,
+    room,
+    epoch: "e",
+    seq: 50,
+    more,
+    msgs: seqs.map((seq) => ({ type: "msg" as const, room, from: "ada", text: `m${seq}`, seq, ts: 0 })),
+  });
+
+  test("the first /history asks for the newest N; right after one, the N before the oldest shown", () => {
+    const state: TextState = { registered: true, currentRoom: "lobby" };
+    expect(parseTextLine("/history", state)).toEqual({ kind: "frame", frame: { type: "history", room: "lobby", limit: 20 } });
+    noteHistoryPage(state, page("lobby", [31, 32, 33], true));
+    expect(parseTextLine("/history 3", state)).toEqual({
+      kind: "frame",
+      frame: { type: "history", room: "lobby", limit: 3, before: 31 },
+    });
+    // Reaching the start, or typing anything else, starts over from the newest.
+    noteHistoryPage(state, page("lobby", [1, 2], false));
+    expect(parseTextLine("/history 3", state)).toMatchObject({ frame: { limit: 3 } });
+    expect(parseTextLine("/history 3", state)).not.toMatchObject({ frame: { before: expect.anything() } });
+    noteHistoryPage(state, page("lobby", [31], true));
+    parseTextLine("hello", state);
+    expect(parseTextLine("/history", state)).toEqual({ kind: "frame", frame: { type: "history", room: "lobby", limit: 20 } });
+    // Another room's cursor does not apply here.
+    noteHistoryPage(state, page("dev", [31], true));
+    expect(parseTextLine("/history", state)).toEqual({ kind: "frame", frame: { type: "history", room: "lobby", limit: 20 } });
+  });
+
+  test("a bad count or no current room is an error, not a message", () => {
+    const state: TextState = { registered: true, currentRoom: "lobby" };
+    expect(parseTextLine("/history lots", state)).toMatchObject({ kind: "error", code: "invalid" });
+    expect(parseTextLine("/history 0", state)).toMatchObject({ kind: "error", code: "invalid", message: "limit: limit must be 1-100" });
+    expect(parseTextLine("/history 101", state)).toMatchObject({ kind: "error", code: "invalid" });
+    expect(parseTextLine("/history", { registered: true, currentRoom: null })).toMatchObject({ code: "not_in_room" });
+  });
+
+  test("a page renders as a head line and one line per message; an empty page says so", () => {
+    expect(renderTextFrame(page("lobby", [4, 5], true), "bob")).toBe(
+      "* #lobby history, messages 4-5 (/history again for earlier ones):\n[lobby] <ada> m4\n[lobby] <ada> m5",
+    );
+    expect(renderTextFrame(page("lobby", [1], false), "bob")).toContain("(nothing earlier is kept)");
+    expect(renderTextFrame(page("lobby", [], false), "bob")).toBe("* No earlier messages kept in #lobby");
   });
 });
 

@@ -1,0 +1,208 @@
+/**
+ * Answers to an IRC client's own commands, rendered from the hub's answer
+ * frames: `welcome` becomes 001-005 with LUSERS and MOTD, a `room` snapshot
+ * the client's JOIN with NAMES, `who` a WHO or NAMES reply (whichever the
+ * command was), `rooms` a LIST, `presence` 305/306, and `error` the numeric
+ * the command calls for.
+ *
+ * @module
+ */
+import type { ErrorFrame, ServerFrame, WhoEntry } from "../../protocol/server_frames.ts";
+import { roomToChannel } from "./channels.ts";
+import { isupportLines } from "./isupport.ts";
+import { type IrcMessage, MAX_LINE_BYTES, utf8Length } from "./message.ts";
+import { N } from "./numerics.ts";
+import { USER_HOST, userSource } from "./render.ts";
+import type { IrcSession } from "./session.ts";
+
+/** When this process loaded the dialect: close enough to the server's start for RPL_CREATED. */
+const STARTED = new Date();
+
+/** Lines for an answer frame, or null when `frame` is an event for {@linkcode renderEvent}. */
+export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | null {
+  switch (frame.type) {
+    case "welcome":
+      return welcomeLines(s, frame.nick);
+    case "room": {
+      if (s.joined.has(frame.room)) return []; // A JOIN of a channel one is in: nothing to show.
+      s.joined.add(frame.room);
+      const self = s.host.session.nick!;
+      const channel = roomToChannel(frame.room);
+      const join: IrcMessage = {
+        source: userSource(self),
+        command: "JOIN",
+        params: s.has("extended-join") ? [channel, "*", s.user?.realname ?? self] : [channel],
+      };
+      const topic = frame.topic ? [s.numeric(N.RPL_TOPIC, channel, frame.topic)] : [];
+      return [join, ...topic, ...namesLines(s, channel, frame.members), ...unlisted(s, channel, frame.member_count, frame.members.length)];
+    }
+    case "left":
+      s.joined.delete(frame.room);
+      return [{ source: userSource(s.host.session.nick!), command: "PART", params: [roomToChannel(frame.room)] }];
+    case "who": {
+      const channel = roomToChannel(frame.room);
+      const lines = s.context?.command === "WHO"
+        ? whoLines(s, channel, frame.users)
+        : namesLines(s, channel, frame.users.map((u) => u.nick));
+      return [...lines, ...unlisted(s, channel, frame.member_count, frame.users.length)];
+    }
+    case "rooms": {
+      const wanted = s.context?.target?.split(",").map((c) => c.toLowerCase());
+      const rooms = wanted ? frame.rooms.filter((r) => wanted.includes(roomToChannel(r.name))) : frame.rooms;
+      return [
+        s.numeric(N.RPL_LISTSTART, "Channel", "Users  Name"),
+        ...rooms.map((r) => s.numeric(N.RPL_LIST, roomToChannel(r.name), String(r.members), "")),
+        s.numeric(N.RPL_LISTEND, "End of /LIST"),
+      ];
+    }
+    case "presence":
+      if (frame.id === undefined || frame.nick !== s.host.session.nick) return null;
+      return frame.status === "away"
+        ? [s.numeric(N.RPL_NOWAWAY, "You have been marked as being away")]
+        : [s.numeric(N.RPL_UNAWAY, "You are no longer marked as being away")];
+    case "pong":
+      return []; // IRC PINGs are answered by the dialect itself.
+    case "invite":
+      // The inviter's own copy; the invitee's is an event (an INVITE line).
+      if (frame.id === undefined) return null;
+      return [s.numeric(N.RPL_INVITING, s.pendingInvitee ?? "*", roomToChannel(frame.room))];
+    case "error":
+      return errorLines(s, frame);
+    default:
+      return null;
+  }
+}
+
+/**
+ * A crowded channel's NAMES or WHO lists only some members (the snapshot's
+ * `snapshot_members`, or `who`'s first page): a server NOTICE says how many
+ * there are, so nobody takes the list for the whole channel.
+ */
+function unlisted(s: IrcSession, channel: string, count: number, listed: number): IrcMessage[] {
+  if (count <= listed) return [];
+  return [{
+    source: s.serverName,
+    command: "NOTICE",
+    params: [channel, `${channel} has ${count} members; ${listed} are listed, and joins and parts are summarised`],
+  }];
+}
+
+/** 001-005, LUSERS and MOTD: what a client expects once registered. */
+function welcomeLines(s: IrcSession, nick: string): IrcMessage[] {
+  const name = s.serverName;
+  const version = `tcpchat-${s.host.version}`;
+  return [
+    s.numeric(N.RPL_WELCOME, `Welcome to the ${name} IRC network ${nick}`),
+    s.numeric(N.RPL_YOURHOST, `Your host is ${name}, running version ${version}`),
+    s.numeric(N.RPL_CREATED, `This server was created ${STARTED.toUTCString()}`),
+    s.numeric(N.RPL_MYINFO, name, version, "i", "n"),
+    ...isupportLines(s.host.settings).map((tokens) => s.numeric(N.RPL_ISUPPORT, ...tokens, "are supported by this server")),
+    ...lusersLines(s),
+    s.numeric(N.ERR_NOMOTD, "MOTD File is missing"),
+  ];
+}
+
+/** LUSERS: users, channels and this server. */
+export function lusersLines(s: IrcSession): IrcMessage[] {
+  const { registered, rooms, sessions } = s.host.lookup.counts();
+  return [
+    s.numeric(N.RPL_LUSERCLIENT, `There are ${registered} users and 0 invisible on 1 servers`),
+    s.numeric(N.RPL_LUSEROP, "0", "operator(s) online"),
+    s.numeric(N.RPL_LUSERCHANNELS, String(rooms), "channels formed"),
+    s.numeric(N.RPL_LUSERME, `I have ${sessions} clients and 0 servers`),
+    s.numeric(N.RPL_LOCALUSERS, String(registered), String(registered), `Current local users ${registered}`),
+    s.numeric(N.RPL_GLOBALUSERS, String(registered), String(registered), `Current global users ${registered}`),
+  ];
+}
+
+/** RPL_NAMREPLY lines, each within 512 bytes, then RPL_ENDOFNAMES. */
+export function namesLines(s: IrcSession, channel: string, nicks: string[]): IrcMessage[] {
+  const out: IrcMessage[] = [];
+  const head = utf8Length(`:${s.serverName} ${N.RPL_NAMREPLY} ${s.target} = ${channel} :`);
+  let batch: string[] = [];
+  let bytes = head;
+  for (const nick of nicks) {
+    const entry = s.has("userhost-in-names") ? userSource(nick) : nick;
+    const size = utf8Length(entry) + 1;
+    if (batch.length > 0 && bytes + size > MAX_LINE_BYTES) {
+      out.push(s.numeric(N.RPL_NAMREPLY, "=", channel, batch.join(" ")));
+      batch = [];
+      bytes = head;
+    }
+    batch.push(entry);
+    bytes += size;
+  }
+  if (batch.length > 0) out.push(s.numeric(N.RPL_NAMREPLY, "=", channel, batch.join(" ")));
+  out.push(s.numeric(N.RPL_ENDOFNAMES, channel, "End of /NAMES list"));
+  return out;
+}
+
+/** One RPL_WHOREPLY: H(ere) or G(one, away). */
+export function whoLine(s: IrcSession, channel: string, nick: string, away: boolean): IrcMessage {
+  return s.numeric(N.RPL_WHOREPLY, channel, nick, USER_HOST, s.serverName, nick, away ? "G" : "H", `0 ${nick}`);
+}
+
+function whoLines(s: IrcSession, channel: string, users: WhoEntry[]): IrcMessage[] {
+  return [
+    ...users.map((u) => whoLine(s, channel, u.nick, u.status === "away")),
+    s.numeric(N.RPL_ENDOFWHO, channel, "End of WHO list"),
+  ];
+}
+
+/** The numeric for a hub error, by its code and the command that caused it. */
+function errorLines(s: IrcSession, frame: ErrorFrame): IrcMessage[] {
+  const context = s.context;
+  const command = context?.command ?? "*";
+  const target = context?.target ?? "*";
+  switch (frame.code) {
+    case "nick_taken":
+      return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is already in use")];
+    case "nick_invalid":
+      return [s.numeric(N.ERR_ERRONEUSNICKNAME, target, `Erroneous nickname: ${frame.message}`)];
+    case "not_op":
+      return command === "KILL"
+        ? [s.numeric(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")]
+        : [s.numeric(N.ERR_CHANOPRIVSNEEDED, target, `You're not channel operator (${frame.message})`)];
+    case "banned":
+      return [s.numeric(N.ERR_BANNEDFROMCHAN, target, "Cannot join channel (+b)")];
+    case "invite_only":
+      return [s.numeric(N.ERR_INVITEONLYCHAN, target, "Cannot join channel (+i)")];
+    case "bad_key":
+      return [s.numeric(N.ERR_BADCHANNELKEY, target, "Cannot join channel (+k)")];
+    case "nick_reserved":
+      return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is a registered account: send PASS with its password first")];
+    case "unauthorized":
+      return [s.numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")];
+    case "not_in_room":
+      if (command === "NOTICE") return [];
+      return command === "PART"
+        ? [s.numeric(N.ERR_NOTONCHANNEL, target, "You're not on that channel")]
+        : [s.numeric(N.ERR_CANNOTSENDTOCHAN, target, "Cannot send to channel (join it first)")];
+    case "no_such_room":
+      // WHO and NAMES of an empty or unknown channel list nobody.
+      if (command === "WHO") return [s.numeric(N.RPL_ENDOFWHO, target, "End of WHO list")];
+      if (command === "NAMES") return [s.numeric(N.RPL_ENDOFNAMES, target, "End of /NAMES list")];
+      return [s.numeric(N.ERR_NOSUCHCHANNEL, target, "No such channel")];
+    case "no_such_user":
+      return command === "NOTICE" ? [] : [s.numeric(N.ERR_NOSUCHNICK, target, "No such nick/channel")];
+    case "rate_limited":
+      return [s.numeric(N.RPL_TRYAGAIN, command, `Please wait a while and try again (${frame.retry_after_ms} ms)`)];
+    case "too_many_rooms":
+      return [s.numeric(N.ERR_TOOMANYCHANNELS, target, "The server has no room for another channel")];
+    case "not_registered":
+      return [s.numeric(N.ERR_NOTREGISTERED, "You have not registered")];
+    case "already_registered":
+      return [s.numeric(N.ERR_ALREADYREGISTERED, "You may not reregister")];
+    case "frame_too_large":
+      return [s.numeric(N.ERR_INPUTTOOLONG, "Input line was too long")];
+    case "bad_frame":
+      // UTF8ONLY: a line that is not UTF-8 is refused with a standard reply.
+      return [{ source: s.serverName, command: "FAIL", params: [command, "INVALID_UTF8", "Message rejected: your IRC software must send UTF-8"] }];
+    default:
+      return [{
+        source: s.serverName,
+        command: "NOTICE",
+        params: [s.target, `${frame.code}: ${frame.message}${frame.trace ? ` (trace ${frame.trace})` : ""}`],
+      }];
+  }
+}

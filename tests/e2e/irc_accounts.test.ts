@@ -1,0 +1,91 @@
+/**
+ * Accounts and moderation as IRC clients see them: PASS logs in to the
+ * account NICK names (464 for a wrong password, 433 without one), and a kick
+ * or ban arrives as KICK, a topic change as TOPIC.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { TestClient } from "../support/chat_client.ts";
+import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+
+describe.each(SERVER_RUNTIMES)("IRC accounts and moderation (%s)", (runtime) => {
+  let server: ChatServerProcess;
+  beforeAll(async () => {
+    server = await startChatServer(runtime, ["--rate-per-s", "1000", "--burst", "1000"]);
+  });
+  afterAll(() => server.stop());
+
+  test("PASS before NICK/USER logs in to the account; a wrong one is 464, none is 433", async () => {
+    const owner = await TestClient.register(server.port, "ircuser");
+    await owner.request({ type: "register", password: "irc-password-1" });
+    owner.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const none = await TestClient.connect(server.port);
+    none.send("NICK ircuser\r\nUSER u 0 * :U\r\n");
+    expect(await none.waitForLine(/ 433 /)).toContain("registered account");
+    const wrong = await TestClient.connect(server.port);
+    wrong.send("PASS wrong-password\r\nNICK ircuser\r\nUSER u 0 * :U\r\n");
+    expect(await wrong.waitForLine(/ 464 /)).toContain("Password incorrect");
+    const right = await TestClient.connect(server.port);
+    right.send("PASS irc-password-1\r\nNICK ircuser\r\nUSER u 0 * :U\r\n");
+    await right.waitForLine(/ 001 /);
+    const json = await TestClient.register(server.port, "watcher");
+    const who = await json.request({ type: "who", room: "lobby" });
+    expect(who.users).toContainEqual(expect.objectContaining({ nick: "ircuser", account: "ircuser" }));
+    for (const c of [none, wrong, right, json]) c.destroy();
+  });
+
+  test("a kick reaches an IRC member as KICK with the reason; a topic as TOPIC", async () => {
+    const op = await TestClient.register(server.port, "chanop");
+    await op.request({ type: "join", room: "ircden" });
+    const irc = await TestClient.connect(server.port);
+    irc.send("NICK ircguest\r\nUSER g 0 * :G\r\n");
+    await irc.waitForLine(/ 001 /);
+    irc.send("JOIN #ircden\r\n");
+    await irc.waitForLine(/ 366 .*#ircden/);
+    await op.request({ type: "topic", room: "ircden", topic: "be nice" });
+    expect(await irc.waitForLine(/ TOPIC /)).toBe(":chanop!chanop@tcpchat TOPIC #ircden :be nice");
+    await op.request({ type: "kick", room: "ircden", nick: "ircguest", reason: "not nice" });
+    expect(await irc.waitForLine(/ KICK /)).toBe(":chanop!chanop@tcpchat KICK #ircden ircguest :not nice");
+    irc.send("PRIVMSG #ircden :still here?\r\n");
+    expect(await irc.waitForLine(/ 404 /)).toContain("#ircden");
+    // Kicked, not banned: joining again shows the channel again.
+    irc.send("JOIN #ircden\r\n");
+    expect(await irc.waitForLine(/ JOIN /)).toBe(":ircguest!ircguest@tcpchat JOIN #ircden");
+    op.destroy();
+    irc.destroy();
+  });
+
+  test("an IRC channel creator operates it: TOPIC, KICK and INVITE go through the hub; KILL is 481; keys and bans are numerics", async () => {
+    const ircop = await TestClient.connect(server.port);
+    ircop.send("NICK ircop\r\nUSER o 0 * :O\r\n");
+    await ircop.waitForLine(/ 001 /);
+    ircop.send("JOIN #irc2\r\n");
+    await ircop.waitForLine(/ 366 .*#irc2/);
+    const victim = await TestClient.register(server.port, "victim");
+    await victim.request({ type: "join", room: "irc2" });
+    ircop.send("TOPIC #irc2 :hello all\r\n");
+    expect(await victim.waitFor((f) => f.type === "topic")).toMatchObject({ room: "irc2", topic: "hello all", by: "ircop" });
+    ircop.send("KICK #irc2 victim :bye now\r\n");
+    expect(await ircop.waitForLine(/ KICK /)).toBe(":ircop!ircop@tcpchat KICK #irc2 victim :bye now");
+    expect(await victim.waitFor((f) => f.type === "leave")).toMatchObject({ nick: "victim", reason: "kicked", by: "ircop", note: "bye now" });
+    ircop.send("INVITE victim #irc2\r\n");
+    expect(await ircop.waitForLine(/ 341 /)).toBe(":tcpchat 341 ircop victim :#irc2");
+    expect(await victim.waitFor((f) => f.type === "invite")).toEqual({ type: "invite", room: "irc2", from: "ircop" });
+    ircop.send("KILL victim :go\r\n");
+    expect(await ircop.waitForLine(/ 481 /)).toContain("not an IRC operator");
+
+    await victim.request({ type: "join", room: "locked" });
+    await victim.request({ type: "mode", room: "locked", key: "sesame" });
+    ircop.send("JOIN #locked\r\n");
+    expect(await ircop.waitForLine(/ 475 /)).toBe(":tcpchat 475 ircop #locked :Cannot join channel (+k)");
+    ircop.send("JOIN #locked sesame\r\n");
+    expect(await ircop.waitForLine(/ JOIN /)).toBe(":ircop!ircop@tcpchat JOIN #locked");
+    await victim.request({ type: "ban", room: "locked", nick: "ircop" });
+    expect(await ircop.waitForLine(/ KICK /)).toBe(":victim!victim@tcpchat KICK #locked ircop :Banned");
+    ircop.send("JOIN #locked sesame\r\n");
+    expect(await ircop.waitForLine(/ 474 /)).toBe(":tcpchat 474 ircop #locked :Cannot join channel (+b)");
+    ircop.destroy();
+    victim.destroy();
+  });
+});
