@@ -166,6 +166,21 @@ export class Hub<P = unknown> implements HubCore<P> {
     return this.#rooms.has(name);
   }
 
+  /**
+   * For a member of `room`: the newest message of its history sent at or
+   * before `ts`, as its seq (see RoomHistory.lastSeqAtOrBefore) and its send
+   * time (undefined when it is not held); null for anyone else. Read-only, so
+   * that IRC CHATHISTORY can turn a `timestamp=` reference into the seq a
+   * `history` frame takes (the frame pages by seq only, and finding a time by
+   * paging would cost many frames), and list active channels for TARGETS.
+   */
+  historyAt(session: Session<P>, room: string, ts: number): { seq: number; ts: number | undefined } | null {
+    const found = this.#rooms.get(room);
+    if (!found || !found.members.has(session)) return null;
+    const seq = found.history.lastSeqAtOrBefore(ts);
+    return { seq, ts: found.history.tsOf(seq) };
+  }
+
   /** A new connection arrives; it must `hello` before anything else. */
   attach(peer: P, now: number, address = ""): Session<P> {
     const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;

@@ -77,7 +77,7 @@ describe.skipIf(!mounted).each(SERVER_RUNTIMES)("a full disk (%s)", (runtime) =>
       await server.exited;
       server = await startChatServer(runtime, flags);
       const d = await TestClient.register(server.port, "bob", { defaultRoom: null });
-      const snap = await d.request({ type: "join", room: "ops", since: 0 }, 10_000);
+      const snap = await d.joinSince("ops", 0);
       const kept = new Map((snap.history as Frame[]).map((m) => [m.seq, m.text]));
       for (const ack of acked) expect(kept.get(ack.seq)).toBe(ack.text);
       expect(snap.seq).toBe(after!.seq);
