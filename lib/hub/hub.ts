@@ -497,10 +497,25 @@ export class Hub<P = unknown> implements HubCore<P> {
     return [...this.#rooms.keys()];
   }
 
-  /** Cluster: an event from another node, for this node's members of `rooms` (each told once). */
+  /**
+   * Cluster: an event from another node, for this node's members of `rooms`
+   * (each told once). The crowd rule holds as on one node, judged by the
+   * members here: a join or leave in a crowded room goes into its summary,
+   * and presence and nick changes skip crowded rooms.
+   */
   relayEvent(rooms: string[], frame: ServerFrame): void {
     const to = new Set<Session<P>>();
-    for (const name of rooms) for (const member of this.#rooms.get(name)?.members ?? []) to.add(member);
+    for (const name of rooms) {
+      const room = this.#rooms.get(name);
+      if (!room) continue;
+      if (isCrowded(room.members.size, this.settings.crowd_size)) {
+        if (frame.type === "join") this.#crowd.record(room, "joined");
+        else if (frame.type === "leave" && frame.reason !== "kicked" && frame.reason !== "banned") this.#crowd.record(room, "left");
+        else if (frame.type === "leave") this.sink.broadcast(room.members, frame);
+        continue;
+      }
+      for (const member of room.members) to.add(member);
+    }
     if (to.size > 0) this.sink.broadcast(to, frame);
   }
 
@@ -562,7 +577,9 @@ export class Hub<P = unknown> implements HubCore<P> {
     );
     const alreadyMember = !room.addMember(session);
     if (!alreadyMember) {
-      this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
+      // In a cluster the room is not new to its members on other nodes: only a joiner of an empty room creates it.
+      const othersElsewhere = elsewhere?.some((m) => nickKey(m.nick) !== session.nickKey) ?? false;
+      if (!othersElsewhere) this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
       session.rooms.add(room);
       this.#emptyRooms.delete(name);
     }
@@ -908,9 +925,10 @@ export class Hub<P = unknown> implements HubCore<P> {
   }
 
   /** HubCore. */
-  removeFromRoom(room: Room<P>, session: Session<P>): void {
+  removeFromRoom(room: Room<P>, session: Session<P>, event?: ServerFrame): void {
     this.#removeMember(room, session);
     session.rooms.delete(room);
+    if (event && session.nickKey !== null) this.cluster?.memberEvent(room.name, session.nickKey, null, event, { countDelta: -1 });
   }
 
   /** HubCore: whether the session is logged in to an account named in the `operators` setting. */

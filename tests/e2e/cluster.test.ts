@@ -138,4 +138,22 @@ describe.each(SERVER_RUNTIMES)("cluster (%s)", (runtime) => {
     a.destroy();
     b.destroy();
   });
+
+  test("a room with members on another node is not new: its first joiner here gets no operator rights; a kick here is seen there and leaves who", async () => {
+    const room = nick("shed");
+    const [bossNick, guestNick, watcherNick] = [nick("boss"), nick("guest"), nick("watch")];
+    const boss = await TestClient.register(nodes[0].port, bossNick, { defaultRoom: null });
+    await boss.request({ type: "join", room });
+    const watcher = await TestClient.register(nodes[1].port, watcherNick, { defaultRoom: null });
+    await watcher.request({ type: "join", room });
+    expect(await watcher.request({ type: "op", room, nick: watcherNick })).toMatchObject({ code: "not_op" });
+    const guest = await TestClient.register(nodes[0].port, guestNick, { defaultRoom: null });
+    await guest.request({ type: "join", room });
+    await watcher.waitFor((f) => f.type === "join" && f.nick === guestNick);
+    expect(await boss.request({ type: "kick", room, nick: guestNick, reason: "out" })).toMatchObject({ type: "leave", reason: "kicked" });
+    expect(await watcher.waitFor((f) => f.type === "leave" && f.nick === guestNick)).toMatchObject({ reason: "kicked", by: bossNick, note: "out" });
+    const who = await watcher.request({ type: "who", room });
+    expect(who.users.map((u: Frame) => u.nick).sort()).toEqual([bossNick, watcherNick].sort());
+    for (const c of [boss, watcher, guest]) c.destroy();
+  });
 });

@@ -5,6 +5,9 @@
  * (no false ack, recovery within seconds, nothing skipped or sent twice).
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Frame, TestClient } from "../support/chat_client.ts";
 import { SERVER_RUNTIMES } from "../support/chat_server.ts";
 import { startNode, startNodes, startRedis } from "../support/redis_server.ts";
@@ -189,6 +192,76 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
     } finally {
       proxy.close();
       await Promise.all([cut.stop(), other.stop()]);
+      await redis.kill();
+    }
+  }, 30_000);
+
+  test("Redis SIGKILLed and restarted (append-only file, fsync always) mid-storm: every acked message is kept with its seq, and the nodes carry on by themselves", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tcpchat-redis-"));
+    const persistent = ["--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""];
+    let redis = await startRedis(persistent);
+    const [a, b] = await startNodes(runtime, redis.url, 2, ["--node-lease", "5000"]);
+    try {
+      const room = "crash";
+      const writer = record(await TestClient.register(a.port, "writer", { defaultRoom: null }));
+      await writer.request({ type: "join", room });
+      const reader = record(await TestClient.register(b.port, "reader", { defaultRoom: null }));
+      await reader.request({ type: "join", room });
+      const answers: Frame[] = [];
+      let stop = false;
+      const storm = (async () => {
+        for (let i = 1; !stop; i++) {
+          answers.push(await writer.request({ type: "msg", room, text: `m${i}` }, 5000));
+          if (answers.at(-1)!.type === "error") await sleep(50);
+        }
+      })();
+      await sleep(300);
+      await redis.kill();
+      await sleep(500);
+      redis = await startRedis(persistent, redis.port);
+      await eventually(() => answers.slice(-3).every((f) => f.type === "msg") && answers.some((f) => f.type === "error"), "acks again", 8000);
+      stop = true;
+      await storm;
+      const acks = answers.filter((f) => f.type === "msg");
+      expect(answers.filter((f) => f.type === "error").every((f) => f.code === "unavailable")).toBe(true);
+      // Every ack is in the room's history under its seq, and the seqs have no gap.
+      const { history } = await resume(reader, room, 0);
+      const kept = new Map(history.map((m) => [m.seq, m.text]));
+      for (const ack of acks) expect([ack.seq, kept.get(ack.seq)]).toEqual([ack.seq, ack.text]);
+      expectConsecutive(history.map((m) => m.seq));
+      // The reader on the other node got every acked message live, in order, once.
+      await eventually(() => msgsOf(reader, room).length >= acks.length, "the reader to catch up", 5000);
+      const live = msgsOf(reader, room).map((f) => f.seq);
+      expectConsecutive(live);
+      expect(live[0]).toBe(1);
+      for (const c of [writer, reader]) c.destroy();
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await redis.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test("all nodes restarted against the same Redis: history, seq and epoch are kept", async () => {
+    const redis = await startRedis();
+    let nodes = await startNodes(runtime, redis.url, 2);
+    try {
+      const room = "kept";
+      const c = await TestClient.register(nodes[0].port, "first", { defaultRoom: null });
+      const snap = await c.request({ type: "join", room });
+      for (let i = 1; i <= 5; i++) await c.request({ type: "msg", room, text: `m${i}` });
+      c.destroy();
+      await Promise.all(nodes.map((n) => n.stop()));
+      nodes = await startNodes(runtime, redis.url, 2);
+      const d = await TestClient.register(nodes[1].port, "second", { defaultRoom: null });
+      const { snap: again, history } = await resume(d, room, 0);
+      expect(again.epoch).toBe(snap.epoch);
+      expect(again.seq).toBe(5);
+      expect(history.map((m) => m.text)).toEqual(["m1", "m2", "m3", "m4", "m5"]);
+      expect(await d.request({ type: "msg", room, text: "m6" })).toMatchObject({ seq: 6 });
+      d.destroy();
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
       await redis.kill();
     }
   }, 30_000);
