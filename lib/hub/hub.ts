@@ -633,7 +633,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     const cluster = this.cluster!;
     const opened = this.#rooms.has(name) ? undefined : cluster.openRoom(name);
     Promise.resolve(opened).then((stored) => {
-      if (session.departed) return;
+      if (session.departed) return stored && !this.#rooms.has(name) && cluster.closeRoom(name);
       if (stored && !this.#rooms.has(name)) {
         if (this.#refuseJoin(session, undefined, key, id)) return cluster.closeRoom(name);
         if (!this.#makeRoomFor()) {
@@ -647,7 +647,7 @@ export class Hub<P = unknown> implements HubCore<P> {
         this.#moderation.roomCreated(room);
       }
       const room = this.#rooms.get(name)!;
-      if (this.#refuseJoin(session, room, key, id)) return;
+      if (this.#refuseJoin(session, room, key, id)) return this.#dropIfUnfollowed(room);
       const member = room.members.has(session);
       const leaveFrame: ServerFrame = { type: "leave", room: name, nick: session.nick!, reason: "left" };
       // Recorded before the snapshot goes out, so whoever asks `who` after it sees the joiner on any node.
@@ -659,13 +659,21 @@ export class Hub<P = unknown> implements HubCore<P> {
       return Promise.all([cluster.members(name), recorded]).then(([elsewhere]) => {
         if (session.departed) {
           if (recorded) cluster.memberEvent(name, session.nickKey!, null, leaveFrame, { countDelta: -1 });
-          return;
+          return this.#dropIfUnfollowed(room);
         }
         // Everyone here left meanwhile, so the room was dropped: start again.
         if (this.#rooms.get(name) !== room) return this.#clusterJoin(session, name, since, id, key);
         this.#join(session, name, since, id, key, elsewhere);
       });
     }).catch((error) => this.#storeError(session, error, id));
+  }
+
+  /** Cluster: a room with no member here is not followed (its seq would go stale); see #removeMember. */
+  #dropIfUnfollowed(room: Room<P>): void {
+    if (room.members.size > 0 || this.#rooms.get(room.name) !== room) return;
+    room.history.clear();
+    this.#rooms.delete(room.name);
+    this.cluster?.closeRoom(room.name);
   }
 
   /** Ensures a new room fits under max_rooms, forgetting the oldest empty room if needed. */

@@ -150,6 +150,10 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
       await eventually(() => msgsOf(here, room).some((f) => f.text === "there4"), "the node to catch up", 5000);
       expect(Date.now() - healedAt).toBeLessThan(5000);
       expect(await ready()).toBe(200);
+      const metrics = await (await fetch(`http://${metricsAddr}/metrics`)).text();
+      expect(metrics).toMatch(/^tcpchat_redis_up\{node="[0-9a-z]+"\} 1$/m);
+      expect(Number(metrics.match(/^tcpchat_redis_errors_total\{[^}]*\} (\d+)/m)?.[1])).toBeGreaterThanOrEqual(5);
+      expect(Number(metrics.match(/^tcpchat_cluster_filled_total\{[^}]*\} (\d+)/m)?.[1])).toBeGreaterThanOrEqual(5);
       const ack = await here.request({ type: "msg", room, text: "after" });
       expect(ack).toMatchObject({ type: "msg", text: "after" });
       await eventually(() => msgsOf(there, room).some((f) => f.text === "after"), "the other node to see it");
@@ -262,6 +266,31 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
       d.destroy();
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
+      await redis.kill();
+    }
+  }, 30_000);
+
+  test("a node stopped with SIGTERM hands its users over: the others see each leave once, reason shutdown, and the nick is free at once", async () => {
+    const redis = await startRedis();
+    const [a, b] = await startNodes(runtime, redis.url, 2);
+    try {
+      const room = "bye";
+      const leaving = await TestClient.register(a.port, "leaving", { defaultRoom: null });
+      await leaving.request({ type: "join", room });
+      const watcher = record(await TestClient.register(b.port, "watcher", { defaultRoom: null }));
+      await watcher.request({ type: "join", room });
+      await a.stop();
+      await eventually(() => frames(watcher).some((f) => f.type === "presence" && f.nick === "leaving"), "the offline presence");
+      await sleep(200);
+      expect(frames(watcher).filter((f) => f.nick === "leaving" && (f.type === "leave" || f.type === "presence"))).toEqual([
+        { type: "leave", room, nick: "leaving", reason: "shutdown" },
+        { type: "presence", nick: "leaving", status: "offline", reason: "shutdown" },
+      ]);
+      const again = await TestClient.connect(b.port);
+      expect(await again.request({ type: "hello", nick: "leaving" })).toMatchObject({ type: "welcome" });
+      for (const c of [leaving, watcher, again]) c.destroy();
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
       await redis.kill();
     }
   }, 30_000);
