@@ -50,6 +50,8 @@ export class RedisLink {
   /** Called once per connection loss, with a line for the log. */
   onLost: (message: string) => void = () => {};
   #needsResume = false;
+  /** Scripts loaded (or being loaded): text to SHA1. */
+  readonly #shas = new Map<string, Promise<string>>();
   #lost = false;
   #closed = false;
 
@@ -91,8 +93,33 @@ export class RedisLink {
     return !this.#closed && this.#commands.isReady && this.#subscriber.isReady;
   }
 
-  /** Runs one command; any failure becomes {@linkcode StoreUnavailable}. */
+  /**
+   * Runs one command; any failure becomes {@linkcode StoreUnavailable}.
+   * `EVAL` is sent as `EVALSHA` once the script is loaded (the hot path
+   * then carries no script text); after a Redis restart forgot the script,
+   * the one `NOSCRIPT` answer (the script did not run) is retried as `EVAL`.
+   */
   async call(args: (string | number)[]): Promise<Reply> {
+    if (args[0] !== "EVAL") return await this.#send(args);
+    const script = String(args[1]);
+    // One load per script, awaited by every call: each call waits exactly one turn, so calls reach Redis in the
+    // order they were made (a sender's messages keep their order).
+    let loading = this.#shas.get(script);
+    if (loading === undefined) {
+      loading = this.#send(["SCRIPT", "LOAD", script]).then(String);
+      this.#shas.set(script, loading);
+      loading.catch(() => this.#shas.get(script) === loading && this.#shas.delete(script));
+    }
+    const sha = await loading;
+    try {
+      return await this.#send(["EVALSHA", sha, ...args.slice(2)]);
+    } catch (error) {
+      if (!(error as Error).message.includes("NOSCRIPT")) throw error;
+      return await this.#send(args);
+    }
+  }
+
+  async #send(args: (string | number)[]): Promise<Reply> {
     if (!this.#commands.isReady) {
       this.stats.errors++;
       throw new StoreUnavailable("the cluster store (Redis) is unreachable", REDIS_RETRY_AFTER_MS);
