@@ -57,6 +57,11 @@ export interface PagedRoom {
   readonly history: RoomHistory;
 }
 
+/**
+ * The most messages a snapshot asks a store for (its byte cap usually binds first); the client pages the rest.
+ */
+const SNAPSHOT_STORE_LIMIT = 1000;
+
 /** Messages per `history` page when the frame names no `limit`. */
 export const DEFAULT_PAGE_LIMIT = 50;
 
@@ -74,9 +79,10 @@ export interface SnapshotSource {
 /**
  * The history part of a `room` snapshot. With `since`, the oldest kept
  * messages after it up to the byte cap, and `more` when the rest must be
- * fetched with `history` `after`; when memory does not reach back to `since`
- * and a source does, the snapshot carries no history and `more`, so the
- * client pages it all from the source (the join stays synchronous). Without
+ * fetched with `history` `after`; when memory does not reach back to `since`,
+ * they come from the source if it answers at once (SQLite), else the
+ * snapshot carries no history and `more`, so the client pages it all (the
+ * join never waits for a store across the network). Without
  * `since`, the newest `history_on_join` messages that fit the cap (older ones
  * are for `history` `before`; nothing follows, so no `more`): from the source
  * when memory holds fewer (after a restart on a data directory) and the
@@ -100,8 +106,11 @@ export function snapshotHistory(
     return { history: memory.msgs, more: false };
   }
   const page = history.page({ after: since, limit: Infinity, maxBytes });
-  if (page.reachesPast && from !== null) return { history: [], more: true };
-  return { history: page.msgs, more: page.more };
+  if (!page.reachesPast || from === null) return { history: page.msgs, more: page.more };
+  const stored = from.source.page(from.room, { after: since, limit: SNAPSHOT_STORE_LIMIT, maxBytes });
+  if (!(stored instanceof Promise)) return { history: stored.msgs, more: stored.more };
+  stored.catch(() => {});
+  return { history: [], more: true };
 }
 
 /** What a `history` frame asks (already validated by its schema). */
