@@ -18,6 +18,8 @@ import { StoreUnavailable } from "../store/types.ts";
 
 /** What a node tells a client to wait before retrying while Redis is away. */
 export const REDIS_RETRY_AFTER_MS = 1000;
+/** Connection attempts at start before giving up. */
+const START_RETRIES = 3;
 /** The longest a command may take before the frame that needed it gets `unavailable`. */
 export const REDIS_COMMAND_TIMEOUT_MS = 2000;
 
@@ -50,6 +52,7 @@ export class RedisLink {
   /** Called once per connection loss, with a line for the log. */
   onLost: (message: string) => void = () => {};
   #needsResume = false;
+  #connected = false;
   /** Scripts loaded (or being loaded): text to SHA1. */
   readonly #shas = new Map<string, Promise<string>>();
   #lost = false;
@@ -61,7 +64,14 @@ export class RedisLink {
       disableOfflineQueue: true,
       // Ping so a silently dead path (a cut network) is noticed within seconds.
       pingInterval: 1000,
-      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000), connectTimeout: 2000 },
+      socket: {
+        // At start a few tries, then `serve` fails with one line; once connected, retry for ever.
+        reconnectStrategy: (retries: number, cause: Error) =>
+          !this.#connected && retries >= START_RETRIES
+            ? new Error(cause?.message || "connection refused")
+            : Math.min(50 * 2 ** retries, 1000),
+        connectTimeout: 2000,
+      },
     };
     this.#commands = createClient(options);
     this.#subscriber = createClient(options);
@@ -86,6 +96,7 @@ export class RedisLink {
   /** Connects both connections; rejects when Redis cannot be reached at start. */
   async connect(): Promise<void> {
     await Promise.all([this.#commands.connect(), this.#subscriber.connect()]);
+    this.#connected = true;
   }
 
   /** Whether both connections are up now (`/readyz`). */

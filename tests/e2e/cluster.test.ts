@@ -4,9 +4,11 @@
  * (a node killed mid-storm, the path to Redis cut and healed).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
 import { type Frame, TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES } from "../support/chat_server.ts";
-import { type RedisProcess, startNodes, startRedis } from "../support/redis_server.ts";
+import { freePort, type RedisProcess, startNodes, startRedis } from "../support/redis_server.ts";
+import { commandFor, REPO_ROOT } from "../support/runtimes.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const frames = (c: TestClient): Frame[] => c.lines.map((l) => JSON.parse(l));
@@ -156,4 +158,17 @@ describe.each(SERVER_RUNTIMES)("cluster (%s)", (runtime) => {
     expect(who.users.map((u: Frame) => u.nick).sort()).toEqual([bossNick, watcherNick].sort());
     for (const c of [boss, watcher, guest]) c.destroy();
   });
+
+  test("a node whose Redis cannot be reached at start exits 2 with one line saying so", async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const argv = await commandFor(runtime, "main.ts", ["serve", "--cluster", url, "--port", "0"]);
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+    });
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(`tcpchat: cannot reach the cluster's Redis at ${url}: connect ECONNREFUSED ${url.slice(8)}`);
+  }, 20_000);
 });
