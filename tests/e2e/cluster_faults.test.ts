@@ -294,4 +294,32 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
       await redis.kill();
     }
   }, 30_000);
+
+  test("a rolling restart step (SIGUSR2 lame duck): the user is told to go, reconnects to another node and resumes exactly; the others see one leave", async () => {
+    const redis = await startRedis();
+    const [a, b] = await startNodes(runtime, redis.url, 2, ["--shutdown-grace", "200"]);
+    try {
+      const room = "roll";
+      const mover = record(await TestClient.register(a.port, "mover", { defaultRoom: null }));
+      await mover.request({ type: "join", room });
+      const talker = record(await TestClient.register(b.port, "talker", { defaultRoom: null }));
+      await talker.request({ type: "join", room });
+      for (let i = 1; i <= 3; i++) await talker.request({ type: "msg", room, text: `m${i}` });
+      await eventually(() => msgsOf(mover, room).length === 3, "the first messages");
+      a.signal("SIGUSR2");
+      await eventually(() => frames(mover).some((f) => f.type === "bye"), "bye");
+      expect(frames(mover).find((f) => f.type === "bye")).toMatchObject({ reason: "shutdown" });
+      for (let i = 4; i <= 6; i++) await talker.request({ type: "msg", room, text: `m${i}` });
+      const back = record(await registerRetrying(b.port, "mover"));
+      const { history } = await resume(back, room, 3);
+      expect(history.map((m) => m.text)).toEqual(["m4", "m5", "m6"]);
+      await a.exited;
+      const leaves = frames(talker).filter((f) => f.type === "leave" && f.nick === "mover");
+      expect(leaves).toEqual([{ type: "leave", room, nick: "mover", reason: "shutdown" }]);
+      for (const c of [mover, talker, back]) c.destroy();
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await redis.kill();
+    }
+  }, 30_000);
 });
