@@ -22,6 +22,7 @@ import { serveOps } from "../server/metrics_http.ts";
 import { pageUrl, serveWeb, webUsesTls } from "../server/web_listener.ts";
 import { VERSION } from "../version.ts";
 import { openStore, withMemoryFlag } from "./serve_store.ts";
+import { joinCluster, redactedUrl } from "./serve_cluster.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -135,6 +136,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   const logger = log("serve");
   const store = await openStore(settings);
   const server = new ChatServer(runtime, settings, VERSION, Date.now, { roomLog: store });
+  const cluster = await joinCluster(server, store);
   let addr;
   try {
     addr = await server.start();
@@ -149,6 +151,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       port: settings.port,
       error: (error as Error).message,
     });
+    await cluster?.stop();
     await store.close();
     await flushLogging();
     return 1;
@@ -173,6 +176,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       logger.fatal("cannot serve the web client on {address}: {error}", { address: settings.http_listen, error: (error as Error).message });
       await ops?.close();
       await server.shutdown(0);
+      await cluster?.stop();
       await store.close();
       await flushLogging();
       return 1;
@@ -187,7 +191,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     port: addr.port,
     ...(tlsAddr ? { tls: `${tlsAddr.hostname}:${tlsAddr.port}` } : {}),
     config: config.file ?? "none",
-    dataDir: settings.data_dir === "" ? "memory only" : settings.data_dir,
+    dataDir: settings.cluster !== "" ? `Redis ${redactedUrl(settings.cluster)}` : settings.data_dir === "" ? "memory only" : settings.data_dir,
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
@@ -237,6 +241,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   });
   await ops?.close();
   await web?.close();
+  await cluster?.stop();
   await store.close();
   await flushLogging();
   return 0;

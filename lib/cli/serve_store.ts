@@ -11,6 +11,7 @@ import { openDataDir, StoreOpenError } from "../store/data_dir.ts";
 import { MemoryStore } from "../store/memory_store.ts";
 import type { RoomLog } from "../store/types.ts";
 import { CliError } from "./cli_error.ts";
+import { openRedisStore } from "./serve_cluster.ts";
 
 /** `--memory` is `--data-dir ""`: rewritten before the settings' flags are parsed. */
 export function withMemoryFlag(args: string[]): string[] {
@@ -19,6 +20,7 @@ export function withMemoryFlag(args: string[]): string[] {
 
 /** Opens the store the settings ask for. Throws {@linkcode CliError} (exit 2) when the data directory is unusable. */
 export async function openStore(settings: Settings): Promise<RoomLog> {
+  if (settings.cluster !== "") return await openRedisStore(settings);
   if (settings.data_dir === "") return new MemoryStore();
   const logger = log("store");
   try {

@@ -194,7 +194,7 @@ for (const runtime of available ? RUNTIMES : []) {
         for (const text of ["before 1", "before 2"]) carol.send({ type: "msg", room: "lobby", text, id: text });
         await waitForLine(alice, "before 2");
         // The page loses its connection and cannot come back while the server restarts.
-        proxy.setRefusing(true);
+        proxy.refusing = true;
         proxy.cutAll();
         await alice.locator("#status", { hasText: "reconnecting" }).waitFor({ timeout: 5000 });
         await server.stop();
@@ -204,7 +204,7 @@ for (const runtime of available ? RUNTIMES : []) {
           carol2.send({ type: "msg", room: "lobby", text, id: text });
           await carol2.waitFor((f) => f.type === "msg" && f.id === text);
         }
-        proxy.setRefusing(false);
+        proxy.refusing = false;
         await waitForLine(alice, "reconnected");
         await waitForLine(alice, "after 3");
         expect(await messages(alice)).toEqual(["before 1", "before 2", "after 1", "after 2", "after 3"]);
