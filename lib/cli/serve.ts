@@ -20,7 +20,7 @@ import { ChatServer } from "../server/chat_server.ts";
 import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { VERSION } from "../version.ts";
-import { openStore, withMemoryFlag } from "./serve_store.ts";
+import { openStore, storeServices, withMemoryFlag } from "./serve_store.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -133,7 +133,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   setupLogging(logSetup(runtime, settings));
   const logger = log("serve");
   const store = await openStore(settings);
-  const server = new ChatServer(runtime, settings, VERSION, Date.now, { roomLog: store });
+  const server = new ChatServer(runtime, settings, VERSION, Date.now, storeServices(store));
   let addr;
   try {
     addr = await server.start();
