@@ -151,7 +151,7 @@ describe.each(SERVER_RUNTIMES)("accounts and room state survive restarts (%s)", 
     outputs.push(list.stdout, list.stderr);
     expect(list.code).toBe(0);
     const rows = list.stdout.trim().split("\n").map((l) => l.split("\t"));
-    expect(rows.map((r) => [r[0], r[2]])).toEqual([["helper", undefined], ["Root", "root@example.org"]]);
+    expect(rows.map((r) => [r[0], r[2] ?? ""])).toEqual([["helper", ""], ["Root", "root@example.org"]]);
     // Never a hash, a salt or the record they are kept in.
     const { Database } = await import("bun:sqlite");
     const db = new Database(join(dir, "tcpchat.db"), { readonly: true });
