@@ -81,6 +81,11 @@ describe.each(SERVER_RUNTIMES)("accounts and room state survive restarts (%s)", 
         expect(await ada.request({ type: "ban", room: "garden", nick: "kim", reason: "spam" })).toMatchObject({ mask: "account:kim" });
         expect(await ada.request({ type: "ban", room: "garden", nick: "pat" })).toMatchObject({ mask: "nick:pat" });
         expect(await ada.request({ type: "topic", room: "garden", topic: "roses" })).toMatchObject({ type: "topic" });
+        // garden has messages, so the server brings it back at start; shed has none and is made again on join.
+        expect(await ada.request({ type: "msg", room: "garden", text: "welcome" })).toMatchObject({ seq: 1 });
+        await ada.request({ type: "join", room: "shed" });
+        await ada.request({ type: "topic", room: "shed", topic: "tools" });
+        await ada.request({ type: "mode", room: "shed", key: "shed-key" });
         // The last answer before the signal: it must not have left before its change was committed.
         expect(await ada.request({ type: "mode", room: "garden", invite_only: true, key: "gate-key", topic_lock: false }))
           .toMatchObject({ type: "mode", modes: { invite_only: true, key: true, topic_lock: false } });
@@ -102,6 +107,7 @@ describe.each(SERVER_RUNTIMES)("accounts and room state survive restarts (%s)", 
         const snapshot = await back.client.request({ type: "join", room: "garden" });
         expect(snapshot).toMatchObject({ type: "room", topic: "roses", modes: { invite_only: true, key: true, topic_lock: false } });
         expect([...snapshot.ops].sort()).toEqual(["ada", "bob"]);
+        expect(await back.client.request({ type: "join", room: "shed" })).toMatchObject({ topic: "tools", ops: ["ada"], modes: { key: true } });
         const bans = await back.client.request({ type: "bans", room: "garden" });
         expect(bans.bans.map((b: Frame) => [b.mask, b.by, b.reason]).sort()).toEqual([["account:kim", "ada", "spam"], ["nick:pat", "ada", ""]]);
         // The bans hold: by account under another nick, and by nick for a guest.
@@ -113,6 +119,7 @@ describe.each(SERVER_RUNTIMES)("accounts and room state survive restarts (%s)", 
         expect(await patBack.request({ type: "join", room: "garden" })).toMatchObject({ code: "banned" });
         // Invite-only holds, and so does the key itself once the room is open again.
         const cy = await TestClient.register(server.port, "cy", { defaultRoom: null });
+        expect(await cy.request({ type: "join", room: "shed" })).toMatchObject({ code: "bad_key" });
         expect(await cy.request({ type: "join", room: "garden", key: "gate-key" })).toMatchObject({ code: "invite_only" });
         await back.client.request({ type: "mode", room: "garden", invite_only: false });
         expect(await cy.request({ type: "join", room: "garden", key: "wrong-key" })).toMatchObject({ code: "bad_key" });
