@@ -38,6 +38,7 @@ Options:
 
 Manages accounts`,
 ) + `
+
 Works only while no server runs on DIR (exit 2 otherwise); a running
 server takes new accounts through register (or /register) instead.
 Passwords are checked against TCPCHAT_PASSWORD_MIN_LENGTH when set,
@@ -62,13 +63,17 @@ export async function accountCommand(runtime: Runtime, args: string[]): Promise<
   }
   // Usage mistakes (and --help) are reported before the directory is touched.
   const { positionals } = parseCommandArgs(rest, { email: { type: "string" } }, usage);
+  const verb = positionals[0];
+  if (verb !== "add" && verb !== "passwd" && verb !== "del" && verb !== "list") {
+    throw new CliError(`unknown account command ${verb ?? "(none)"}`, usage);
+  }
   if (dir === "") throw new CliError("--data-dir is empty: accounts of a memory-only server live and die with it", usage);
   const minLength = passwordMinLength(runtime);
   let opened;
   try {
     opened = await openDataDirOffline(
       dir,
-      positionals[0] === "add",
+      verb === "add",
       `data directory ${dir} is in use by a running tcpchat server; stop the server first, or register through the server (register, or /register in tcpchat connect)`,
     );
   } catch (error) {
