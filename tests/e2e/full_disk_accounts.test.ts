@@ -77,6 +77,8 @@ describe.skipIf(!mounted).each(SERVER_RUNTIMES)("accounts on a full disk (%s)", 
     } finally {
       rmSync(filler, { force: true });
       await server.stop();
+      // The next runtime gets the whole (small) file system.
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 40_000);
 });
