@@ -27,8 +27,8 @@ export const ACCOUNT_USAGE = `Usage: tcpchat account add NAME [--email ADDRESS]
        tcpchat account list
 
 Manages accounts in the data directory, for servers with registration closed.
-The password is read from TCPCHAT_PASSWORD, else asked for without echo on
-a terminal, else read from the first line of stdin; never from an argument. Exit codes: 0 done,
+The password is read from TCPCHAT_PASSWORD, else asked for twice without
+echo on a terminal, else read from the first line of stdin; never from an argument. Exit codes: 0 done,
 2 bad usage, 3 refused.`;
 
 /** What the command reads and writes besides the store. */

@@ -9,7 +9,8 @@
  * it holds the lock so that nothing else writes its database.)
  *
  * The password comes from `TCPCHAT_PASSWORD`, else a prompt without echo on
- * a terminal, else the first line of stdin; never from an argument. It is
+ * a terminal (asked twice), else the first line of stdin; never from an
+ * argument. It is
  * hashed with the server's own scrypt parameters (ScryptHasher's defaults).
  *
  * @module
@@ -106,7 +107,13 @@ function passwordMinLength(runtime: Runtime): number {
 async function readPassword(runtime: Runtime, question: string): Promise<string> {
   const fromEnv = runtime.env(PASSWORD_ENV);
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  if (runtime.isTerminal("stdin")) return await promptHidden(question);
+  if (runtime.isTerminal("stdin")) {
+    // Typed unseen, so typed twice: a slip would otherwise set a password nobody knows.
+    const first = await promptHidden(question);
+    const again = await promptHidden("again: ");
+    if (first !== again) throw new CliError("the two passwords differ; nothing was changed", undefined, 3);
+    return first;
+  }
   return await readStdinLine();
 }
 
