@@ -50,7 +50,8 @@ export async function accountAdmin(
 ): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { email: { type: "string" } }, ACCOUNT_USAGE);
   const [verb, name, extra] = positionals;
-  if (extra !== undefined) throw new CliError(`unexpected argument ${extra}`, ACCOUNT_USAGE);
+  // Not repeated back: a third argument is most likely a password typed where it is never taken.
+  if (extra !== undefined) throw new CliError("too many arguments (a password is never taken as an argument)", ACCOUNT_USAGE);
   if (verb === "list") {
     if (name !== undefined) throw new CliError(`unexpected argument ${name}`, ACCOUNT_USAGE);
     for (const a of await store.list()) {
