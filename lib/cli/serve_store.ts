@@ -15,6 +15,7 @@ import { SqliteRoomStateStore } from "../store/sqlite_room_state_store.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { RoomLog } from "../store/types.ts";
 import { CliError } from "./cli_error.ts";
+import { openRedisStore } from "./serve_cluster.ts";
 
 /** `--memory` is `--data-dir ""`: rewritten before the settings' flags are parsed. */
 export function withMemoryFlag(args: string[]): string[] {
@@ -23,6 +24,7 @@ export function withMemoryFlag(args: string[]): string[] {
 
 /** Opens the store the settings ask for. Throws {@linkcode CliError} (exit 2) when the data directory is unusable. */
 export async function openStore(settings: Settings): Promise<RoomLog> {
+  if (settings.cluster !== "") return await openRedisStore(settings);
   if (settings.data_dir === "") return new MemoryStore();
   const logger = log("store");
   try {
