@@ -10,7 +10,8 @@
  *
  * The password comes from `TCPCHAT_PASSWORD`, else a prompt without echo on
  * a terminal (asked twice), else the first line of stdin; never from an
- * argument. It is
+ * argument. It is read before the lock is taken, so a prompt left waiting
+ * does not keep a server from starting. It is
  * hashed with the server's own scrypt parameters (ScryptHasher's defaults).
  *
  * @module
@@ -70,6 +71,11 @@ export async function accountCommand(runtime: Runtime, args: string[]): Promise<
   }
   if (dir === "") throw new CliError("--data-dir is empty: accounts of a memory-only server live and die with it", usage);
   const minLength = passwordMinLength(runtime);
+  // Asked before the lock is taken: a person typing must not keep a server from starting meanwhile.
+  const name = positionals[1];
+  const early = (verb === "add" || verb === "passwd") && name !== undefined && positionals.length === 2
+    ? await readPassword(runtime, `password for ${name}: `)
+    : undefined;
   let opened;
   try {
     opened = await openDataDirOffline(
@@ -83,7 +89,7 @@ export async function accountCommand(runtime: Runtime, args: string[]): Promise<
   }
   try {
     return await accountAdmin(rest, new SqliteAccountStore(opened.db), new ScryptHasher(), {
-      readPassword: (question) => readPassword(runtime, question),
+      readPassword: (question) => early !== undefined ? Promise.resolve(early) : readPassword(runtime, question),
       out: (line) => console.log(line),
       err: (line) => console.error(line),
       now: Date.now,
