@@ -368,7 +368,7 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
   data_dir: {
     kind: "string",
     default: "tcpchat-data",
-    doc: "directory for the database that keeps rooms and messages across restarts (empty or --memory: memory only)",
+    doc: "directory for the database that keeps rooms, messages, accounts and room state across restarts (empty or --memory: memory only)",
     reload: "restart",
   },
   cluster: {

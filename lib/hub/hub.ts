@@ -142,6 +142,8 @@ export class Hub<P = unknown> implements HubCore<P> {
       room.history.startAt(seq);
       this.#rooms.set(name, room);
       this.#emptyRooms.set(name, room);
+      // Its topic, modes, operators and bans too: a restored room must not come back unbanned and unlocked.
+      this.#moderation.roomCreated(room);
     }
   }
 
