@@ -56,6 +56,29 @@ export class AccountDesk<P> {
     }, (error, now) => this.#failed(session, error, id, now));
   }
 
+  /**
+   * Checks `password` for the account `name` (which need not be the
+   * session's nick) under the same guessing limit as `hello`, then calls
+   * `done` with it; answers failures itself (`unauthorized` for a wrong
+   * password or an account that does not exist). For IRC SASL, NickServ
+   * IDENTIFY and OPER, which name an account apart from the nick.
+   */
+  login(
+    session: Session<P>,
+    name: string,
+    password: string,
+    id: string | undefined,
+    now: number,
+    done: (account: AccountRef) => void,
+  ): void {
+    if (nickProblem(name)) return this.hub.error(session, "unauthorized", `there is no account ${name}`, id);
+    const key = nickKey(name);
+    this.hub.defer(session, this.hub.services.accounts.get(key), now, (account, now) => {
+      if (!account) return this.hub.error(session, "unauthorized", `there is no account ${name}`, id);
+      this.#check(session, account, password, id, now, "login", () => done({ key, name: account.name }));
+    }, (error, now) => this.#failed(session, error, id, now));
+  }
+
   /** `register`: makes the session's nick an account and logs it in. */
   register(session: Session<P>, frame: ClientFrameOf<"register">, now: number): void {
     const { settings } = this.hub;

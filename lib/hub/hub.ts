@@ -176,6 +176,23 @@ export class Hub<P = unknown> implements HubCore<P> {
     return { seq, ts: found.history.tsOf(seq) };
   }
 
+  /**
+   * Logs `session` in to account `name` with its password, before or after
+   * `hello`, whatever its nick: the same check and guessing limit as `hello`
+   * (AccountDesk.login). IRC needs it because SASL, NickServ IDENTIFY and
+   * OPER name an account apart from the nick; a login made before `hello`
+   * is kept when the hello's nick is no account. `done` runs on success;
+   * failures are answered as `error` frames with `id`.
+   */
+  login(session: Session<P>, name: string, password: string, id: string, now: number, done: (account: string) => void): void {
+    if (session.departed) return;
+    if (session.waits > 0) return this.error(session, "rate_limited", "a password is being checked already", id, { retry_after_ms: 100 });
+    this.#accounts.login(session, name, password, id, now, (account) => {
+      session.account = account;
+      done(account.name);
+    });
+  }
+
   /** A new connection arrives; it must `hello` before anything else. */
   attach(peer: P, now: number, address = ""): Session<P> {
     const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;
@@ -330,7 +347,8 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (session.nick !== null) return this.#error(session, "already_registered", "already registered", frame.id);
     this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account, now) => {
       if (!this.#claimNick(session, frame.nick, frame.id)) return;
-      session.account = account;
+      // A guest nick keeps a login made before hello (IRC SASL, see login()).
+      session.account = account ?? session.account;
       this.#welcome(session, frame, now);
     });
   }

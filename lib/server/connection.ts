@@ -244,7 +244,7 @@ export class Connection implements Flushable, LivenessState {
   }
 
   /** `plaintext_auth`: answers `tls_required` instead of passing on a password sent in clear. */
-  #refusesPlaintextPassword(frame: ClientFrame): boolean {
+  #refusesPlaintextPassword(frame: ClientFrame | { type: "login"; password: string; id: string }): boolean {
     const transport = this.conn.handshake === undefined ? "tcp" : "tls";
     const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.conn.remoteAddr.hostname, frame, this.ctx.tlsAddr?.port);
     if (refusal !== null) this.sendError(refusal);
@@ -305,6 +305,11 @@ export class Connection implements Flushable, LivenessState {
         this.ctx.hub.handle(this.session, result.frame, this.#chunkNow || this.ctx.now());
       },
       write: (bytes) => this.enqueue(bytes),
+      // SASL, NickServ IDENTIFY, OPER: the hub's login, under the same plaintext_auth rule as any password.
+      login: (name, password, id, done) => {
+        if (this.#refusesPlaintextPassword({ type: "login", password, id })) return;
+        this.ctx.hub.login(this.session, name, password, id, this.#chunkNow || this.ctx.now(), done);
+      },
     }));
   }
 

@@ -53,6 +53,7 @@ export function makeIrcHub(overrides: Partial<Settings> = {}): { hub: Hub<Peer>;
         if (result.ok) hub.handle(session, result.frame, ++now);
       },
       write: (bytes) => writes.push(bytes),
+      login: (name, password, id, done) => hub.login(session, name, password, id, ++now, done),
     });
     if (caps) peer.line(`CAP REQ :${caps}`);
     return peer;
