@@ -60,12 +60,17 @@ describe.each(SERVER_RUNTIMES)("IRC accounts, operators and modes (%s)", (runtim
     await json.request({ type: "join", room: "saslroom" });
     json.send({ type: "msg", room: "saslroom", text: "hi" });
     await irc.waitForLine(/PRIVMSG #saslroom :hi/);
-    // A logged-in sender's messages carry its account.
+    // A logged-in sender's messages carry its account (account-tag); a guest's carry none.
+    const reader = await raw("tagreader", "account-tag");
+    reader.send("JOIN #saslroom\r\n");
+    await reader.waitForLine(/ 366 .*#saslroom/);
     irc.send("PRIVMSG #saslroom :tagged");
-    const msg = await json.waitFor((f) => f.type === "msg" && f.text === "tagged");
-    expect(msg.from).toBe("alicephone");
+    expect(await reader.waitForLine(/PRIVMSG #saslroom :tagged/)).toBe("@account=alice :alicephone!alicephone@tcpchat PRIVMSG #saslroom :tagged");
+    json.send({ type: "msg", room: "saslroom", text: "untagged" });
+    expect(await reader.waitForLine(/PRIVMSG #saslroom :untagged/)).toBe(":saslpeer!saslpeer@tcpchat PRIVMSG #saslroom :untagged");
     irc.destroy();
     json.destroy();
+    reader.destroy();
   });
 
   test("SASL failures are 904 with the reason (wrong password, unknown account, bad payload), 906 on abort, and registration still completes as a guest", async () => {
