@@ -146,6 +146,10 @@ describe.each(SERVER_RUNTIMES)("IRC accounts, operators and modes (%s)", (runtim
     expect(await victim.waitFor((f) => f.type === "bye")).toMatchObject({ reason: "killed" });
     op.send("MODE wannabe\r\n");
     expect(await op.waitForLine(/ 221 /)).toContain("+o");
+    // WHOIS tells an operator and the account a nick is logged in to.
+    op.send("WHOIS wannabe\r\n");
+    expect(await op.waitForLine(/ 313 /)).toBe(":tcpchat 313 wannabe wannabe :is an IRC operator");
+    expect(await op.waitForLine(/ 330 /)).toBe(":tcpchat 330 wannabe wannabe root :is logged in as");
     op.destroy();
   });
 
