@@ -139,7 +139,6 @@ export function lusersLines(s: IrcSession): IrcMessage[] {
 function modeLines(s: IrcSession, frame: Extract<ServerFrame, { type: "mode" }>): IrcMessage[] {
   const own = frame.id !== undefined && frame.by === s.host.session.nick;
   const params = modeDiff(s.channelModes.get(frame.room), frame.modes, own && s.pendingKey !== null ? s.pendingKey : HIDDEN_KEY);
-  if (own) s.pendingKey = null;
   s.channelModes.set(frame.room, frame.modes);
   if (params.length === 0) return [];
   return [{ source: userSource(frame.by), command: "MODE", params: [roomToChannel(frame.room), ...params] }];

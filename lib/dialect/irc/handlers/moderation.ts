@@ -66,8 +66,11 @@ function channelMode(s: IrcSession, channel: string, modes: string | undefined, 
     switch (change.kind) {
       case "flags": {
         const { kind: _, ...fields } = change;
+        // The hub answers a `mode` frame at once (unless a password check holds the session's frames): the echo
+        // is rendered inside submit, so the key is forgotten right after, refused or not.
         if (fields.key) s.pendingKey = fields.key;
         s.submit({ type: "mode", room, ...fields }, name);
+        s.pendingKey = null;
         break;
       }
       case "op":
