@@ -16,7 +16,7 @@ import { isupportLines } from "./isupport.ts";
 import { type IrcMessage, MAX_LINE_BYTES, utf8Length } from "./message.ts";
 import { N } from "./numerics.ts";
 import { USER_HOST, userSource } from "./render.ts";
-import { isChannelOperatorNick } from "./operators.ts";
+import { isChannelOperatorNick, isServerOperator } from "./operators.ts";
 import type { IrcSession } from "./session.ts";
 
 /** When this process loaded the dialect: close enough to the server's start for RPL_CREATED. */
@@ -127,7 +127,7 @@ export function lusersLines(s: IrcSession): IrcMessage[] {
   const { registered, rooms, sessions } = s.host.lookup.counts();
   return [
     s.numeric(N.RPL_LUSERCLIENT, `There are ${registered} users and 0 invisible on 1 servers`),
-    s.numeric(N.RPL_LUSEROP, "0", "operator(s) online"),
+    s.numeric(N.RPL_LUSEROP, String(serverOperatorsOnline(s)), "operator(s) online"),
     s.numeric(N.RPL_LUSERCHANNELS, String(rooms), "channels formed"),
     s.numeric(N.RPL_LUSERME, `I have ${sessions} clients and 0 servers`),
     s.numeric(N.RPL_LOCALUSERS, String(registered), String(registered), `Current local users ${registered}`),
@@ -148,6 +148,20 @@ function modeLines(s: IrcSession, frame: Extract<ServerFrame, { type: "mode" }>)
 export interface NamesEntry {
   nick: string;
   op: boolean;
+}
+
+/**
+ * Server operators online under their account's name (as the hub's snapshot
+ * finds operators: without scanning every session; one logged in under
+ * another nick is not counted).
+ */
+function serverOperatorsOnline(s: IrcSession): number {
+  let count = 0;
+  for (const name of s.host.settings.operators.split(",")) {
+    const session = name.trim() === "" ? undefined : s.host.lookup.sessionByNick(name.trim());
+    if (session && isServerOperator(s, session)) count++;
+  }
+  return count;
 }
 
 /** RPL_NAMREPLY lines, each within 512 bytes, then RPL_ENDOFNAMES. */
@@ -206,7 +220,7 @@ function errorLines(s: IrcSession, frame: ErrorFrame): IrcMessage[] {
     case "bad_key":
       return [s.numeric(N.ERR_BADCHANNELKEY, target, "Cannot join channel (+k)")];
     case "nick_reserved":
-      return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is a registered account: send PASS with its password first")];
+      return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is a registered account: log in first (SASL, or PASS with its password before NICK)")];
     case "unauthorized":
       return [s.numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")];
     case "not_in_room":
