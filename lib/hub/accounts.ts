@@ -100,6 +100,7 @@ export class AccountDesk<P> {
           if (!created) return this.hub.error(session, "account_exists", `${nick} is already registered`, frame.id);
           session.account = { key, name: nick };
           this.#promoteSessionOps(session);
+          this.hub.accountChanged(session);
           this.hub.audit({ action: "register", by: nick, target: nick }, session);
           this.hub.sink.send(session, withId({ type: "account", account: nick, change: "registered" }, frame.id));
         }, (error, now) => this.#failed(session, error, frame.id, now));
@@ -135,6 +136,7 @@ export class AccountDesk<P> {
           for (const room of this.hub.allRooms()) room.moderation.accountOps.delete(ref.key);
           void this.hub.services.roomStates.forgetOperator(ref.name);
           session.account = null;
+          this.hub.accountChanged(session);
           this.hub.audit({ action: "drop", by: session.nick!, target: ref.name }, session);
           this.hub.sink.send(session, withId({ type: "account", account: ref.name, change: "dropped" }, frame.id));
         }, (error, now) => this.#failed(session, error, frame.id, now));

@@ -44,6 +44,12 @@ export interface HubSink<P> {
   close(session: Session<P>, reason: ByeReason): void;
   /** Records a moderation or account action (logged and counted by the server). */
   audit?(event: AuditEvent, actor?: Session<P>): void;
+  /**
+   * `subject` logged in or out after hello (its `account` is the new one);
+   * `to` are those who share a room with it (itself included). Dialects that
+   * can tell it (IRC account-notify) do; the JSON protocol has no frame for it.
+   */
+  accountChanged?(subject: Session<P>, to: Iterable<Session<P>>): void;
 }
 
 /** The settings the hub reads; the object may be updated in place by a reload. */
@@ -190,6 +196,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     this.#accounts.login(session, name, password, id, now, (account) => {
       session.account = account;
       done(account.name);
+      this.accountChanged(session);
     });
   }
 
@@ -397,8 +404,10 @@ export class Hub<P = unknown> implements HubCore<P> {
       if (!this.#claimNick(session, frame.nick, frame.id)) return;
       for (const room of session.rooms) room.index.rekey(session, old);
       // Renaming to a nick that is no account keeps the session's login.
+      const changed = account !== null && account.key !== session.account?.key;
       if (account !== null) session.account = account;
       this.#renamed(session, frame, old);
+      if (changed) this.accountChanged(session);
     });
   }
 
@@ -702,6 +711,11 @@ export class Hub<P = unknown> implements HubCore<P> {
   tell(to: Iterable<Session<P>>, frame: ServerFrame, actor: Session<P>, id: string | undefined): void {
     this.sink.broadcast(to, frame, actor);
     this.sink.send(actor, withId(frame, id));
+  }
+
+  /** HubCore: tells `session`'s neighbours that its login changed (after hello; a hello's JOINs carry it). */
+  accountChanged(session: Session<P>): void {
+    if (session.nick !== null) this.sink.accountChanged?.(session, this.#neighbours(session));
   }
 
   /** HubCore. */

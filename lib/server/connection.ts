@@ -289,6 +289,11 @@ export class Connection implements Flushable, LivenessState {
     }
   }
 
+  /** Another user's login changed (IRC account-notify); only IRC connections call this. */
+  noteAccount(subject: Session<Connection>): void {
+    if (this.dialect === "irc" && subject.nick !== null) this.#ircSession().accountChanged(subject.nick, subject.account?.name);
+  }
+
   /** The IRC side of this connection, made on first use. */
   #ircSession(): IrcSession {
     return (this.#irc ??= new IrcSession({

@@ -97,7 +97,8 @@ describe.each(SERVER_RUNTIMES)("IRC accounts, operators and modes (%s)", (runtim
     c.destroy();
   });
 
-  test("NickServ: REGISTER makes the nick an account, IDENTIFY logs in from another nick, HELP explains; replies are NOTICEs from NickServ", async () => {
+  test("NickServ: REGISTER makes the nick an account, IDENTIFY logs in from another nick, HELP explains; replies are NOTICEs from NickServ; account-notify tells the channel", async () => {
+    const watcher = await raw("acctwatch", "account-notify");
     const a = await raw("nsuser");
     a.send("PRIVMSG NickServ :HELP\r\n");
     expect(await a.waitForLine(/NOTICE nsuser :REGISTER/)).toMatch(/^:NickServ!NickServ@services\.tcpchat NOTICE/);
@@ -106,14 +107,17 @@ describe.each(SERVER_RUNTIMES)("IRC accounts, operators and modes (%s)", (runtim
     expect(await a.waitForLine(/NickServ.*NOTICE/)).toContain("weak_password");
     a.send("PRIVMSG NickServ :REGISTER ns-password-1\r\n");
     expect(await a.waitForLine(/NickServ.*NOTICE/)).toContain("nsuser is now registered");
+    expect(await watcher.waitForLine(/ ACCOUNT /)).toBe(":nsuser!nsuser@tcpchat ACCOUNT nsuser");
     const b = await raw("nsother");
     b.send("NICKSERV IDENTIFY nsuser wrong-password\r\n");
     expect(await b.waitForLine(/NickServ.*NOTICE/)).toContain("unauthorized: wrong password for nsuser");
     b.send("PRIVMSG NickServ :IDENTIFY nsuser ns-password-1\r\n");
     expect(await b.waitForLine(/NickServ.*NOTICE/)).toContain("You are now identified as nsuser");
+    expect(await watcher.waitForLine(/ ACCOUNT /)).toBe(":nsother!nsother@tcpchat ACCOUNT nsuser");
     expect(await whoIn("lobby", "nsother")).toMatchObject({ account: "nsuser" });
     a.destroy();
     b.destroy();
+    watcher.destroy();
   });
 
   test("draft/account-registration REGISTER: the nick in use becomes an account; another name or a weak password FAIL", async () => {

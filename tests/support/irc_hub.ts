@@ -33,6 +33,9 @@ export function makeIrcHub(overrides: Partial<Settings> = {}): { hub: Hub<Peer>;
       for (const session of to) if (session !== except) session.peer.irc?.sendFrame(frame, cache);
     },
     close: () => {},
+    accountChanged: (subject, to) => {
+      for (const session of to) if (session !== subject) session.peer.irc?.accountChanged(subject.nick!, subject.account?.name);
+    },
   };
   const hub = new Hub<Peer>(settings, "9.9.9", sink);
   const connect = (caps = ""): Peer => {

@@ -25,6 +25,7 @@ export const CAPS = {
   "account-tag": 1 << 12, // `account` tag on messages from logged-in users.
   // REGISTER after connection registration, of the nick in use (the hub registers the session's nick).
   "draft/account-registration": 1 << 13,
+  "account-notify": 1 << 14, // ACCOUNT when someone in a shared channel logs in or out after connecting.
 } as const;
 
 /** Values shown in CAP LS 302. */

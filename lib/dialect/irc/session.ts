@@ -20,7 +20,7 @@ import { renderAnswer } from "./answers.ts";
 import { encodeIrcMessage, type IrcMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES, parseIrcLine, utf8Length } from "./message.ts";
 import { ircServerName } from "./isupport.ts";
 import { N } from "./numerics.ts";
-import { renderEvent, variantKey, type IrcView } from "./render.ts";
+import { renderEvent, userSource, variantKey, type IrcView } from "./render.ts";
 
 /** What the dialect can look up in the hub without sending it a frame (WHOIS, ISON, MODE). */
 export interface IrcLookup {
@@ -267,6 +267,11 @@ export class IrcSession {
       }
     }
     this.#writeNow(lines);
+  }
+
+  /** account-notify: `nick` logged in to `account` (undefined: logged out). */
+  accountChanged(nick: string, account: string | undefined): void {
+    if (this.has("account-notify")) this.send({ source: userSource(nick), command: "ACCOUNT", params: [account ?? "*"] });
   }
 
   /** Turns on or off capabilities; returns false (changing nothing) if one is unknown. */
