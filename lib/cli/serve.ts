@@ -20,7 +20,8 @@ import { ChatServer } from "../server/chat_server.ts";
 import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { VERSION } from "../version.ts";
-import { openStore, withMemoryFlag } from "./serve_store.ts";
+import { openStore, storeServices, withMemoryFlag } from "./serve_store.ts";
+import { joinCluster, redactedUrl } from "./serve_cluster.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -133,7 +134,8 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   setupLogging(logSetup(runtime, settings));
   const logger = log("serve");
   const store = await openStore(settings);
-  const server = new ChatServer(runtime, settings, VERSION, Date.now, { roomLog: store });
+  const server = new ChatServer(runtime, settings, VERSION, Date.now, storeServices(store));
+  const cluster = await joinCluster(server, store);
   let addr;
   try {
     addr = await server.start();
@@ -148,6 +150,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       port: settings.port,
       error: (error as Error).message,
     });
+    await cluster?.stop();
     await store.close();
     await flushLogging();
     return 1;
@@ -172,7 +175,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     port: addr.port,
     ...(tlsAddr ? { tls: `${tlsAddr.hostname}:${tlsAddr.port}` } : {}),
     config: config.file ?? "none",
-    dataDir: settings.data_dir === "" ? "memory only" : settings.data_dir,
+    dataDir: settings.cluster !== "" ? `Redis ${redactedUrl(settings.cluster)}` : settings.data_dir === "" ? "memory only" : settings.data_dir,
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
@@ -220,6 +223,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     told: result.told + told,
   });
   await ops?.close();
+  await cluster?.stop();
   await store.close();
   await flushLogging();
   return 0;

@@ -57,6 +57,8 @@ export interface Settings {
   password_min_length: number;
   operators: string;
   data_dir: string;
+  cluster: string;
+  node_lease: number;
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -180,7 +182,7 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
   history: {
     kind: "int",
     default: 10_000,
-    doc: "messages kept per room (when not set: 10000 with a data_dir, 100 without)",
+    doc: "messages kept per room (when not set: 10000 with a data_dir or a cluster, 100 without)",
     check: nonNegativeInt,
   },
   history_on_join: {
@@ -343,7 +345,21 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
   data_dir: {
     kind: "string",
     default: "tcpchat-data",
-    doc: "directory for the database that keeps rooms and messages across restarts (empty or --memory: memory only)",
+    doc: "directory for the database that keeps rooms, messages, accounts and room state across restarts (empty or --memory: memory only)",
+    reload: "restart",
+  },
+  cluster: {
+    kind: "string",
+    default: "",
+    doc: "redis:// or rediss:// URL of the Redis shared by the nodes of a cluster (empty: a single node)",
+    check: v.pipe(v.string(), v.regex(/^$|^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL, or empty")),
+    reload: "restart",
+  },
+  node_lease: {
+    kind: "duration",
+    default: 15_000,
+    doc: "in a cluster, how long a node that stops renewing its lease is still taken as alive",
+    check: v.pipe(v.number(), v.integer(), v.minValue(300, "must be at least 300ms")),
     reload: "restart",
   },
 };

@@ -83,8 +83,8 @@ export interface HubCore<P> {
   room(name: string): Room<P> | undefined;
   /** Every room the hub has. */
   allRooms(): Iterable<Room<P>>;
-  /** Takes `session` out of `room` (no frames sent). */
-  removeFromRoom(room: Room<P>, session: Session<P>): void;
+  /** Takes `session` out of `room` (no frames sent here; `event`, the leave told here, goes to other nodes of a cluster). */
+  removeFromRoom(room: Room<P>, session: Session<P>, event?: ServerFrame): void;
   /** Says `bye` with `reason` and disconnects `session`. */
   end(session: Session<P>, reason: "killed", id?: string): void;
   /** Whether `session` is a server operator. */

@@ -113,10 +113,15 @@ export class ChatServer implements HubSink<Connection> {
     return this.#shuttingDown;
   }
 
-  /** Whether the server accepts connections: started and not shutting down. */
+  /** Whether the server accepts connections: started and not shutting down (and `readyToo` says so). */
   get ready(): boolean {
-    return this.#listener !== undefined && !this.#shuttingDown;
+    return this.#listener !== undefined && !this.#shuttingDown && this.readyToo();
   }
+
+  /** A further condition for {@linkcode ready} (a cluster node: Redis is reachable). */
+  readyToo: () => boolean = () => true;
+  /** More metric families for `/metrics` (a cluster node's). */
+  moreMetrics: (() => string) | undefined;
 
   /** The open connections (for metrics and the lame-duck drain); do not modify. */
   get openConnections(): ReadonlySet<Connection> {
