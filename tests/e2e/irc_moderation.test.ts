@@ -120,7 +120,11 @@ describe.each(SERVER_RUNTIMES)("IRC accounts, operators and modes (%s)", (runtim
     watcher.destroy();
   });
 
-  test("draft/account-registration REGISTER: the nick in use becomes an account; another name or a weak password FAIL", async () => {
+  test("draft/account-registration REGISTER: the nick in use becomes an account; another name, a weak password or before registration FAIL", async () => {
+    const early = await TestClient.connect(server.port);
+    early.send("CAP LS 302\r\nREGISTER * * early-password-1\r\n");
+    expect(await early.waitForLine(/FAIL REGISTER/)).toBe(":tcpchat FAIL REGISTER COMPLETE_CONNECTION_REQUIRED * :Register your nick first, then the account");
+    early.destroy();
     const c = await raw("regnick", "draft/account-registration");
     c.send("REGISTER othername * reg-password-1\r\n");
     expect(await c.waitForLine(/FAIL REGISTER/)).toBe(":tcpchat FAIL REGISTER ACCOUNT_NAME_MUST_BE_NICK othername :The account name must be your nick (regnick)");
