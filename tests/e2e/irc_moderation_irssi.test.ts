@@ -2,7 +2,7 @@
  * irssi (in tmux) operating a channel it created: `/mode +o`, `/mode +i`,
  * `/kick` reach a JSON member as `role`, `mode` and `leave`; a JSON
  * operator's mode change shows in irssi's window; `/msg NickServ` registers
- * the nick. Skipped with a note when irssi or tmux is missing.
+ * the nick; irssi's own SASL PLAIN logs in. Skipped with a note when irssi or tmux is missing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -70,6 +70,42 @@ describe.each(SERVER_RUNTIMES)("irssi operating a channel (%s)", (runtime) => {
         type("/window goto NickServ");
         return screen();
       }, /NickServ.*irsop is now registered to you/);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- irssi screen ---\n${screen()}`);
+    } finally {
+      tmux("kill-server");
+      rmSync(home, { recursive: true, force: true });
+      json.destroy();
+    }
+  }, 30_000);
+
+  test.skipIf(!withIrssi)("irssi logs in with SASL PLAIN to an account that is not its nick, and a JSON user sees the account", async () => {
+    const owner = await TestClient.register(server.port, "saslacct", { defaultRoom: null });
+    await owner.request({ type: "register", password: "sasl-password-1" });
+    owner.destroy();
+    const home = mkdtempSync(join(tmpdir(), "tcpchat-irssi-sasl-"));
+    writeFileSync(
+      join(home, "config"),
+      'settings = { "irc/core" = { cmd_queue_speed = "0"; }; "fe-text" = { paste_detect_time = "0"; }; };\n',
+    );
+    const socket = `tcpchat-irssi-sasl-${process.pid}-${runtime}`;
+    const tmux = (...args: string[]) => spawnSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
+    const screen = () => tmux("capture-pane", "-p", "-t", "irc").stdout ?? "";
+    const type = (text: string) => tmux("send-keys", "-t", "irc", "-l", text).status === 0 && tmux("send-keys", "-t", "irc", "Enter");
+    const json = await TestClient.register(server.port, "watcher", { defaultRoom: null });
+    try {
+      expect(tmux("new-session", "-d", "-s", "irc", "-x", "200", "-y", "50", `irssi --home=${home} -n irsasl`).status).toBe(0);
+      await eventually(screen, /Irssi/);
+      type("/network add -sasl_mechanism plain -sasl_username saslacct -sasl_password sasl-password-1 tcpnet");
+      type(`/server add -network tcpnet 127.0.0.1 ${server.port}`);
+      type("/connect tcpnet");
+      await eventually(screen, /You are now logged in as saslacct/, 10_000);
+      await eventually(screen, /Welcome to the tcpchat IRC network irsasl/);
+      await json.request({ type: "join", room: "saslden" });
+      type("/join #saslden");
+      await json.waitFor((f) => f.type === "join" && f.nick === "irsasl", 5000);
+      const who = await json.request({ type: "who", room: "saslden" });
+      expect(who.users).toContainEqual(expect.objectContaining({ nick: "irsasl", account: "saslacct" }));
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- irssi screen ---\n${screen()}`);
     } finally {
