@@ -353,6 +353,11 @@ export class ChatServer implements HubSink<Connection> {
     if (startedAt >= 0) this.stats.fanout.queued(startedAt);
   }
 
+  /** HubSink: a login or logout after hello, told to IRC neighbours with account-notify. */
+  accountChanged(subject: Session<Connection>, to: Iterable<Session<Connection>>): void {
+    for (const session of to) if (session !== subject && session.peer.dialect === "irc") session.peer.noteAccount(subject);
+  }
+
   /** HubSink: every moderation and account action is logged (who, what, whom, where, why) and counted. */
   audit(event: AuditEvent, actor?: Session<Connection>): void {
     this.stats.countAudit(event.action);

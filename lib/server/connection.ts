@@ -279,7 +279,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   }
 
   /** `plaintext_auth`: answers `tls_required` instead of passing on a password sent in clear. */
-  #refusesPlaintextPassword(frame: ClientFrame): boolean {
+  #refusesPlaintextPassword(frame: ClientFrame | { type: "login"; password: string; id: string }): boolean {
     const kind = this.transport.kind;
     const transport = kind === "tls" || kind === "wss" ? "tls" : "tcp";
     const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.transport.remoteAddr.hostname, frame, this.ctx.tlsAddr?.port);
@@ -325,6 +325,11 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     }
   }
 
+  /** Another user's login changed (IRC account-notify); only IRC connections call this. */
+  noteAccount(subject: Session<Connection>): void {
+    if (this.dialect === "irc" && subject.nick !== null) this.#ircSession().accountChanged(subject.nick, subject.account?.name);
+  }
+
   /** The IRC side of this connection, made on first use. */
   #ircSession(): IrcSession {
     return (this.#irc ??= new IrcSession({
@@ -341,6 +346,11 @@ export class Connection implements Flushable, LivenessState, InboundSink {
         this.ctx.hub.handle(this.session, result.frame, this.#chunkNow || this.ctx.now());
       },
       write: (bytes) => this.enqueue(bytes),
+      // SASL, NickServ IDENTIFY, OPER: the hub's login, under the same plaintext_auth rule as any password.
+      login: (name, password, id, done) => {
+        if (this.#refusesPlaintextPassword({ type: "login", password, id })) return;
+        this.ctx.hub.login(this.session, name, password, id, this.#chunkNow || this.ctx.now(), done);
+      },
     }));
   }
 
