@@ -18,9 +18,37 @@ const WEB = join(ROOT, "lib", "web");
 /** Where the generated module goes. */
 export const ASSETS_MODULE = join(WEB, "_assets.gen.ts");
 
+/**
+ * The page parses typed commands with the text dialect's parser, whose frame
+ * schema imports `names.ts`, which imports the confusables table (67 KB of
+ * JSON, read at load time so no bundler can drop it). Only `nickKey` uses it,
+ * and nick uniqueness is the server's business: the page gets a stub that
+ * fails loudly if it is ever called, and stays a quarter of the size.
+ */
+const withoutConfusables = {
+  name: "without-confusables",
+  setup(build: {
+    onResolve(options: { filter: RegExp }, resolve: (args: { path: string }) => { path: string; namespace: string }): void;
+    onLoad(options: { filter: RegExp; namespace: string }, load: () => { loader: "js"; contents: string }): void;
+  }) {
+    build.onResolve({ filter: /\/confusables\.ts$/ }, (args) => ({ path: args.path, namespace: "web-stub" }));
+    build.onLoad({ filter: /.*/, namespace: "web-stub" }, () => ({
+      loader: "js",
+      contents: `export const PROTOTYPE_COUNT = 0;
+export function skeleton() { throw new Error("nick skeletons are not in the browser bundle"); }`,
+    }));
+  },
+};
+
 /** The source text of the generated module. */
 export async function webAssetsModule(): Promise<string> {
-  const built = await Bun.build({ entrypoints: [join(WEB, "main.ts")], target: "browser", format: "esm", minify: true });
+  const built = await Bun.build({
+    entrypoints: [join(WEB, "main.ts")],
+    target: "browser",
+    format: "esm",
+    minify: true,
+    plugins: [withoutConfusables],
+  });
   if (!built.success) throw new Error(`bun build lib/web/main.ts failed:\n${built.logs.join("\n")}`);
   const script = await built.outputs[0].text();
   const assets: Record<string, { type: string; body: string }> = {

@@ -11,6 +11,8 @@ type FrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
 
 /** How many lines a conversation keeps; older ones are dropped (memory stays bounded). */
 export const MAX_LINES = 500;
+/** How far scrollback may grow a room's lines past {@linkcode MAX_LINES} (still bounded). */
+export const MAX_SCROLLBACK_LINES = 5000;
 
 /** One line of a conversation: a message, an action (`/me`) or an event. */
 export interface Line {
@@ -28,6 +30,8 @@ export interface Member {
   nick: string;
   status: "online" | "away";
   note?: string;
+  /** A room operator (shown with `@`). */
+  op?: boolean;
 }
 
 /** A room (`#name`) or a direct conversation (`@nick`). */
@@ -43,6 +47,16 @@ export interface Conversation {
   members: Map<string, Member>;
   /** Rooms only: how many members the room has (more than `members` holds in a crowded room). */
   memberCount?: number;
+  /** Rooms only: the topic (user text: shown only as text). */
+  topic?: string;
+  /** Rooms only: we were kicked, banned or killed out of it; it stays on screen until closed. */
+  gone?: boolean;
+  /** Lines ever put before the first (scrollback); the view redraws when it changes. */
+  prepended?: number;
+  /** Scrollback reached the start of what the server keeps. */
+  historyDone?: boolean;
+  /** How many lines this conversation may keep (grows with scrollback, up to MAX_SCROLLBACK_LINES). */
+  limit?: number;
 }
 
 /** The key of a room's conversation. */
@@ -86,7 +100,12 @@ export class ChatModel {
   #add(conversation: Conversation, line: Line, counts: boolean): void {
     conversation.lines.push(line);
     conversation.added++;
-    if (conversation.lines.length > MAX_LINES) conversation.lines.splice(0, conversation.lines.length - MAX_LINES);
+    const limit = conversation.limit ?? MAX_LINES;
+    if (conversation.lines.length > limit) {
+      conversation.lines.splice(0, conversation.lines.length - limit);
+      // What was dropped can be fetched again by scrolling up.
+      conversation.historyDone = false;
+    }
     if (counts && this.current !== conversation.key) conversation.unread++;
   }
 
@@ -96,6 +115,8 @@ export class ChatModel {
     const before = room.members;
     room.members = new Map(frame.members.map((nick) => [nick, before.get(nick) ?? { nick, status: "online" }]));
     room.memberCount = frame.member_count;
+    room.topic = frame.topic ?? "";
+    room.gone = false;
   }
 
   /** A crowded room's summary instead of one join or leave per member: the count, and one line. */
@@ -111,7 +132,7 @@ export class ChatModel {
   onWho(frame: FrameOf<"who">): void {
     const room = this.conversations.get(roomKey(frame.room));
     if (!room) return;
-    room.members = new Map(frame.users.map((u) => [u.nick, { nick: u.nick, status: u.status, note: u.note }]));
+    room.members = new Map(frame.users.map((u) => [u.nick, { nick: u.nick, status: u.status, note: u.note, op: u.op === true }]));
   }
 
   /** A room message (the client library has already dropped duplicates and put them in order). */
@@ -154,8 +175,82 @@ export class ChatModel {
     const room = this.conversations.get(roomKey(frame.room));
     if (!room) return;
     if (room.members.delete(frame.nick)) countMember(room, -1);
-    const why = frame.reason === "left" ? "" : ` (${frame.reason})`;
-    this.#add(room, { kind: "event", ts: now, text: `${frame.nick} left${why}` }, false);
+    const you = frame.nick === this.nick;
+    if (you) room.gone = true;
+    const by = frame.by ? ` by ${frame.by}` : "";
+    const note = frame.note ? `: ${frame.note}` : "";
+    let text: string;
+    if (frame.reason === "kicked" || frame.reason === "banned" || frame.reason === "killed") {
+      const what = frame.reason === "killed" ? "disconnected by a server operator" : `${frame.reason}${by}`;
+      text = you ? `You were ${what}${note}` : `${frame.nick} was ${what}${note}`;
+    } else {
+      text = `${frame.nick} left${frame.reason === "left" ? "" : ` (${frame.reason})`}`;
+    }
+    this.#add(room, { kind: "event", ts: now, text }, you);
+  }
+
+  /** A room's topic was set: shown in the header and as a line. */
+  onTopic(frame: FrameOf<"topic">): void {
+    const room = this.conversations.get(roomKey(frame.room));
+    if (!room) return;
+    room.topic = frame.topic;
+    const text = frame.topic === "" ? `${frame.by} cleared the topic` : `${frame.by} set the topic: ${frame.topic}`;
+    this.#add(room, { kind: "event", ts: frame.ts, text }, false);
+  }
+
+  /** A room's modes changed. */
+  onMode(frame: FrameOf<"mode">, now: number): void {
+    const room = this.conversations.get(roomKey(frame.room));
+    if (!room) return;
+    const m = frame.modes;
+    const text = `${frame.by} set modes: ${m.invite_only ? "invite only" : "open"}, ${m.key ? "key needed" : "no key"}, ` +
+      `topic ${m.topic_lock ? "locked to operators" : "open to all"}`;
+    this.#add(room, { kind: "event", ts: now, text }, false);
+  }
+
+  /** Someone was made or unmade an operator. */
+  onRole(frame: FrameOf<"role">, now: number): void {
+    const room = this.conversations.get(roomKey(frame.room));
+    if (!room) return;
+    const member = room.members.get(frame.nick);
+    if (member) member.op = frame.op;
+    const text = frame.op ? `${frame.by} made ${frame.nick} an operator` : `${frame.by} took operator from ${frame.nick}`;
+    this.#add(room, { kind: "event", ts: now, text }, false);
+  }
+
+  /** Whether we are an operator of `room` (as last listed). */
+  isOp(key: string): boolean {
+    return this.conversations.get(key)?.members.get(this.nick)?.op === true;
+  }
+
+  /** The seq `history` `before` should name to fetch the page before what is shown (undefined: the newest). */
+  oldestSeq(key: string): number | undefined {
+    return this.conversations.get(key)?.lines.find((line) => line.seq !== undefined)?.seq;
+  }
+
+  /**
+   * A page of earlier messages (from `history` `before`): those older than
+   * the oldest shown go first, in order; a page with nothing more before it
+   * marks the start of what the server keeps. Returns how many were added.
+   */
+  onEarlier(room: string, msgs: MsgFrame[], more: boolean): number {
+    const conversation = this.conversations.get(roomKey(room));
+    if (!conversation) return 0;
+    const oldest = this.oldestSeq(conversation.key);
+    const shown = new Set(conversation.lines.map((line) => line.seq));
+    const earlier = msgs.filter((msg) => (oldest === undefined ? !shown.has(msg.seq) : msg.seq < oldest))
+      .sort((a, b) => a.seq - b.seq);
+    const lines: Line[] = earlier.map((msg) => {
+      const action = msg.text.startsWith("/me ");
+      return { kind: action ? "action" : "msg", ts: msg.ts, from: msg.from, text: action ? msg.text.slice(4) : msg.text, seq: msg.seq };
+    });
+    conversation.limit = Math.min(MAX_SCROLLBACK_LINES, Math.max(conversation.limit ?? MAX_LINES, conversation.lines.length + lines.length));
+    const space = conversation.limit - conversation.lines.length;
+    const kept = lines.slice(Math.max(0, lines.length - space));
+    conversation.lines.unshift(...kept);
+    conversation.prepended = (conversation.prepended ?? 0) + kept.length;
+    if (!more || earlier.length === 0) conversation.historyDone = true;
+    return kept.length;
   }
 
   /** We left a room (or closed a direct conversation): it goes away. */

@@ -42,8 +42,15 @@ function lineItem(line: Line): HTMLLIElement {
 export class ChatView {
   #shownKey: string | null = null;
   #shownAdded = 0;
+  #shownPrepended = 0;
 
-  constructor(readonly model: ChatModel, readonly onSelect: (key: string) => void, readonly onDirect: (nick: string) => void) {}
+  constructor(
+    readonly model: ChatModel,
+    readonly onSelect: (key: string) => void,
+    readonly onDirect: (nick: string) => void,
+    /** An operator's kick or ban from the member list. */
+    readonly onModerate: (action: "kick" | "ban", nick: string) => void = () => {},
+  ) {}
 
   /** Brings the page up to date. */
   render(): void {
@@ -81,12 +88,32 @@ export class ChatView {
     const list = byId<HTMLOListElement>("lines");
     const current = this.model.current === null ? undefined : this.model.conversations.get(this.model.current);
     byId("title").textContent = current ? (current.kind === "room" ? `#${current.name}` : `@${current.name}`) : "";
-    byId<HTMLButtonElement>("leave").textContent = current?.kind === "dm" ? "Close" : "Leave";
+    byId<HTMLButtonElement>("leave").textContent = current?.kind === "dm" || current?.gone ? "Close" : "Leave";
+    // The topic is user text: textContent only.
+    const topic = byId("topic");
+    topic.textContent = current?.kind === "room" ? current.topic || "(no topic)" : "";
+    topic.hidden = current?.kind !== "room";
+    byId("set-topic").hidden = current?.kind !== "room" || current.gone === true;
+    const earlier = byId<HTMLButtonElement>("earlier");
+    earlier.hidden = current?.kind !== "room";
+    earlier.disabled = current?.historyDone === true;
+    earlier.textContent = current?.historyDone ? "Nothing earlier is kept" : "Load earlier messages";
     if (!current) {
       list.replaceChildren();
       this.#shownKey = null;
       return;
     }
+    const prepended = current.prepended ?? 0;
+    if (this.#shownKey === current.key && prepended !== this.#shownPrepended) {
+      // Earlier messages went in above: redraw, keeping the lines that were on screen where they were.
+      const fromBottom = list.scrollHeight - list.scrollTop;
+      list.replaceChildren(...current.lines.map(lineItem));
+      list.scrollTop = list.scrollHeight - fromBottom;
+      this.#shownAdded = current.added;
+      this.#shownPrepended = prepended;
+      return;
+    }
+    this.#shownPrepended = prepended;
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const fresh = current.added - this.#shownAdded;
     if (this.#shownKey !== current.key || fresh > current.lines.length || fresh < 0) {
@@ -95,7 +122,7 @@ export class ChatView {
       list.scrollTop = list.scrollHeight;
     } else if (fresh > 0) {
       list.append(...current.lines.slice(-fresh).map(lineItem));
-      while (list.children.length > MAX_LINES) list.firstElementChild!.remove();
+      while (list.children.length > (current.limit ?? MAX_LINES)) list.firstElementChild!.remove();
       if (atBottom) list.scrollTop = list.scrollHeight;
     }
     this.#shownAdded = current.added;
@@ -108,17 +135,30 @@ export class ChatView {
     const total = current?.memberCount ?? members.length;
     const count = total > members.length ? `${members.length} of ${total}` : String(members.length);
     byId("members-title").textContent = current?.kind === "room" ? `Members (${count})` : "Members";
+    const weAreOp = current !== undefined && !current.gone && this.model.isOp(current.key);
     byId<HTMLUListElement>("members").replaceChildren(...members.map((member) => {
       const item = document.createElement("li");
-      const label = member.status === "away" ? `${member.nick} (away${member.note ? `: ${member.note}` : ""})` : member.nick;
+      // `@` marks an operator, as IRC users expect; screen readers hear "operator".
+      const name = member.op ? `@${member.nick}` : member.nick;
+      const label = member.status === "away" ? `${name} (away${member.note ? `: ${member.note}` : ""})` : name;
       if (member.nick === this.model.nick) {
         item.append(el("span", member.status, `${label} (you)`));
       } else {
         const button = el("button", member.status, label) as HTMLButtonElement;
         button.type = "button";
         button.title = `Direct message ${member.nick}`;
+        if (member.op) button.setAttribute("aria-label", `${label.slice(1)}, operator`);
         button.addEventListener("click", () => this.onDirect(member.nick));
         item.append(button);
+        if (weAreOp) {
+          for (const action of ["kick", "ban"] as const) {
+            const act = el("button", `mod ${action}`, action === "kick" ? "Kick" : "Ban") as HTMLButtonElement;
+            act.type = "button";
+            act.setAttribute("aria-label", `${action === "kick" ? "Kick" : "Ban"} ${member.nick}`);
+            act.addEventListener("click", () => this.onModerate(action, member.nick));
+            item.append(act);
+          }
+        }
       }
       return item;
     }));
