@@ -92,6 +92,7 @@ export class ChatView {
     // The topic is user text: textContent only.
     const topic = byId("topic");
     topic.textContent = current?.kind === "room" ? current.topic || "(no topic)" : "";
+    topic.title = topic.textContent;
     topic.hidden = current?.kind !== "room";
     byId("set-topic").hidden = current?.kind !== "room" || current.gone === true;
     const earlier = byId<HTMLButtonElement>("earlier");

@@ -16,6 +16,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
 import { REPO_ROOT } from "../support/runtimes.ts";
+import { startTcpProxy } from "../support/tcp_proxy.ts";
 
 const CHROMIUM = process.env.TCPCHAT_CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = join(REPO_ROOT, "test-artifacts", "browser");
@@ -145,6 +146,29 @@ for (const runtime of available ? RUNTIMES : []) {
       }
     }, TIMEOUT_MS);
 
+    test("after a lost connection an account page logs in to its account again by itself", async () => {
+      await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0"]);
+      const proxy = await startTcpProxy(Number(new URL(pageUrl(server)).port));
+      const context = await browser.newContext();
+      try {
+        const page = await openPage(context, `http://127.0.0.1:${proxy.port}/`);
+        await submitSignIn(page, "ada", PASSWORD, true);
+        await page.locator("#status", { hasText: "Signed in as ada (account)" }).waitFor();
+        proxy.cutAll();
+        await waitForLine(page, "reconnected");
+        await page.locator("#status", { hasText: "Signed in as ada (account)" }).waitFor();
+        // The server agrees: the nick is the account's again.
+        const carol = await TestClient.register(server.port, "carol");
+        const who = await carol.request({ type: "who", room: "lobby" });
+        expect(who.users.find((u: { nick: string }) => u.nick === "ada")?.account).toBe("ada");
+        expect(await pageText(page)).not.toContain(PASSWORD);
+        expect(page.errors).toEqual([]);
+      } finally {
+        await context.close();
+        proxy.close();
+      }
+    }, TIMEOUT_MS);
+
     test("an operator page kicks, sets a topic TCP users see (markup stays text), and a non-operator is told not_op", async () => {
       await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0"]);
       const url = pageUrl(server);
@@ -189,6 +213,10 @@ for (const runtime of available ? RUNTIMES : []) {
         await waitForLine(op, "bob was kicked by opal: being rude");
         expect(await bob.getByRole("button", { name: "Close" }).isVisible()).toBe(true);
         await op.screenshot({ path: join(SHOTS, `${runtime}-operator.png`) });
+        // At phone width the header, topic and operator buttons still fit.
+        await op.setViewportSize({ width: 375, height: 720 });
+        expect(await op.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+        await op.screenshot({ path: join(SHOTS, `${runtime}-operator-375px.png`) });
         await bob.screenshot({ path: join(SHOTS, `${runtime}-kicked.png`) });
         expect([...op.errors, ...bob.errors]).toEqual([]);
       } finally {
