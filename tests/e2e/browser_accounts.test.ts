@@ -212,6 +212,14 @@ for (const runtime of available ? RUNTIMES : []) {
         await waitForLine(bob, "You were kicked by opal: being rude");
         await waitForLine(op, "bob was kicked by opal: being rude");
         expect(await bob.getByRole("button", { name: "Close" }).isVisible()).toBe(true);
+        // A ban from the member list: the target is out and cannot come back.
+        const dave = await TestClient.register(server.port, "dave");
+        await dave.request({ type: "join", room: "ops" });
+        await op.getByRole("button", { name: "Ban dave" }).click();
+        expect((await dave.waitFor((f) => f.type === "leave" && f.nick === "dave")).reason).toBe("banned");
+        await waitForLine(op, "dave was banned by opal");
+        await waitForLine(op, "opal banned nick:dave in #ops");
+        expect((await dave.request({ type: "join", room: "ops" })).code).toBe("banned");
         await op.screenshot({ path: join(SHOTS, `${runtime}-operator.png`) });
         // At phone width the header, topic and operator buttons still fit.
         await op.setViewportSize({ width: 375, height: 720 });
@@ -219,6 +227,29 @@ for (const runtime of available ? RUNTIMES : []) {
         await op.screenshot({ path: join(SHOTS, `${runtime}-operator-375px.png`) });
         await bob.screenshot({ path: join(SHOTS, `${runtime}-kicked.png`) });
         expect([...op.errors, ...bob.errors]).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }, TIMEOUT_MS);
+
+    test("a server operator's page kills a user; the killed page and the room say so", async () => {
+      await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0", "--operators", "root"]);
+      const url = pageUrl(server);
+      const context = await browser.newContext();
+      try {
+        const root = await openPage(context, url);
+        await submitSignIn(root, "root", PASSWORD, true);
+        await root.locator("#status", { hasText: "Signed in as root (account)" }).waitFor();
+        const victim = await signedIn(context, url, "vic");
+        await root.locator("#members li", { hasText: "vic" }).waitFor();
+        await say(root, "/kill vic flooding");
+        await waitForLine(victim, "You were disconnected by a server operator (killed)");
+        await waitForLine(root, "vic was disconnected by a server operator");
+        // The client library comes back (as after any drop but quit); only server operators may kill.
+        await waitForLine(victim, "reconnected");
+        await say(victim, "/kill root");
+        await waitForLine(victim, "! not_op:");
+        expect([...root.errors, ...victim.errors]).toEqual([]);
       } finally {
         await context.close();
       }
