@@ -117,6 +117,8 @@ export class ChatModel {
     room.memberCount = frame.member_count;
     room.topic = frame.topic ?? "";
     room.gone = false;
+    // A room with no messages yet has nothing earlier to page in.
+    if (frame.seq === 0) room.historyDone = true;
   }
 
   /** A crowded room's summary instead of one join or leave per member: the count, and one line. */
@@ -138,6 +140,8 @@ export class ChatModel {
   /** A room message (the client library has already dropped duplicates and put them in order). */
   onMsg(msg: MsgFrame): void {
     const room = this.open(roomKey(msg.room));
+    // Seqs start at 1: with the first message on screen there is nothing earlier.
+    if (msg.seq === 1 && room.lines.every((line) => line.seq === undefined)) room.historyDone = true;
     const action = msg.text.startsWith("/me ");
     this.#add(room, {
       kind: action ? "action" : "msg",

@@ -93,7 +93,7 @@ export class ChatView {
     const topic = byId("topic");
     topic.textContent = current?.kind === "room" ? current.topic || "(no topic)" : "";
     topic.title = topic.textContent;
-    topic.hidden = current?.kind !== "room";
+    byId("topic-line").hidden = current?.kind !== "room";
     byId("set-topic").hidden = current?.kind !== "room" || current.gone === true;
     const earlier = byId<HTMLButtonElement>("earlier");
     earlier.hidden = current?.kind !== "room";

@@ -89,3 +89,13 @@ test("scrollback may grow a room past MAX_LINES, and live lines then keep that b
   expect(lines.length).toBe(MAX_LINES + 100);
   expect([lines[0].text, lines.at(-1)!.text]).toEqual(["m902", "live"]);
 });
+
+test("a room whose first message is on screen, or that has none, has nothing earlier to load", () => {
+  const model = new ChatModel();
+  model.onRoom(snapshot("empty", ["ada"]));
+  expect(model.conversations.get("#empty")!.historyDone).toBe(true);
+  model.onRoom({ ...snapshot("busy", ["ada"]), seq: 3 });
+  expect(model.conversations.get("#busy")!.historyDone).toBeFalsy();
+  model.onMsg(msg("busy", "bob", "first", 1));
+  expect(model.conversations.get("#busy")!.historyDone).toBe(true);
+});
