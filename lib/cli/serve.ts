@@ -21,7 +21,7 @@ import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { VERSION } from "../version.ts";
 import { openStore, withMemoryFlag } from "./serve_store.ts";
-import { joinCluster, redactedUrl } from "./serve_cluster.ts";
+import { clusterStores, joinCluster, redactedUrl } from "./serve_cluster.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -134,7 +134,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   setupLogging(logSetup(runtime, settings));
   const logger = log("serve");
   const store = await openStore(settings);
-  const server = new ChatServer(runtime, settings, VERSION, Date.now, { roomLog: store });
+  const server = new ChatServer(runtime, settings, VERSION, Date.now, { roomLog: store, ...clusterStores(store) });
   const cluster = await joinCluster(server, store);
   let addr;
   try {
