@@ -29,20 +29,25 @@ export interface StateNote {
   c: RoomStateChange;
 }
 
-/** KEYS: state, ops, bans. Returns [topic JSON or false, modes JSON or false, ops, flat bans]. */
+/**
+ * KEYS: state, ops, bans. Returns [whether anything was kept, topic JSON or
+ * false, modes JSON or false, ops, flat bans]. Every write marks the state
+ * hash (`made`), so a room whose state was emptied again still loads as kept.
+ */
 const LOAD = `
-return { redis.call('hget', KEYS[1], 'topic'), redis.call('hget', KEYS[1], 'modes'),
+return { redis.call('hexists', KEYS[1], 'made'), redis.call('hget', KEYS[1], 'topic'), redis.call('hget', KEYS[1], 'modes'),
   redis.call('smembers', KEYS[2]), redis.call('hgetall', KEYS[3]) }
 `;
 
 /** KEYS: state. ARGV: field, JSON ('' deletes), channel, payload. */
 const SET_FIELD = `
 if ARGV[2] == '' then redis.call('hdel', KEYS[1], ARGV[1]) else redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('hset', KEYS[1], 'made', 1)
 redis.call('publish', ARGV[3], ARGV[4])
 return 1
 `;
 
-/** KEYS: ops, the account's rooms. ARGV: account, 1 or 0, room, channel, payload. */
+/** KEYS: ops, the account's rooms, state. ARGV: account, 1 or 0, room, channel, payload. */
 const SET_OP = `
 if ARGV[2] == '1' then
   redis.call('sadd', KEYS[1], ARGV[1])
@@ -51,13 +56,15 @@ else
   redis.call('srem', KEYS[1], ARGV[1])
   redis.call('srem', KEYS[2], ARGV[3])
 end
+redis.call('hset', KEYS[3], 'made', 1)
 redis.call('publish', ARGV[4], ARGV[5])
 return 1
 `;
 
-/** KEYS: bans. ARGV: mask, ban JSON ('' removes), channel, payload. */
+/** KEYS: bans, state. ARGV: mask, ban JSON ('' removes), channel, payload. */
 const SET_BAN = `
 if ARGV[2] == '' then redis.call('hdel', KEYS[1], ARGV[1]) else redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('hset', KEYS[2], 'made', 1)
 redis.call('publish', ARGV[3], ARGV[4])
 return 1
 `;
@@ -104,12 +111,12 @@ export class RedisRoomStateStore implements RoomStateStore {
   /** RoomStateStore: one EVAL. */
   async load(room: string): Promise<RoomStateRecord | undefined> {
     const reply = await this.link.call(["EVAL", LOAD, 3, roomStateKey(room), roomOpsKey(room), roomBansKey(room)]) as Reply[];
-    const [topic, modes, ops, bans] = reply;
+    const [made, topic, modes, ops, bans] = reply;
     const banList = bans as Reply[];
-    if (!topic && !modes && (ops as Reply[]).length === 0 && banList.length === 0) return undefined;
+    if (made !== 1) return undefined;
     const record: RoomStateRecord = {
       topic: typeof topic === "string" ? JSON.parse(topic) as TopicRecord : null,
-      modes: typeof modes === "string" && modes !== "" ? JSON.parse(modes) as RoomModes : defaultModes(),
+      modes: typeof modes === "string" ? JSON.parse(modes) as RoomModes : defaultModes(),
       operators: (ops as Reply[]).map(String).sort(),
       bans: [],
     };
@@ -132,17 +139,17 @@ export class RedisRoomStateStore implements RoomStateStore {
   /** RoomStateStore: one EVAL (write and publish). */
   async setOperator(room: string, account: string, op: boolean): Promise<void> {
     const note = this.#note({ t: "op", account, op });
-    await this.#write(["EVAL", SET_OP, 2, roomOpsKey(room), accountOpsKey(account), account, op ? 1 : 0, room, roomChannel(room), note]);
+    await this.#write(["EVAL", SET_OP, 3, roomOpsKey(room), accountOpsKey(account), roomStateKey(room), account, op ? 1 : 0, room, roomChannel(room), note]);
   }
 
   /** RoomStateStore: one EVAL (write and publish). */
   async addBan(room: string, ban: BanRecord): Promise<void> {
-    await this.#write(["EVAL", SET_BAN, 1, roomBansKey(room), ban.mask, JSON.stringify(ban), roomChannel(room), this.#note({ t: "ban", ban })]);
+    await this.#write(["EVAL", SET_BAN, 2, roomBansKey(room), roomStateKey(room), ban.mask, JSON.stringify(ban), roomChannel(room), this.#note({ t: "ban", ban })]);
   }
 
   /** RoomStateStore: one EVAL (write and publish). */
   async removeBan(room: string, mask: string): Promise<void> {
-    await this.#write(["EVAL", SET_BAN, 1, roomBansKey(room), mask, "", roomChannel(room), this.#note({ t: "unban", mask })]);
+    await this.#write(["EVAL", SET_BAN, 2, roomBansKey(room), roomStateKey(room), mask, "", roomChannel(room), this.#note({ t: "unban", mask })]);
   }
 
   /** RoomStateStore: one EVAL, whatever the number of rooms. */
