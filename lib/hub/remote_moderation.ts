@@ -14,6 +14,7 @@
  */
 import { nickFold, nickKey } from "../protocol/names.ts";
 import { type ServerFrame, withId } from "../protocol/server_frames.ts";
+import { StoreUnavailable } from "../store/types.ts";
 import type { ClusterMember, HubCluster, RemoteAction } from "./hub_cluster.ts";
 import type { HubCore } from "./hub_services.ts";
 import type { Room } from "./room.ts";
@@ -81,6 +82,7 @@ export class RemoteModeration<P> {
 
   #unavailable(session: Session<P>, error: unknown, id: string | undefined): void {
     this.hub.audit({ action: "cluster_error", by: session.nick ?? "-", reason: String((error as Error)?.message ?? error) }, session);
-    this.hub.error(session, "unavailable", "the cluster store is unavailable right now; try again later", id);
+    const retryAfterMs = error instanceof StoreUnavailable ? error.retryAfterMs : 1000;
+    this.hub.error(session, "unavailable", "the cluster store is unavailable right now; try again later", id, { retry_after_ms: retryAfterMs });
   }
 }
