@@ -87,9 +87,11 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
     const room = rooms[r]!;
     const k = i % perRoom;
     const isSub = k < subs;
+    // Subscribers may be spread over several nodes of a cluster; publishers use the main address.
+    const at = isSub && options.subAddresses ? options.subAddresses[k % options.subAddresses.length]! : options;
     return {
-      hostname: options.hostname,
-      port: options.port,
+      hostname: at.hostname,
+      port: at.port,
       tls: options.tls,
       nick: isSub ? subNick(r, k) : pubNick(r, k - subs),
       room: roomName(r),

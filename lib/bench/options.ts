@@ -56,6 +56,11 @@ export interface BenchOptions {
   caFile?: string;
   /** What the subscribers speak: JSON, or IRC (to compare the cost of fan-out to IRC members). */
   subDialect: SubDialect;
+  /**
+   * Where the subscribers connect, round-robin within each room (the nodes
+   * of a cluster); undefined: the publishers' address.
+   */
+  subAddresses?: { hostname: string; port: number }[];
 }
 
 /** How a run reports while it runs, and how it is cut short. */

@@ -63,6 +63,8 @@ export function benchUsage(): string {
     "  --concurrency N           connections being set up at once [32]",
     "  --all-latency             fanout: record latency on every subscriber, not the first and last of each room",
   "  --sub-dialect NAME        json | irc: what the subscribers speak (publishers speak JSON) [json]",
+    "  --sub-addrs A,B,...       spread each room's subscribers round-robin over these HOST:PORTs (a cluster's",
+    "                            nodes); publishers connect to HOST:PORT [all at HOST:PORT]",
     "  --nick-prefix TEXT        nick prefix [b + a random tag]",
     "  --room-prefix TEXT        room name prefix [bench- + the tag + -]",
     "  --pid PID                 server process: report its CPU and memory (from /proc, with its children)",
@@ -96,6 +98,7 @@ const OPTIONS = {
   concurrency: { type: "string" },
   "all-latency": { type: "boolean" },
   "sub-dialect": { type: "string" },
+  "sub-addrs": { type: "string" },
   "nick-prefix": { type: "string" },
   "room-prefix": { type: "string" },
   pid: { type: "string" },
@@ -121,6 +124,7 @@ const ONLY_FOR: Partial<Record<keyof typeof OPTIONS, readonly ScenarioName[]>> =
   drain: ["fanout", "latency"],
   "all-latency": ["fanout"],
   "sub-dialect": ["fanout", "latency"],
+  "sub-addrs": ["fanout", "latency"],
   conns: ["idle"],
 };
 
@@ -179,6 +183,13 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
     latencyFromAll: d.latencyFromAll || values["all-latency"] === true,
     subDialect: (values["sub-dialect"] ?? d.subDialect) as SubDialect,
   };
+  if (values["sub-addrs"] !== undefined) {
+    options.subAddresses = values["sub-addrs"].split(",").map((raw) => {
+      if (raw.trim() === "") throw bad(`--sub-addrs: expected HOST:PORT,HOST:PORT,..., got ${values["sub-addrs"]}`);
+      const { host, port } = parseAddress(raw.trim(), benchUsage());
+      return { hostname: host, port };
+    });
+  }
   if (!SUB_DIALECTS.includes(options.subDialect)) {
     throw bad(`--sub-dialect: expected one of ${SUB_DIALECTS.join(", ")}, got ${values["sub-dialect"]}`);
   }
