@@ -423,11 +423,12 @@ export class Hub<P = unknown> implements HubCore<P> {
       if (this.#claimNick(session, nick, id)) then();
       return;
     }
-    this.cluster!.claimNick(key, nick, session.id).then((claimed) => {
-      if (session.departed) {
-        if (claimed) this.cluster?.releaseNick(key, session.id);
-        return;
-      }
+    const claim = this.cluster!.claimNick(key, nick, session.id).then((claimed) => {
+      if (claimed && session.departed) this.cluster?.releaseNick(key, session.id);
+      return claimed;
+    });
+    // Deferred, so frames sent right behind `hello` (a pipelining client) are handled once the nick is taken.
+    this.defer(session, claim, this.services.now(), (claimed) => {
       if (!claimed || this.#byNick.has(key)) {
         if (claimed && this.#byNick.get(key) !== session) this.cluster?.releaseNick(key, session.id);
         return this.#error(session, "nick_taken", `${nick} is already in use`, id);

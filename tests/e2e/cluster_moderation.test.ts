@@ -59,6 +59,14 @@ describe.each(SERVER_RUNTIMES)("cluster moderation (%s)", (runtime) => {
     (await login(nodes[1].port, who)).destroy();
   }, 20_000);
 
+  test("a client that sends join right behind hello (without waiting for welcome) joins, as on one node", async () => {
+    const c = await TestClient.connect(nodes[1].port);
+    const who = nick("quick");
+    c.send(JSON.stringify({ type: "hello", nick: who }) + "\n" + JSON.stringify({ type: "join", room: "pipelined", id: "j1" }) + "\n");
+    expect(await c.waitFor((f) => f.id === "j1", 5000)).toMatchObject({ type: "room", room: "pipelined" });
+    c.destroy();
+  }, 10_000);
+
   test("topic, modes and op set on node 1 reach members on node 2, who sees the operator marked in who", async () => {
     const room = nick("garden");
     const ownerNick = nick("own");
