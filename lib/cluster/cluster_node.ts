@@ -45,6 +45,8 @@ export interface ClusterHub extends FeedTarget {
   relayToOperators(room: string, frame: ServerFrame): void;
   /** A moderation action from another node on the local holder of `key`. */
   remoteAction(key: string, action: RemoteAction): void;
+  /** Redis is back: re-read the kept state of every followed room (changes published meanwhile were missed). */
+  reloadRoomStates(): void;
   roomNames(): string[];
   localUsers(): { session: LocalSession; member: ClusterMember; rooms: string[] }[];
   end(session: LocalSession, reason: "shutdown"): void;
@@ -273,6 +275,7 @@ export class ClusterNode implements HubCluster {
   #resume(): void {
     this.report.info("Redis is back: catching up {rooms} rooms", { rooms: this.hub.roomNames().length });
     for (const room of this.hub.roomNames()) void this.feeds.catchUp(room);
+    this.hub.reloadRoomStates();
     this.reconcile().catch((error) => this.report.warning("cannot put this node's users back on record: {error}", { error: String(error) }));
   }
 

@@ -536,6 +536,13 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (live) this.#moderation.relayToOperators(live, frame);
   }
 
+  /** Cluster: Redis is back; topic, modes, operators and bans of every followed room are read again. */
+  reloadRoomStates(): void {
+    for (const room of this.#rooms.values()) {
+      whenReady(this.services.roomStates.load(room.name), (record) => this.#moderation.replaceKept(room, record), () => {});
+    }
+  }
+
   /** Cluster: another node's operator kicks, bans, kills or invites the local holder of `key`. */
   remoteAction(key: string, action: RemoteAction): void {
     const target = this.#byNick.get(key);

@@ -172,6 +172,13 @@ export class ModerationDesk<P> {
     }
   }
 
+  /** Cluster: the kept state of `room` as read again from the store (guest operators here stay). */
+  replaceKept(room: Room<P>, record: RoomStateRecord | undefined): void {
+    const fresh = RoomModeration.from<P>(record);
+    for (const session of room.moderation.sessionOps) fresh.sessionOps.add(session);
+    room.moderation = fresh;
+  }
+
   /** Cluster: an event from another node for the operators of `room` present here. */
   relayToOperators(room: Room<P>, frame: ServerFrame): void {
     this.hub.sink.broadcast(this.#operatorsPresent(room), frame);
