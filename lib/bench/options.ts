@@ -56,6 +56,12 @@ export interface BenchOptions {
   caFile?: string;
   /** What the subscribers speak: JSON, or IRC (to compare the cost of fan-out to IRC members). */
   subDialect: SubDialect;
+  /** Logins per second alongside the load (see `login_load.ts`); 0 for none. */
+  loginRate: number;
+  /** Accounts registered before the run for the logins. */
+  loginAccounts: number;
+  /** Logins in flight at most. */
+  loginConcurrency: number;
 }
 
 /** How a run reports while it runs, and how it is cut short. */
@@ -107,6 +113,9 @@ export function benchDefaults(scenario: ScenarioName): BenchOptions {
     serverPid: undefined,
     latencyFromAll: latency,
     subDialect: "json",
+    loginRate: 0,
+    loginAccounts: 100,
+    loginConcurrency: 4,
   };
 }
 
