@@ -244,7 +244,7 @@ async function prepareLogins(runtime: Runtime, options: BenchOptions, hooks: Run
     ratePerS: options.loginRate,
     accounts: options.loginAccounts,
     concurrency: options.loginConcurrency,
-    nickPrefix: options.nickPrefix,
+    nickPrefix: options.loginPrefix ?? options.nickPrefix,
     timeoutMs: 10_000,
   };
   const started = performance.now();

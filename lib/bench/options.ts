@@ -62,6 +62,8 @@ export interface BenchOptions {
   loginAccounts: number;
   /** Logins in flight at most. */
   loginConcurrency: number;
+  /** Account nick prefix (default `nickPrefix`): runs that share one reuse the accounts. */
+  loginPrefix?: string;
 }
 
 /** How a run reports while it runs, and how it is cut short. */
