@@ -24,9 +24,15 @@
  * ```sh
  * npm run soak -- --seconds 300 --clients 2000 --waves 3 --runtime bun
  * npm run soak -- --seconds 120 --clients 500 --restarts 3
+ * npm run soak -- --seconds 60 --clients 1000 --abuse
  * ```
  *
- * Only 127.0.0.1 is used; the run is bounded by `--seconds`, and stops by itself.
+ * With `--abuse`, hostile clients play issue 17's attacks during every wave
+ * (see `soak_abuse.ts`) while all of the above is checked on the honest
+ * ones, and the honest clients' ping p99 must stay under 2 s.
+ *
+ * Only loopback is used (127.0.0.1; with `--abuse` also 127.0.0.2-7 and 127.1.x.y); the run is
+ * bounded by `--seconds`, and stops by itself.
  *
  * @module
  */
