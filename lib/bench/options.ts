@@ -20,6 +20,8 @@ export interface BenchOptions {
   scenario: ScenarioName;
   hostname: string;
   port: number;
+  /** `ws`: connect over WebSocket to the server's `http_listen` address. */
+  transport: "tcp" | "ws";
   /** Rooms; fanout/latency: each with its own publishers and subscribers; idle: connections spread over them. */
   rooms: number;
   /** Publishers per room. */
@@ -56,6 +58,14 @@ export interface BenchOptions {
   caFile?: string;
   /** What the subscribers speak: JSON, or IRC (to compare the cost of fan-out to IRC members). */
   subDialect: SubDialect;
+  /** Logins per second alongside the load (see `login_load.ts`); 0 for none. */
+  loginRate: number;
+  /** Accounts registered before the run for the logins. */
+  loginAccounts: number;
+  /** Logins in flight at most. */
+  loginConcurrency: number;
+  /** Account nick prefix (default `nickPrefix`): runs that share one reuse the accounts. */
+  loginPrefix?: string;
   /**
    * Where the subscribers connect, round-robin within each room (the nodes
    * of a cluster); undefined: the publishers' address.
@@ -94,6 +104,7 @@ export function benchDefaults(scenario: ScenarioName): BenchOptions {
     scenario,
     hostname: "127.0.0.1",
     port: 7777,
+    transport: "tcp",
     rooms: scenario === "idle" ? 10 : 1,
     pubs: 1,
     subs: 100,
@@ -112,6 +123,9 @@ export function benchDefaults(scenario: ScenarioName): BenchOptions {
     serverPid: undefined,
     latencyFromAll: latency,
     subDialect: "json",
+    loginRate: 0,
+    loginAccounts: 100,
+    loginConcurrency: 4,
   };
 }
 

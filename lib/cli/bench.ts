@@ -63,10 +63,16 @@ export function benchUsage(): string {
     "  --concurrency N           connections being set up at once [32]",
     "  --all-latency             fanout: record latency on every subscriber, not the first and last of each room",
   "  --sub-dialect NAME        json | irc: what the subscribers speak (publishers speak JSON) [json]",
+    "  --logins N                also log in N times a second (hello with a password, then quit), spread",
+    "                            over --login-accounts accounts the run registers first [0]",
+    "  --login-accounts N        accounts for --logins [100]",
+    "  --login-concurrency N     logins in flight at most; the server refuses more than 5 password checks",
+    "                            at once from one address [4]",
     "  --sub-addrs A,B,...       spread each room's subscribers round-robin over these HOST:PORTs (a cluster's",
     "                            nodes); publishers connect to HOST:PORT [all at HOST:PORT]",
     "  --nick-prefix TEXT        nick prefix [b + a random tag]",
     "  --room-prefix TEXT        room name prefix [bench- + the tag + -]",
+    "  --ws                      connect over WebSocket: HOST:PORT is the server's --http-listen address (wss with --tls)",
     "  --pid PID                 server process: report its CPU and memory (from /proc, with its children)",
     "  --json                    print one JSON object on stdout at the end",
     "  -q, --quiet               no progress lines",
@@ -98,9 +104,13 @@ const OPTIONS = {
   concurrency: { type: "string" },
   "all-latency": { type: "boolean" },
   "sub-dialect": { type: "string" },
+  logins: { type: "string" },
+  "login-accounts": { type: "string" },
+  "login-concurrency": { type: "string" },
   "sub-addrs": { type: "string" },
   "nick-prefix": { type: "string" },
   "room-prefix": { type: "string" },
+  ws: { type: "boolean" },
   pid: { type: "string" },
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
@@ -124,6 +134,9 @@ const ONLY_FOR: Partial<Record<keyof typeof OPTIONS, readonly ScenarioName[]>> =
   drain: ["fanout", "latency"],
   "all-latency": ["fanout"],
   "sub-dialect": ["fanout", "latency"],
+  logins: ["fanout", "latency"],
+  "login-accounts": ["fanout", "latency"],
+  "login-concurrency": ["fanout", "latency"],
   "sub-addrs": ["fanout", "latency"],
   conns: ["idle"],
 };
@@ -165,6 +178,7 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
     ...d,
     hostname: host,
     port,
+    transport: values.ws === true ? "ws" : "tcp",
     rooms: integer("rooms", values.rooms, d.rooms, 1, L.connections),
     pubs: integer("pubs", values.pubs, d.pubs, 1, L.connections),
     subs: integer("subs", values.subs, d.subs, 1, L.connections),
@@ -182,6 +196,9 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
     serverPid: values.pid === undefined ? undefined : integer("pid", values.pid, 0, 1, 2 ** 31 - 1),
     latencyFromAll: d.latencyFromAll || values["all-latency"] === true,
     subDialect: (values["sub-dialect"] ?? d.subDialect) as SubDialect,
+    loginRate: integer("logins", values.logins, d.loginRate, 0, 100_000),
+    loginAccounts: integer("login-accounts", values["login-accounts"], d.loginAccounts, 1, L.connections),
+    loginConcurrency: integer("login-concurrency", values["login-concurrency"], d.loginConcurrency, 1, 1024),
   };
   if (values["sub-addrs"] !== undefined) {
     options.subAddresses = values["sub-addrs"].split(",").map((raw) => {
@@ -204,6 +221,8 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
   if (values.insecure) options.tls = { insecure: true };
   else if (values.ca !== undefined) options.caFile = values.ca;
   else if (values.tls) options.tls = {};
+  // A WebSocket connection speaks JSON from its first message: no IRC over it.
+  if (options.subDialect === "irc" && options.transport === "ws") throw bad("--sub-dialect irc does not go with --ws (WebSocket speaks JSON only)");
   // The server cuts longer texts into several PRIVMSGs for IRC members (one line is 512 bytes at most).
   if (options.subDialect === "irc" && options.textBytes > MAX_IRC_TEXT_BYTES) {
     throw bad(`--size: IRC subscribers take at most ${MAX_IRC_TEXT_BYTES} bytes of text (one PRIVMSG line), got ${options.textBytes}`);
@@ -223,6 +242,9 @@ function checkNames(o: BenchOptions): void {
   const longestNick = numbered(`${o.nickPrefix}x`, connections - 1, connections);
   const nickIssue = nickProblem(longestNick);
   if (nickIssue) throw bad(`--nick-prefix: nicks such as ${longestNick} are refused: ${nickIssue}`);
+  const longestAccount = `${o.nickPrefix}a${o.loginAccounts - 1}`;
+  const accountIssue = o.loginRate > 0 ? nickProblem(longestAccount) : undefined;
+  if (accountIssue) throw bad(`--nick-prefix: account nicks such as ${longestAccount} are refused: ${accountIssue}`);
   const longestRoom = numbered(o.roomPrefix, o.rooms - 1, o.rooms);
   if (roomName(longestRoom) !== longestRoom) {
     throw bad(`--room-prefix: room names such as ${longestRoom} are invalid (1-64 of a-z 0-9 _ - .)`);

@@ -6,9 +6,13 @@
  * @module
  */
 import type { Settings } from "../config/settings.ts";
+import type { HubServices } from "../hub/hub_services.ts";
 import { log } from "../ops/log.ts";
 import { openDataDir, StoreOpenError } from "../store/data_dir.ts";
 import { MemoryStore } from "../store/memory_store.ts";
+import { SqliteAccountStore } from "../store/sqlite_account_store.ts";
+import { SqliteRoomStateStore } from "../store/sqlite_room_state_store.ts";
+import { SqliteStore } from "../store/sqlite_store.ts";
 import type { RoomLog } from "../store/types.ts";
 import { CliError } from "./cli_error.ts";
 import { openRedisStore } from "./serve_cluster.ts";
@@ -32,4 +36,19 @@ export async function openStore(settings: Settings): Promise<RoomLog> {
     if (error instanceof StoreOpenError) throw new CliError(error.message);
     throw error;
   }
+}
+
+/**
+ * The hub's stores over `store`: with a data directory, accounts and room
+ * state (topic, modes, operators, bans) live in its database beside the
+ * messages; in memory, the ChatServer's memory defaults are used.
+ */
+export function storeServices(store: RoomLog): Partial<HubServices> {
+  if (!(store instanceof SqliteStore)) return { roomLog: store };
+  const logger = log("store");
+  return {
+    roomLog: store,
+    accounts: new SqliteAccountStore(store.db, store, (message) => logger.error("store write failed: {message}", { message })),
+    roomStates: new SqliteRoomStateStore(store.db, store),
+  };
 }

@@ -46,6 +46,12 @@ export interface HubSink<P> {
   close(session: Session<P>, reason: ByeReason): void;
   /** Records a moderation or account action (logged and counted by the server). */
   audit?(event: AuditEvent, actor?: Session<P>): void;
+  /**
+   * `subject` logged in or out after hello (its `account` is the new one);
+   * `to` are those who share a room with it (itself included). Dialects that
+   * can tell it (IRC account-notify) do; the JSON protocol has no frame for it.
+   */
+  accountChanged?(subject: Session<P>, to: Iterable<Session<P>>): void;
 }
 
 /** The settings the hub reads; the object may be updated in place by a reload. */
@@ -142,6 +148,8 @@ export class Hub<P = unknown> implements HubCore<P> {
       room.history.startAt(seq);
       this.#rooms.set(name, room);
       this.#emptyRooms.set(name, room);
+      // Its topic, modes, operators and bans too: a restored room must not come back unbanned and unlocked.
+      this.#moderation.roomCreated(room);
     }
   }
 
@@ -179,6 +187,24 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (!found || !found.members.has(session)) return null;
     const seq = found.history.lastSeqAtOrBefore(ts);
     return { seq, ts: found.history.tsOf(seq) };
+  }
+
+  /**
+   * Logs `session` in to account `name` with its password, before or after
+   * `hello`, whatever its nick: the same check and guessing limit as `hello`
+   * (AccountDesk.login). IRC needs it because SASL, NickServ IDENTIFY and
+   * OPER name an account apart from the nick; a login made before `hello`
+   * is kept when the hello's nick is no account. `done` runs on success;
+   * failures are answered as `error` frames with `id`.
+   */
+  login(session: Session<P>, name: string, password: string, id: string, now: number, done: (account: string) => void): void {
+    if (session.departed) return;
+    if (session.waits > 0) return this.error(session, "rate_limited", "a password is being checked already", id, { retry_after_ms: 100 });
+    this.#accounts.login(session, name, password, id, now, (account) => {
+      session.account = account;
+      done(account.name);
+      this.accountChanged(session);
+    });
   }
 
   /** A new connection arrives; it must `hello` before anything else. */
@@ -341,7 +367,8 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (session.nick !== null) return this.#error(session, "already_registered", "already registered", frame.id);
     this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account, now) => {
       const welcome = () => {
-        session.account = account;
+        // A guest nick keeps a login made before hello (IRC SASL, see login()).
+        session.account = account ?? session.account;
         this.#welcome(session, frame, now);
       };
       if (this.cluster) return this.#claimClusterNick(session, frame.nick, frame.id, welcome);
@@ -395,8 +422,10 @@ export class Hub<P = unknown> implements HubCore<P> {
       const renamed = () => {
         for (const room of session.rooms) room.index.rekey(session, old);
         // Renaming to a nick that is no account keeps the session's login.
+        const changed = account !== null && account.key !== session.account?.key;
         if (account !== null) session.account = account;
         this.#renamed(session, frame, old);
+        if (changed) this.accountChanged(session);
         if (!this.cluster || oldKey === session.nickKey) return;
         this.cluster.releaseNick(oldKey, session.id);
         const rooms = [...session.rooms].map((r) => r.name);
@@ -984,6 +1013,11 @@ export class Hub<P = unknown> implements HubCore<P> {
   tell(to: Iterable<Session<P>>, frame: ServerFrame, actor: Session<P>, id: string | undefined): void {
     this.sink.broadcast(to, frame, actor);
     this.sink.send(actor, withId(frame, id));
+  }
+
+  /** HubCore: tells `session`'s neighbours that its login changed (after hello; a hello's JOINs carry it). */
+  accountChanged(session: Session<P>): void {
+    if (session.nick !== null) this.sink.accountChanged?.(session, this.#neighbours(session));
   }
 
   /** HubCore. */

@@ -96,4 +96,6 @@ export interface HubCore<P> {
   tell(to: Iterable<Session<P>>, frame: ServerFrame, actor: Session<P>, id: string | undefined): void;
   /** Reports an action by `actor` to the sink's audit trail (log and metrics). */
   audit(event: AuditEvent, actor?: Session<P>): void;
+  /** `session` logged in or out after hello: its neighbours are told where a dialect can (IRC account-notify). */
+  accountChanged(session: Session<P>): void;
 }

@@ -59,6 +59,14 @@ export class OutboundQueue {
     return out;
   }
 
+  /** Takes the queued frames one by one (for a transport with message boundaries), or null when empty. */
+  takeChunks(): Uint8Array[] | null {
+    const chunks = this.#chunks;
+    this.#chunks = null;
+    this.#bytes = 0;
+    return chunks;
+  }
+
   /** Drops everything queued (the connection is going away). */
   clear(): void {
     this.#chunks = null;
