@@ -39,7 +39,7 @@ test("the topic comes with the snapshot and with each change; operators are mark
   model.nick = "opal";
   model.onRoom(snapshot("ops", ["opal", "bob"], "first"));
   expect(model.conversations.get("#ops")!.topic).toBe("first");
-  model.onWho({ type: "who", room: "ops", member_count: 2, users: [{ nick: "opal", status: "online", op: true }, { nick: "bob", status: "online" }] });
+  model.onWho({ type: "who", room: "ops", member_count: 2, users: [{ nick: "opal", status: "online", since: 1, op: true }, { nick: "bob", status: "online", since: 1 }] });
   expect(model.isOp("#ops")).toBe(true);
   model.onTopic({ type: "topic", room: "ops", topic: "<img src=x>", by: "opal", ts: 5 });
   expect(model.conversations.get("#ops")!.topic).toBe("<img src=x>");
