@@ -1,0 +1,233 @@
+/**
+ * Allocation and GC-pause profile of the chat server (issue 15): figures that
+ * do not depend on how loaded the machine is, unlike wall-clock latency.
+ *
+ * For each runtime, starts `tcpchat serve` (rate limits and the default room
+ * off) with the engine's GC log on, drives it with `tcpchat bench` (the
+ * `latency` scenario: one publisher at a fixed rate and 100 subscribers, then
+ * one publisher and one subscriber), and reads the server's GC log between
+ * the start and the end of each bench run:
+ *
+ * - node, deno (V8, `--trace-gc-nvp`): each GC line's `allocated=` (bytes of
+ *   JS heap objects allocated since the previous GC) and `pause=` (ms).
+ *   Typed-array backing stores live outside the JS heap and are not counted.
+ * - bun (JavaScriptCore, `BUN_JSC_logGC=1`): each collection's heap size at
+ *   its start minus the size the previous one left (an estimate of bytes
+ *   allocated in between), and each `p=` pause (ms).
+ *
+ * Reported per bench run: bytes allocated per frame the server received and
+ * per message it delivered, and the pauses (count, p50, p99, max). Each
+ * runtime gets one unmeasured warm-up run first so that JIT compilation is
+ * not counted. Set-up of the bench's connections is inside the window (about
+ * 100 connections against hundreds of thousands of deliveries).
+ *
+ * Usage: `npm run alloc -- [--runtimes node,deno,bun] [--subs 100,1] [--rate 1000]
+ *   [--duration 5s] [--json]`
+ *
+ * @module
+ */
+
+import { spawn } from "node:child_process";
+import { parseArgs } from "node:util";
+import { binPath, DEFAULT_DENO_FLAGS, REPO_ROOT, type ServerProcess, spawnServer } from "../tests/support/runtimes.ts";
+
+type ProfiledRuntime = "node" | "deno" | "bun";
+
+const { values } = parseArgs({
+  options: {
+    runtimes: { type: "string", default: "node,deno,bun" },
+    subs: { type: "string", default: "100,1" },
+    rate: { type: "string", default: "1000" },
+    duration: { type: "string", default: "5s" },
+    json: { type: "boolean", default: false },
+  },
+});
+
+/** One collection read from the server's GC log. */
+interface GcEvent {
+  /** Bytes allocated since the previous collection (estimate on bun). */
+  allocated: number;
+  /** Pauses of this collection, ms (several for JSC's incremental phases). */
+  pauses: number[];
+}
+
+/** What one measured bench run gave. */
+interface Profile {
+  runtime: ProfiledRuntime;
+  subs: number;
+  rate: number;
+  frames: number;
+  deliveries: number;
+  allocatedBytes: number;
+  bytesPerFrame: number;
+  bytesPerDelivery: number;
+  gcs: number;
+  pauseP50Ms: number;
+  pauseP99Ms: number;
+  pauseMaxMs: number;
+  pauseTotalMs: number;
+}
+
+/** Parses V8 `--trace-gc-nvp` lines. */
+export function parseV8(lines: string[]): GcEvent[] {
+  const events: GcEvent[] = [];
+  for (const line of lines) {
+    // Node prints `pause=1.2 ... allocated=123`, Deno's V8 `"pause":1.2,... "allocated":123`.
+    const pause = /\bpause"?[=:]([\d.]+)/.exec(line);
+    if (!pause) continue;
+    const allocated = /\ballocated"?[=:](\d+)/.exec(line);
+    events.push({ allocated: allocated ? Number(allocated[1]) : 0, pauses: [Number(pause[1])] });
+  }
+  return events;
+}
+
+/**
+ * Parses JSC `logGC` records (`START <kind> <before>kb => ...Collection ...
+ * p=<ms> ... => <after>kb, p=<ms> ... END]`) in `text`, returning those that
+ * start at or after `from`; `allocated` is this start's size minus the
+ * previous record's end size.
+ */
+export function parseJsc(text: string, from: number): GcEvent[] {
+  const events: GcEvent[] = [];
+  const record = /START \w+ (\d+)kb => \w+Collection([\s\S]*?)=> (\d+)kb, ([\s\S]*?)END\]/g;
+  let previousEndKb: number | undefined;
+  for (let m = record.exec(text); m !== null; m = record.exec(text)) {
+    const beforeKb = Number(m[1]);
+    const pauses = [...(m[2] + m[4]).matchAll(/\bp=([\d.]+)ms/g)].map((p) => Number(p[1]));
+    if (m.index >= from && previousEndKb !== undefined) {
+      events.push({ allocated: Math.max(0, beforeKb - previousEndKb) * 1024, pauses });
+    }
+    previousEndKb = Number(m[3]);
+  }
+  return events;
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+/** Runs `tcpchat bench --json` (under Bun) and returns its parsed report. */
+function bench(port: number, subs: number, rate: number, duration: string, warmup: string): Promise<{
+  totals: { sent: number; deliveries: number };
+}> {
+  const argv = [
+    binPath("bun"),
+    "main.ts",
+    "bench",
+    `127.0.0.1:${port}`,
+    "--scenario",
+    "latency",
+    "--subs",
+    String(subs),
+    "--rate",
+    String(rate),
+    "--duration",
+    duration,
+    "--warmup",
+    warmup,
+    "--json",
+    "-q",
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.stderr.on("data", (chunk) => (err += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`bench exited ${code}: ${err}`));
+      resolve(JSON.parse(out));
+    });
+  });
+}
+
+/**
+ * V8 prints its GC lines through C stdio, which a pipe makes fully buffered:
+ * 4 KiB chunks would split lines and the server's own `listening` line would
+ * land inside one. Line buffering keeps lines whole.
+ */
+const LINE_BUFFERED = ["stdbuf", "-oL"];
+
+/** Starts the server under `runtime` with its GC log on. */
+function startServer(runtime: ProfiledRuntime): Promise<ServerProcess> {
+  const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--rate-per-s", "0", "--default-room", "", "--log-level", "warning"];
+  switch (runtime) {
+    case "node":
+      // `spawnServer` puts `prefix` before `node <bundle>`: this shell slips the V8 flag in after node.
+      return spawnServer("node", "main.ts", args, {
+        prefix: [...LINE_BUFFERED, "sh", "-c", 'exec "$0" --trace-gc-nvp "$@"'],
+      });
+    case "deno":
+      return spawnServer("deno", "main.ts", args, {
+        denoFlags: [...DEFAULT_DENO_FLAGS, "--v8-flags=--trace-gc-nvp"],
+        prefix: LINE_BUFFERED,
+      });
+    case "bun":
+      return spawnServer("bun", "main.ts", args, { env: { BUN_JSC_logGC: "1" } });
+  }
+}
+
+/** One measured bench run against a warm server. */
+async function profile(server: ServerProcess, runtime: ProfiledRuntime, subs: number): Promise<Profile> {
+  const rate = Number(values.rate);
+  const stream = runtime === "bun" ? "stderr" : "stdout";
+  const text = () => (stream === "stderr" ? server.stderr() : server.stdout());
+  const fromLine = server.lines(stream).length;
+  const fromChar = text().length;
+  const result = await bench(server.port, subs, rate, values.duration!, "1s");
+  // The server's last writes and GC lines settle.
+  await new Promise((r) => setTimeout(r, 300));
+  const events = runtime === "bun" ? parseJsc(text(), fromChar) : parseV8(server.lines(stream).slice(fromLine));
+  const allocatedBytes = events.reduce((sum, e) => sum + e.allocated, 0);
+  const pauses = events.flatMap((e) => e.pauses).sort((a, b) => a - b);
+  const frames = result.totals.sent;
+  // Every subscriber and the publisher itself get each message.
+  const deliveries = result.totals.sent * (subs + 1);
+  return {
+    runtime,
+    subs,
+    rate,
+    frames,
+    deliveries,
+    allocatedBytes,
+    bytesPerFrame: Math.round(allocatedBytes / frames),
+    bytesPerDelivery: Math.round(allocatedBytes / deliveries),
+    gcs: events.length,
+    pauseP50Ms: percentile(pauses, 0.5),
+    pauseP99Ms: percentile(pauses, 0.99),
+    pauseMaxMs: pauses.at(-1) ?? 0,
+    pauseTotalMs: Math.round(pauses.reduce((a, b) => a + b, 0) * 100) / 100,
+  };
+}
+
+const runtimes = values.runtimes!.split(",").map((r) => r.trim()) as ProfiledRuntime[];
+const subsList = values.subs!.split(",").map(Number);
+const profiles: Profile[] = [];
+for (const runtime of runtimes) {
+  const server = await startServer(runtime);
+  try {
+    await bench(server.port, subsList[0]!, Number(values.rate), "2s", "1s"); // JIT warm-up, not counted
+    for (const subs of subsList) {
+      const p = await profile(server, runtime, subs);
+      profiles.push(p);
+      if (!values.json) console.error(`${runtime} 1×${subs}: ${p.bytesPerFrame} B/frame, ${p.gcs} GCs`);
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+if (values.json) {
+  console.log(JSON.stringify(profiles, null, 2));
+} else {
+  console.log(`rate ${values.rate} msgs/s, ${values.duration} per run; server allocations from its GC log\n`);
+  console.log("| runtime | fan-out | frames in | deliveries | B/frame in | B/delivery | GCs | pause p50 ms | p99 ms | max ms | total ms |");
+  console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const p of profiles) {
+    console.log(
+      `| ${p.runtime} | 1×${p.subs} | ${p.frames} | ${p.deliveries} | ${p.bytesPerFrame} | ${p.bytesPerDelivery} | ${p.gcs} | ${p.pauseP50Ms} | ${p.pauseP99Ms} | ${p.pauseMaxMs} | ${p.pauseTotalMs} |`,
+    );
+  }
+}
