@@ -40,6 +40,8 @@ const { values } = parseArgs({
     rate: { type: "string", default: "1000" },
     duration: { type: "string", default: "5s" },
     json: { type: "boolean", default: false },
+    where: { type: "boolean", default: false },
+    top: { type: "string", default: "30" },
   },
 });
 
@@ -200,6 +202,80 @@ async function profile(server: ServerProcess, runtime: ProfiledRuntime, subs: nu
     pauseMaxMs: pauses.at(-1) ?? 0,
     pauseTotalMs: Math.round(pauses.reduce((a, b) => a + b, 0) * 100) / 100,
   };
+}
+
+/** A node of V8's sampling heap profile. */
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/**
+ * `--where`: the server under node or deno with the inspector on, V8's
+ * sampling heap profiler counting every sampled allocation (also those the
+ * GC already freed) during one bench run; prints the allocation sites, by
+ * bytes per received frame, biggest first.
+ */
+async function where(runtime: "node" | "deno", subs: number): Promise<void> {
+  const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--rate-per-s", "0", "--default-room", "", "--log-level", "warning"];
+  const server = runtime === "node"
+    ? await spawnServer("node", "main.ts", args, { prefix: ["sh", "-c", 'exec "$0" --inspect=127.0.0.1:0 "$@"'] })
+    : await spawnServer("deno", "main.ts", args, { denoFlags: [...DEFAULT_DENO_FLAGS, "--inspect=127.0.0.1:0"] });
+  try {
+    const url = /ws:\/\/\S+/.exec(await server.waitForLine(/ws:\/\//, { stream: "stderr" }))![0];
+    const ws = new WebSocket(url);
+    await new Promise((r, j) => ((ws.onopen = r), (ws.onerror = j)));
+    let id = 0;
+    const waiting = new Map<number, (result: unknown) => void>();
+    ws.onmessage = (event) => {
+      const message = JSON.parse(String(event.data));
+      waiting.get(message.id)?.(message.result);
+    };
+    const call = (method: string, params: object = {}) =>
+      new Promise<unknown>((resolve) => {
+        waiting.set(++id, resolve);
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    await bench(server.port, subs, Number(values.rate), "2s", "1s"); // JIT warm-up
+    await call("HeapProfiler.enable");
+    await call("HeapProfiler.startSampling", {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    const result = await bench(server.port, subs, Number(values.rate), values.duration!, "1s");
+    const { profile } = await call("HeapProfiler.stopSampling") as { profile: { head: SamplingNode } };
+    ws.close();
+    const sites = new Map<string, number>();
+    const walk = (node: SamplingNode, parent: string) => {
+      const frame = node.callFrame;
+      const file = frame.url.replace(/^.*\//, "");
+      const name = frame.functionName || "(anonymous)";
+      const site = file ? `${name} ${file}:${frame.lineNumber + 1}` : name;
+      if (node.selfSize > 0) {
+        const key = `${site}  <- ${parent}`;
+        sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+      }
+      for (const child of node.children) walk(child, site);
+    };
+    walk(profile.head, "");
+    const frames = result.totals.sent;
+    const total = [...sites.values()].reduce((a, b) => a + b, 0);
+    console.log(`${runtime} 1×${subs}: ${Math.round(total / frames)} B sampled per received frame; top sites:`);
+    for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
+      console.log(`${String(Math.round(bytes / frames)).padStart(7)} B/frame  ${site}`);
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+if (values.where) {
+  for (const runtime of values.runtimes!.split(",")) {
+    if (runtime === "node" || runtime === "deno") for (const subs of values.subs!.split(",")) await where(runtime, Number(subs));
+  }
+  process.exit(0);
 }
 
 const runtimes = values.runtimes!.split(",").map((r) => r.trim()) as ProfiledRuntime[];
