@@ -14,7 +14,7 @@ import { binPath, nodeBin, REPO_ROOT } from "../tests/support/runtimes.ts";
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { runs: { type: "string", default: "10" } } });
 const runs = Number(values.runs);
 const dist = (file: string) => join(REPO_ROOT, "dist", file);
-const denoFlags = ["run", "--allow-net", "--allow-env", "--allow-read"];
+const denoFlags = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write"];
 
 const CANDIDATES: { name: string; argv: string[]; file?: string }[] = [
   { name: "tcpchat-linux-x64", argv: [dist("tcpchat-linux-x64")], file: dist("tcpchat-linux-x64") },
@@ -49,7 +49,7 @@ function accepts(port: number): Promise<boolean> {
 async function startupMs(argv: string[]): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const proc = Bun.spawn([...argv, "serve", "--host", "127.0.0.1", "--port", String(port), "--log-level", "error"], {
+  const proc = Bun.spawn([...argv, "serve", "--host", "127.0.0.1", "--port", String(port), "--log-level", "error", "--memory"], {
     cwd: REPO_ROOT,
     stdout: "ignore",
     stderr: "ignore",

@@ -24,8 +24,9 @@
  *
  * @module
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { decodeJsonFrame } from "../lib/protocol/client_frames.ts";
@@ -530,13 +531,15 @@ export class FuzzTarget {
   #logOffset = 0;
   readonly baselineRss: number;
   peakRss: number;
-  private constructor(readonly server: ChatServerProcess, readonly sentinel: Sentinel) {
+  private constructor(readonly server: ChatServerProcess, readonly sentinel: Sentinel, readonly dataDir: string) {
     this.baselineRss = this.peakRss = server.rssBytes();
   }
 
+  /** Starts a server on a fresh data directory of its own: fuzzed input goes through the SQLite store too. */
   static async start(runtime: RuntimeName): Promise<FuzzTarget> {
-    const server = await startChatServer(runtime, [...FUZZ_FLAGS]);
-    return new FuzzTarget(server, await Sentinel.start(server.port));
+    const dataDir = mkdtempSync(join(tmpdir(), "tcpchat-fuzz-"));
+    const server = await startChatServer(runtime, [...FUZZ_FLAGS, "--data-dir", dataDir]);
+    return new FuzzTarget(server, await Sentinel.start(server.port), dataDir);
   }
 
   /** Plays `connections` at once, then checks the server. Returns what went wrong. */
@@ -567,6 +570,7 @@ export class FuzzTarget {
   async stop(): Promise<void> {
     this.sentinel.stop();
     await this.server.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 

@@ -14,10 +14,16 @@
  *   registered user or queued byte;
  * - the server's RSS comes back near its baseline: the run is cut into waves
  *   that each end with everyone gone, and after every wave RSS must be back
- *   near where the first one left it (a leak grows from wave to wave).
+ *   near where the first one left it (a leak grows from wave to wave);
+ * - with `--restarts N`, the server runs on a data directory and is killed
+ *   (SIGKILL) and started again on it N times per wave while clients churn:
+ *   clients reconnect and resume with `since` (exactly what they missed),
+ *   and every acknowledged message is still in its room's history, under
+ *   the seq its ack carried.
  *
  * ```sh
  * npm run soak -- --seconds 300 --clients 2000 --waves 3 --runtime bun
+ * npm run soak -- --seconds 120 --clients 500 --restarts 3
  * ```
  *
  * Only 127.0.0.1 is used; the run is bounded by `--seconds`, and stops by itself.
@@ -25,6 +31,9 @@
  * @module
  */
 import * as net from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SETTING_SPECS } from "../lib/config/settings.ts";
 import type { Frame } from "../tests/support/chat_client.ts";
@@ -124,6 +133,10 @@ class Ledger {
   readonly rooms = new Map<string, RoomLog>();
   /** Every text sent, with its sender's nick: a received message must be one of these. */
   readonly sent = new Map<string, string>();
+  /** Acknowledged messages per room: seq -> "from\0text". */
+  readonly acks = new Map<string, Map<number, string>>();
+  /** Connections opened before the current server started (their disconnect lines died with an earlier one). */
+  connectionsBefore = 0;
   readonly problems: string[] = [];
   readonly counts = {
     connections: 0,
@@ -154,6 +167,13 @@ class Ledger {
     if (sender !== msg.from) this.problem(`${who}: ${msg.room}#${msg.seq} ${JSON.stringify(msg.text)} from ${msg.from} was never sent by it`);
   }
 
+  /** Records an acknowledged message (it must outlive any restart). */
+  acked(msg: Frame): void {
+    let room = this.acks.get(msg.room);
+    if (!room) this.acks.set(msg.room, room = new Map());
+    room.set(msg.seq, `${msg.from}\u0000${msg.text}`);
+  }
+
   depart(how: string): void {
     this.counts.departures[how] = (this.counts.departures[how] ?? 0) + 1;
   }
@@ -174,18 +194,37 @@ class SoakUser {
   #counter = 0;
   #generation = 0;
 
-  constructor(readonly index: number, readonly steady: boolean, readonly rooms: string[], readonly ledger: Ledger, readonly rng: Rng) {
+  constructor(
+    readonly index: number,
+    readonly steady: boolean,
+    readonly rooms: string[],
+    readonly ledger: Ledger,
+    readonly rng: Rng,
+    /** Whether the server may be killed and restarted under it: refused connections and lost ones are retried. */
+    readonly restarts = false,
+  ) {
     this.nick = `${steady ? "st" : "ch"}${index}`;
+  }
+
+  /** Whether it had a connection that the server side lost (a restart). */
+  get lostConnection(): boolean {
+    return this.wire !== null && this.wire.isClosed;
   }
 
   /** Connects, registers (waiting out its previous session if the server still holds it) and joins its rooms. */
   async connect(port: number): Promise<boolean> {
     this.#generation++;
+    this.wire = null;
     for (let attempt = 0; attempt < 50; attempt++) {
       let wire: Wire;
       try {
         wire = await Wire.open(port);
       } catch (error) {
+        if (this.restarts && attempt < 49) {
+          // The server is being restarted: come back shortly.
+          await sleep(100 + this.rng.int(200));
+          continue;
+        }
         this.ledger.problem(`${this.nick}: cannot connect: ${(error as Error).message}`);
         return false;
       }
@@ -194,15 +233,20 @@ class SoakUser {
       const welcome = await wire.request({ type: "hello", nick: this.nick });
       if (welcome.type === "welcome") {
         this.wire = wire;
+        let joined = true;
         for (const room of this.rooms) {
           if (await this.#join(room)) continue;
           wire.socket.destroy();
           this.wire = null;
-          return false;
+          joined = false;
+          break;
         }
-        return true;
+        if (joined) return true;
+        if (!this.restarts) return false;
+        continue;
       }
       wire.socket.destroy();
+      if (this.restarts && welcome.type === "closed") continue;
       if (welcome.code !== "nick_taken") {
         this.ledger.problem(`${this.nick}: hello answered with ${JSON.stringify(welcome)}`);
         return false;
@@ -279,6 +323,7 @@ class SoakUser {
     if (ack.type === "msg") {
       this.ledger.counts.acked++;
       this.ledger.see(ack, this.nick);
+      this.ledger.acked(ack);
     } else if (ack.type !== "closed" && !(ack.type === "error" && ack.code === "rate_limited")) {
       this.ledger.problem(`${this.nick}: msg answered with ${JSON.stringify(ack)}`);
     }
@@ -333,6 +378,8 @@ export interface SoakOptions {
   msgRate: number;
   /** Equal parts of `seconds`, each ending with everyone gone (default 2). */
   waves?: number;
+  /** SIGKILL restarts per wave, on a data directory (default 0: memory only, no restarts). */
+  restarts?: number;
   seed: number;
   log?: (line: string) => void;
 }
@@ -392,6 +439,52 @@ interface SoakContext {
   metricsAddress: string | null;
   /** A client's pause between two messages. */
   gap: (rng: Rng) => number;
+  /** SIGKILL restarts per wave (on a data directory); 0 for none. */
+  restarts: number;
+}
+
+/**
+ * Every acknowledged message that history still keeps is there under its
+ * seq, and no room is behind its newest ack: nothing acked was lost to a restart.
+ */
+async function checkAcksKept({ server, ledger }: SoakContext, finalSeq: Map<string, number>): Promise<void> {
+  const auditor = await Wire.open(server.port);
+  ledger.counts.connections++;
+  await auditor.request({ type: "hello", nick: "auditor" });
+  for (const [room, acks] of ledger.acks) {
+    const last = finalSeq.get(room) ?? 0;
+    const newest = Math.max(...acks.keys());
+    if (newest > last) ledger.problem(`${room}: acked seq ${newest}, but the room is at ${last} after the restarts`);
+    const snap = await auditor.request({ type: "join", room, since: Math.max(0, last - HISTORY) });
+    const kept = new Map(((snap.history ?? []) as Frame[]).map((m) => [m.seq as number, `${m.from}\u0000${m.text}`]));
+    let lost = 0;
+    for (const [seq, entry] of acks) if (seq > last - HISTORY && kept.get(seq) !== entry) lost++;
+    if (lost > 0) ledger.problem(`${room}: ${lost} acked messages missing or changed after the restarts`);
+    await auditor.request({ type: "leave", room });
+  }
+  await auditor.request({ type: "quit" });
+  auditor.socket.destroy();
+}
+
+/** Kills the server with SIGKILL `count` times, evenly over `spanMs`, starting it again on the same port and data directory. */
+async function restartDuring(
+  ctx: SoakContext,
+  count: number,
+  spanMs: number,
+  start: (port: number) => Promise<ChatServerProcess>,
+  metricsOf: (server: ChatServerProcess) => Promise<string | null>,
+  log: (line: string) => void,
+): Promise<void> {
+  for (let i = 1; i <= count; i++) {
+    await sleep(spanMs / (count + 1));
+    const port = ctx.server.port;
+    ctx.server.signal("SIGKILL");
+    await ctx.server.exited;
+    ctx.ledger.connectionsBefore = ctx.ledger.counts.connections;
+    ctx.server = await start(port);
+    ctx.metricsAddress = await metricsOf(ctx.server);
+    log(`restart ${i}: killed with SIGKILL and started again on port ${port}`);
+  }
 }
 
 /** One wave: everyone arrives (spread over `rampMs`), steady users stay and chat, churners come and go, until `endAt`. */
@@ -402,6 +495,8 @@ async function wave({ server, users, gap }: SoakContext, endAt: number, rampMs: 
       if (!(await user.connect(server.port))) return;
       while (Date.now() < endAt) {
         await sleep(Math.min(gap(user.rng), 20_000, Math.max(0, endAt - Date.now())));
+        // A restart took the connection: back, resuming each room with since.
+        if (user.lostConnection && !(await user.connect(server.port))) return;
         if (Date.now() < endAt) await user.chat();
       }
       return;
@@ -423,7 +518,8 @@ async function wave({ server, users, gap }: SoakContext, endAt: number, rampMs: 
  * After a wave: steady users got every message of their rooms, then they go
  * too, and nothing may be left behind. Returns the last metrics scrape.
  */
-async function checkWave({ server, ledger, users, rooms, metricsAddress }: SoakContext): Promise<Record<string, number> | null> {
+async function checkWave(ctx: SoakContext): Promise<Record<string, number> | null> {
+  const { server, ledger, users, rooms, metricsAddress } = ctx;
   // Everything sent has an answer by now; every steady client must reach each room's last seq.
   const observer = await Wire.open(server.port);
   ledger.counts.connections++;
@@ -456,7 +552,8 @@ async function checkWave({ server, ledger, users, rooms, metricsAddress }: SoakC
   }
   await observer.request({ type: "quit" });
   observer.socket.destroy();
-  const opened = ledger.counts.connections;
+  if (ledger.acks.size > 0 && ctx.restarts) await checkAcksKept(ctx, finalSeq);
+  const opened = ledger.counts.connections - ledger.connectionsBefore;
   await waitFor(() => disconnectRecords(server.stderr()).length >= opened, 10_000);
   const records = disconnectRecords(server.stderr());
   const ids = new Set(records.map((r) => r.conn));
@@ -484,27 +581,47 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {});
   const rng = new Rng(options.seed);
   const withMetrics = "metrics" in SETTING_SPECS;
-  const flags = ["--default-room", "", "--history", String(HISTORY), ...(withMetrics ? ["--metrics", "127.0.0.1:0"] : [])];
-  const server = await startChatServer(options.runtime, flags);
+  const restarts = Math.max(0, options.restarts ?? 0);
+  const dataDir = restarts > 0 ? mkdtempSync(join(tmpdir(), "tcpchat-soak-")) : "";
+  const flags = [
+    "--default-room",
+    "",
+    "--history",
+    String(HISTORY),
+    "--data-dir",
+    dataDir,
+    ...(withMetrics ? ["--metrics", "127.0.0.1:0"] : []),
+  ];
+  const startServer = (port = 0) => startChatServer(options.runtime, [...flags, "--port", String(port)]);
+  let server = await startServer();
   const ledger = new Ledger();
-  const metricsAddress = withMetrics
-    ? (await server.waitForLine(/^metrics /, { timeoutMs: 5000 }).catch(() => "")).slice(8) || null
-    : null;
+  const metricsOf = async (process: ChatServerProcess) =>
+    withMetrics ? (await process.waitForLine(/^metrics /, { timeoutMs: 5000 }).catch(() => "")).slice(8) || null : null;
+  const metricsAddress = await metricsOf(server);
   const roomCount = Math.max(4, Math.round(options.clients / 25));
   const rooms = Array.from({ length: roomCount }, (_, i) => `soak${i}`);
   for (const room of rooms) ledger.rooms.set(room, new RoomLog());
   const users = Array.from({ length: options.clients }, (_, i) => {
     const mine = [...new Set(Array.from({ length: 1 + rng.int(3) }, () => rng.pick(rooms)))];
-    return new SoakUser(i, i % 2 === 0, mine, ledger, new Rng(options.seed + i + 1));
+    return new SoakUser(i, i % 2 === 0, mine, ledger, new Rng(options.seed + i + 1), restarts > 0);
   });
   // Each client chats at this mean interval, so all of them together send msgRate per second.
   const meanGapMs = (options.clients / options.msgRate) * 1000;
-  const ctx: SoakContext = { server, ledger, users, rooms, metricsAddress, gap: (r) => Math.max(20, -Math.log(1 - r.next()) * meanGapMs) };
+  const ctx: SoakContext = {
+    server,
+    ledger,
+    users,
+    rooms,
+    metricsAddress,
+    gap: (r) => Math.max(20, -Math.log(1 - r.next()) * meanGapMs),
+    restarts,
+  };
   const rssCold = server.rssBytes();
   let rssPeak = rssCold;
   const afterWave: number[] = [];
   let metrics: Record<string, number> | null = null;
   const sampler = setInterval(() => {
+    server = ctx.server;
     if (server.alive()) rssPeak = Math.max(rssPeak, server.rssBytes());
   }, 500);
   const progress = setInterval(() => {
@@ -517,15 +634,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const waveMs = (options.seconds * 1000) / waves;
     for (let w = 0; w < waves; w++) {
       // Arrivals are spread over the first seconds, as after a deploy.
-      await wave(ctx, Date.now() + waveMs, Math.min(3000, waveMs / 5));
+      const endAt = Date.now() + waveMs;
+      await Promise.all([
+        wave(ctx, endAt, Math.min(3000, waveMs / 5)),
+        restarts > 0 ? restartDuring(ctx, restarts, waveMs * 0.8, startServer, metricsOf, log) : undefined,
+      ]);
+      server = ctx.server;
       if (!server.alive()) throw new Error(`the server exited (${await server.exited})`);
       metrics = await checkWave(ctx);
-      // Once everyone is gone, memory must come back to where the first wave left it.
-      const warm = afterWave[0];
+      // Once everyone is gone, memory must come back to where the first wave left it
+      // (not checked with restarts: each restart is a fresh process).
+      const warm = restarts > 0 ? undefined : afterWave[0];
       const limit = warm === undefined ? Infinity : warm + Math.max(24 * 1024 * 1024, warm * 0.15);
       let rss = server.rssBytes();
       if (!(await waitFor(() => (rss = server.rssBytes()) <= limit, 15_000))) {
-        ledger.problem(`RSS ${mib(rss)} MiB after wave ${w + 1}; ${mib(warm)} MiB after wave 1 (peak ${mib(rssPeak)})`);
+        ledger.problem(`RSS ${mib(rss)} MiB after wave ${w + 1}; ${mib(warm ?? 0)} MiB after wave 1 (peak ${mib(rssPeak)})`);
       }
       afterWave.push(rss);
       log(`wave ${w + 1} done: RSS ${mib(rss)} MiB with everyone gone (peak ${mib(rssPeak)} MiB)`);
@@ -545,7 +668,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     clearInterval(sampler);
     clearInterval(progress);
     for (const user of users) user.wire?.socket.destroy();
-    await server.stop();
+    await ctx.server.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -566,6 +690,7 @@ async function main(): Promise<number> {
       clients: { type: "string", default: "2000" },
       "msg-rate": { type: "string" },
       waves: { type: "string", default: "2" },
+      restarts: { type: "string", default: "0" },
       runtime: { type: "string", default: "bun" },
       seed: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -574,7 +699,7 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "Usage: npm run soak -- [--seconds 60] [--clients 2000] [--msg-rate N/s (clients/10)] [--waves 2]\n" +
-        "                       [--runtime bun|deno|node] [--seed N]\n" +
+        "                       [--restarts N per wave, SIGKILL on a data directory] [--runtime bun|deno|node] [--seed N]\n" +
         "Soaks a fresh server on 127.0.0.1; exits 1 if anything was lost or left behind.",
     );
     return 0;
@@ -588,6 +713,7 @@ async function main(): Promise<number> {
     clients,
     msgRate: Number(values["msg-rate"] ?? clients / 10),
     waves: Number(values.waves),
+    restarts: Number(values.restarts),
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed),
     log: (line) => console.log(line),
   };

@@ -20,6 +20,7 @@ import { ChatServer } from "../server/chat_server.ts";
 import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { VERSION } from "../version.ts";
+import { openStore, withMemoryFlag } from "./serve_store.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -43,9 +44,12 @@ export function serveUsage(): string {
     "Settings come from flags, then TCPCHAT_<NAME> environment variables, then the",
     "config file (--config FILE, TCPCHAT_CONFIG, or ./tcpchat.toml if present; --config ''",
     "for none), then the defaults. SIGHUP reloads; SIGUSR2 drains slowly and exits.",
+    "Rooms and messages are kept in --data-dir (default ./tcpchat-data); --memory keeps",
+    "them in memory only (same as --data-dir '').",
     "",
     "Options (durations in ms unless a unit is given; sizes in bytes unless a unit is given):",
     "  --config FILE                      TOML config file",
+    "  --memory                           keep everything in memory (no data directory)",
     ...settingOptionLines(),
     "  -h, --help                         show this help",
   ].join("\n");
@@ -63,7 +67,7 @@ export function parseSettingArgs(
 ): ConfigArgs & { positionals: string[] } {
   const options: Record<string, { type: "string" }> = { config: { type: "string" } };
   for (const name of SETTING_NAMES) options[flagName(name)] = { type: "string" };
-  const { values, positionals } = parseCommandArgs(args, options, usage);
+  const { values, positionals } = parseCommandArgs(withMemoryFlag(args), options, usage);
   if (positionals.length > maxPositionals) throw new CliError(`unexpected argument ${positionals[maxPositionals]}`, usage);
   const flags: ConfigArgs["flags"] = {};
   for (const name of SETTING_NAMES) {
@@ -128,7 +132,8 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   const settings = config.settings;
   setupLogging(logSetup(runtime, settings));
   const logger = log("serve");
-  const server = new ChatServer(runtime, settings, VERSION);
+  const store = await openStore(settings);
+  const server = new ChatServer(runtime, settings, VERSION, Date.now, { roomLog: store });
   let addr;
   try {
     addr = await server.start();
@@ -143,6 +148,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       port: settings.port,
       error: (error as Error).message,
     });
+    await store.close();
     await flushLogging();
     return 1;
   }
@@ -153,18 +159,20 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     } catch (error) {
       logger.fatal("cannot serve metrics on {address}: {error}", { address: settings.metrics, error: (error as Error).message });
       await server.shutdown(0);
+      await store.close();
       await flushLogging();
       return 1;
     }
   }
   const tlsAddr = server.tlsAddr;
-  logger.info(`tcpchat {version} on {runtime} listening on {host}:{port}${tlsAddr ? " and TLS {tls}" : ""}`, {
+  logger.info(`tcpchat {version} on {runtime} listening on {host}:{port}${tlsAddr ? " and TLS {tls}" : ""}, data in {dataDir}`, {
     version: VERSION,
     runtime: runtime.name,
     host: addr.hostname,
     port: addr.port,
     ...(tlsAddr ? { tls: `${tlsAddr.hostname}:${tlsAddr.port}` } : {}),
     config: config.file ?? "none",
+    dataDir: settings.data_dir === "" ? "memory only" : settings.data_dir,
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
@@ -212,6 +220,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     told: result.told + told,
   });
   await ops?.close();
+  await store.close();
   await flushLogging();
   return 0;
 }

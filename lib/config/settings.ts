@@ -56,6 +56,7 @@ export interface Settings {
   registration: "open" | "closed";
   password_min_length: number;
   operators: string;
+  data_dir: string;
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -176,7 +177,12 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     doc: "time a write may make no progress before the reader is closed as a slow consumer",
     check: positiveInt,
   },
-  history: { kind: "int", default: 100, doc: "messages kept per room", check: nonNegativeInt },
+  history: {
+    kind: "int",
+    default: 10_000,
+    doc: "messages kept per room (when not set: 10000 with a data_dir, 100 without)",
+    check: nonNegativeInt,
+  },
   history_on_join: {
     kind: "int",
     default: 20,
@@ -333,6 +339,12 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     default: "",
     doc: "server operators: account names, comma-separated (e.g. alice,bob); operators of every room, may kill",
     check: accountList,
+  },
+  data_dir: {
+    kind: "string",
+    default: "tcpchat-data",
+    doc: "directory for the database that keeps rooms and messages across restarts (empty or --memory: memory only)",
+    reload: "restart",
   },
 };
 

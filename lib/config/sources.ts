@@ -20,6 +20,7 @@
  */
 import { parse as parseToml, TomlError } from "smol-toml";
 import * as v from "valibot";
+import { applyDerivedDefaults } from "./derived_defaults.ts";
 import {
   defaultSettings,
   envName,
@@ -125,6 +126,7 @@ export function resolveConfig(sources: ConfigSources): ResolvedConfig {
   }
   if (problems.length === 0) problems.push(...tlsSettingProblems(settings as unknown as Settings, sourceOf));
   if (problems.length > 0) throw new ConfigError(problems);
+  applyDerivedDefaults(settings as unknown as Settings, origins);
   return { settings: settings as unknown as Settings, origins, file: sources.file?.path };
 }
 

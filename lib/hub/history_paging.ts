@@ -57,6 +57,11 @@ export interface PagedRoom {
   readonly history: RoomHistory;
 }
 
+/**
+ * The most messages a snapshot asks a store for (its byte cap usually binds first); the client pages the rest.
+ */
+const SNAPSHOT_STORE_LIMIT = 1000;
+
 /** Messages per `history` page when the frame names no `limit`. */
 export const DEFAULT_PAGE_LIMIT = 50;
 
@@ -65,28 +70,47 @@ export function pageByteCap(settings: PagingSettings): number {
   return Math.max(1, Math.min(settings.snapshot_bytes, Math.floor(settings.max_pending / 2)));
 }
 
+/** A room's history source, for a snapshot that memory cannot fill. */
+export interface SnapshotSource {
+  room: string;
+  source: HistorySource;
+}
+
 /**
  * The history part of a `room` snapshot. With `since`, the oldest kept
  * messages after it up to the byte cap, and `more` when the rest must be
- * fetched with `history` `after`; when memory does not reach back to `since`
- * and a source does, the snapshot carries no history and `more`, so the
- * client pages it all from the source (the join stays synchronous). Without
+ * fetched with `history` `after`; when memory does not reach back to `since`,
+ * they come from the source if it answers at once (SQLite), else the
+ * snapshot carries no history and `more`, so the client pages it all (the
+ * join never waits for a store across the network). Without
  * `since`, the newest `history_on_join` messages that fit the cap (older ones
- * are for `history` `before`; nothing follows, so no `more`).
+ * are for `history` `before`; nothing follows, so no `more`): from the source
+ * when memory holds fewer (after a restart on a data directory) and the
+ * source answers at once, else what memory holds.
  */
 export function snapshotHistory(
   history: RoomHistory,
   since: number | undefined,
   settings: PagingSettings,
-  hasSource: boolean,
+  from: SnapshotSource | null,
 ): { history: MsgFrame[]; more: boolean } {
   const maxBytes = pageByteCap(settings);
   if (since === undefined) {
-    return { history: history.page({ limit: settings.history_on_join, maxBytes }).msgs, more: false };
+    const query = { limit: settings.history_on_join, maxBytes };
+    const memory = history.page(query);
+    if (!memory.reachesPast || memory.msgs.length >= query.limit || from === null) return { history: memory.msgs, more: false };
+    const stored = from.source.page(from.room, query);
+    if (!(stored instanceof Promise)) return { history: stored.msgs, more: false };
+    // A store across the network would make the join wait: the snapshot says what memory has.
+    stored.catch(() => {});
+    return { history: memory.msgs, more: false };
   }
   const page = history.page({ after: since, limit: Infinity, maxBytes });
-  if (page.reachesPast && hasSource) return { history: [], more: true };
-  return { history: page.msgs, more: page.more };
+  if (!page.reachesPast || from === null) return { history: page.msgs, more: page.more };
+  const stored = from.source.page(from.room, { after: since, limit: SNAPSHOT_STORE_LIMIT, maxBytes });
+  if (!(stored instanceof Promise)) return { history: stored.msgs, more: stored.more };
+  stored.catch(() => {});
+  return { history: [], more: true };
 }
 
 /** What a `history` frame asks (already validated by its schema). */

@@ -27,8 +27,10 @@ import { HistoryBudget } from "./history_budget.ts";
 import { answerHistory, type HistorySource, snapshotHistory } from "./history_paging.ts";
 import { addStrike } from "./rate_limiter.ts";
 import { Room } from "./room.ts";
+import { storedHistory } from "./stored_history.ts";
 import { ServerOperators } from "./room_modes.ts";
 import { SessionWaits } from "./session_waits.ts";
+import { type StoredRoom, StoreUnavailable, whenReady } from "../store/types.ts";
 import { Session } from "./session.ts";
 import { snapshotMembers } from "./snapshot_members.ts";
 
@@ -111,15 +113,32 @@ export class Hub<P = unknown> implements HubCore<P> {
   );
   readonly #serverOperators = new ServerOperators();
   readonly #historyBudget = new HistoryBudget(() => this.settings.history_memory);
-  /** Answers history pages memory no longer holds (the store, with a data directory); null: memory is all. */
-  historySource: HistorySource | null = null;
+  /**
+   * Answers history pages memory no longer holds: the store, when it is
+   * durable (memory is then a cache within history_memory); null: memory is all.
+   */
+  historySource: HistorySource | null;
 
   constructor(
     readonly settings: HubSettings,
     readonly version: string,
     readonly sink: HubSink<P>,
     readonly services: HubServices = defaultHubServices(),
-  ) {}
+  ) {
+    this.historySource = services.roomLog.durable ? storedHistory(services.roomLog) : null;
+  }
+
+  /** Brings back rooms the store kept from an earlier run (least recently active first), as empty rooms. */
+  restoreRooms(rooms: StoredRoom[]): void {
+    for (const { name, seq, epoch } of rooms) {
+      const room = new Room<P>(name, this.settings.history, epoch, seq);
+      room.history.useBudget(this.#historyBudget);
+      // Its messages are in the store: pages reaching below what memory holds go to the history source.
+      room.history.startAt(seq);
+      this.#rooms.set(name, room);
+      this.#emptyRooms.set(name, room);
+    }
+  }
 
   /** Sessions, registered users and rooms right now. */
   counts(): HubCounts {
@@ -140,6 +159,21 @@ export class Hub<P = unknown> implements HubCore<P> {
   /** Whether room `name` exists now (with members, or kept for its history). */
   hasRoom(name: string): boolean {
     return this.#rooms.has(name);
+  }
+
+  /**
+   * For a member of `room`: the newest message of its history sent at or
+   * before `ts`, as its seq (see RoomHistory.lastSeqAtOrBefore) and its send
+   * time (undefined when it is not held); null for anyone else. Read-only, so
+   * that IRC CHATHISTORY can turn a `timestamp=` reference into the seq a
+   * `history` frame takes (the frame pages by seq only, and finding a time by
+   * paging would cost many frames), and list active channels for TARGETS.
+   */
+  historyAt(session: Session<P>, room: string, ts: number): { seq: number; ts: number | undefined } | null {
+    const found = this.#rooms.get(room);
+    if (!found || !found.members.has(session)) return null;
+    const seq = found.history.lastSeqAtOrBefore(ts);
+    return { seq, ts: found.history.tsOf(seq) };
   }
 
   /** A new connection arrives; it must `hello` before anything else. */
@@ -392,7 +426,7 @@ export class Hub<P = unknown> implements HubCore<P> {
       room.history,
       since === undefined ? undefined : since > room.seq ? 0 : since,
       this.settings,
-      this.historySource !== null,
+      this.historySource && { room: name, source: this.historySource },
     );
     const alreadyMember = !room.addMember(session);
     if (!alreadyMember) {
@@ -429,6 +463,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     this.#emptyRooms.delete(oldest.value);
     this.#rooms.get(oldest.value)?.history.clear();
     this.#rooms.delete(oldest.value);
+    void this.services.roomLog.forget(oldest.value);
     return true;
   }
 
@@ -469,13 +504,28 @@ export class Hub<P = unknown> implements HubCore<P> {
       return this.#error(session, "not_in_room", `join ${frame.room} before sending to it`, frame.id);
     }
     if (!this.#textFits(session, frame.text, frame.id)) return;
-    const msg = room.append(session.nick!, frame.text, now);
-    if (frame.id === undefined) {
-      this.sink.broadcast(room.members, msg);
-    } else {
-      this.sink.broadcast(room.members, msg, session);
-      this.sink.send(session, withId(msg, frame.id));
+    let stored;
+    try {
+      stored = this.services.roomLog.append(room, session.nick!, frame.text, now);
+    } catch (error) {
+      return this.#storeError(session, error, frame.id);
     }
+    whenReady(stored, (msg) => {
+      room.record(msg);
+      if (frame.id === undefined) {
+        this.sink.broadcast(room.members, msg);
+      } else {
+        this.sink.broadcast(room.members, msg, session);
+        this.sink.send(session, withId(msg, frame.id));
+      }
+    }, (error) => this.#storeError(session, error, frame.id));
+  }
+
+  /** The store could not answer: the frame gets `unavailable`, never an ack. */
+  #storeError(session: Session<P>, error: unknown, id: string | undefined): void {
+    const retryAfterMs = error instanceof StoreUnavailable ? error.retryAfterMs : 1000;
+    const message = error instanceof StoreUnavailable ? error.message : "the server cannot reach its store right now";
+    this.sink.send(session, errorFrame("unavailable", message, { id, retry_after_ms: retryAfterMs }));
   }
 
   #dm(session: Session<P>, frame: ClientFrameOf<"dm">, now: number): void {

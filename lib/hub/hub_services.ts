@@ -9,6 +9,8 @@
 import type { ErrorCode, ServerFrame } from "../protocol/server_frames.ts";
 import { type AccountStore, type Awaitable, MemoryAccountStore } from "../store/account_store.ts";
 import { MemoryRoomStateStore, type RoomStateStore } from "../store/room_state_store.ts";
+import { MemoryStore } from "../store/memory_store.ts";
+import type { RoomLog } from "../store/types.ts";
 import type { HubSettings, HubSink } from "./hub.ts";
 import type { PasswordHasher } from "./password_hasher.ts";
 import type { Room } from "./room.ts";
@@ -16,6 +18,8 @@ import type { Session } from "./session.ts";
 
 /** The hub's collaborators. */
 export interface HubServices {
+  /** Rooms' seq, epoch and messages (memory unless a data directory is used). */
+  roomLog: RoomLog;
   accounts: AccountStore;
   roomStates: RoomStateStore;
   hasher: PasswordHasher;
@@ -46,6 +50,7 @@ const NO_HASHER: PasswordHasher = {
 /** Memory stores, no hasher (accounts then answer `unavailable`), Date.now: for hubs built without services. */
 export function defaultHubServices(): HubServices {
   return {
+    roomLog: new MemoryStore(),
     accounts: new MemoryAccountStore(),
     roomStates: new MemoryRoomStateStore(),
     hasher: NO_HASHER,

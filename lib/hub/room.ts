@@ -24,10 +24,13 @@ export class Room<P = unknown> {
   constructor(
     readonly name: string,
     historyCapacity: number,
-    /** Names this incarnation: a room forgotten and made again (or a restarted server) gets a new one. */
+    /** Names this incarnation: a room forgotten and made again (or remade by a memory-only server after a restart) gets a new one. */
     readonly epoch: string,
+    /** The latest seq when the room comes back from the store. */
+    seq = 0,
   ) {
     this.history = new RoomHistory(historyCapacity);
+    this.seq = seq;
   }
 
   /** Adds a member (its nick must be set); false if it already was one. */
@@ -45,10 +48,9 @@ export class Room<P = unknown> {
     return true;
   }
 
-  /** Assigns the next seq to a message and keeps it in history. */
-  append(from: string, text: string, ts: number): MsgFrame {
-    const msg: MsgFrame = { type: "msg", room: this.name, from, text, seq: ++this.seq, ts };
+  /** Takes a message the store has appended (its seq is the next one): it becomes the latest. */
+  record(msg: MsgFrame): void {
+    this.seq = msg.seq;
     this.history.push(msg);
-    return msg;
   }
 }

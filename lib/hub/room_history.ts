@@ -159,6 +159,31 @@ export class RoomHistory implements Evictable {
     return { msgs, more: seq >= Math.max(low, first), reachesPast: stoppedAtOldest };
   }
 
+  /**
+   * The seq of the newest held message sent at or before `ts` (ms), for
+   * time-based references (IRC CHATHISTORY `timestamp=`): messages with a
+   * greater seq were sent after `ts`. Below the oldest held message it is the
+   * seq before that one (exact unless older messages live only in a store).
+   * Timestamps are assumed to grow with seq (the hub stamps them in order);
+   * a binary search, O(log n).
+   */
+  lastSeqAtOrBefore(ts: number): number {
+    let low = 0;
+    let high = this.size; // answer: the count of held messages with ts <= `ts`, found by bisection
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.#at(mid).ts <= ts) low = mid + 1;
+      else high = mid;
+    }
+    return this.firstSeq - 1 + low;
+  }
+
+  /** The send time of held message `seq`; undefined when it is not held. */
+  tsOf(seq: number): number | undefined {
+    const index = seq - this.firstSeq;
+    return index >= 0 && index < this.size ? this.#at(index).ts : undefined;
+  }
+
   #at(index: number): MsgFrame {
     return this.#msgs[this.#head + index];
   }

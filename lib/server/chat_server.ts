@@ -18,6 +18,7 @@ import type { IrcRenderCache } from "../dialect/irc/mod.ts";
 import { parseHostPort } from "./metrics_http.ts";
 import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
 import { AddressLimits } from "./address_limits.ts";
+import { MemoryStore } from "../store/memory_store.ts";
 import { Connection, type DisconnectReason } from "./connection.ts";
 import { checkLiveness, sweepIntervalMs } from "./liveness.ts";
 import { PeerLimits } from "./peer_limits.ts";
@@ -72,12 +73,16 @@ export class ChatServer implements HubSink<Connection> {
     readonly now: () => number = Date.now,
     services: Partial<HubServices> = {},
   ) {
+    const roomLog = services.roomLog ?? new MemoryStore();
     this.hub = new Hub<Connection>(settings, version, this, {
+      roomLog,
       accounts: services.accounts ?? new MemoryAccountStore(),
       roomStates: services.roomStates ?? new MemoryRoomStateStore(),
       hasher: services.hasher ?? new ScryptHasher(),
       now: services.now ?? now,
     });
+    // Commit the store's batch before any byte leaves (see WriteScheduler.beforeFlush).
+    if (roomLog.durable) this.#scheduler.beforeFlush = () => roomLog.flush();
     this.#peerLimits = new PeerLimits(settings);
     this.#addressLimits = new AddressLimits(settings);
   }
@@ -120,6 +125,7 @@ export class ChatServer implements HubSink<Connection> {
 
   /** Binds the listener and starts accepting. */
   async start(): Promise<NetAddr> {
+    this.hub.restoreRooms(await this.hub.services.roomLog.rooms(this.settings.max_rooms));
     this.#listener = await this.runtime.listen({ hostname: this.settings.host, port: this.settings.port });
     if (this.settings.irc_listen !== "") {
       try {

@@ -355,7 +355,8 @@ export class Connection implements Flushable, LivenessState {
   readonly #onWriteSettled = (error?: unknown): void => {
     this.#inFlightBytes = 0;
     this.writeStartedAt = 0;
-    if (error === undefined) this.flush();
+    // Through the scheduler, never straight to flush: its pass commits the store first.
+    if (error === undefined) this.ctx.scheduler.mark(this);
     else this.close("error");
   };
 

@@ -16,6 +16,9 @@ export interface Flushable {
   flush(cache?: BatchCache): void;
 }
 
+/** How long output stays held before the next try when the store cannot commit. */
+const HOLD_RETRY_MS = 200;
+
 /** Runs each marked connection's flush once, after the current task. */
 export class WriteScheduler {
   #pending: Flushable[] = [];
@@ -28,7 +31,15 @@ export class WriteScheduler {
   /** Reset at each run rather than made anew. */
   readonly #cache: BatchCache = { chunks: null, joined: null };
   #scheduled = false;
+  #holding = false;
   readonly #run = () => this.runNow();
+  /**
+   * Runs before any connection is flushed; false holds all output and tries
+   * again shortly. The server commits the store's open batch here, so no byte
+   * of a message leaves the process before the transaction holding it has
+   * committed (and one commit serves the whole batch).
+   */
+  beforeFlush: (() => boolean) | null = null;
 
   /** Marks `target` to be flushed after the current task. */
   mark(target: Flushable): void {
@@ -36,7 +47,7 @@ export class WriteScheduler {
       target.flushPending = true;
       this.#pending.push(target);
     }
-    if (!this.#scheduled) {
+    if (!this.#scheduled && !this.#holding) {
       this.#scheduled = true;
       queueMicrotask(this.#run);
     }
@@ -45,6 +56,16 @@ export class WriteScheduler {
   /** Flushes everything marked so far. */
   runNow(): void {
     this.#scheduled = false;
+    if (this.beforeFlush !== null && !this.beforeFlush()) {
+      if (!this.#holding) {
+        this.#holding = true;
+        setTimeout(() => {
+          this.#holding = false;
+          this.runNow();
+        }, HOLD_RETRY_MS);
+      }
+      return;
+    }
     const pending = this.#pending;
     this.#pending = this.#spare ?? [];
     this.#spare = null;

@@ -37,7 +37,8 @@
  */
 
 /** A value now, or later. */
-export type Awaitable<T> = T | Promise<T>;
+export type { Awaitable } from "./types.ts";
+import type { Awaitable } from "./types.ts";
 
 /** A salted scrypt hash and the parameters it was made with (all a verifier needs). */
 export interface PasswordRecord {

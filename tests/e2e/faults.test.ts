@@ -6,6 +6,9 @@
  * loses nothing it acknowledged.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ChatClient } from "../../lib/client/chat_client.ts";
 import { SETTING_SPECS } from "../../lib/config/settings.ts";
 import { getRuntime } from "../../lib/runtime/mod.ts";
@@ -222,10 +225,11 @@ describe("faults: the server is killed", () => {
     }
   }, 30_000);
 
-  // Open bug: room seqs start again at 1 after a restart, but a reconnecting client asks for
-  // `since` its old seq, so what the new room got before it rejoined (seq <= that) never reaches it.
+  // With a data directory the room keeps its seq and epoch across the restart, so the late
+  // client's `since` (its old seq) is exact: it gets what the room got while it was away.
   test("after a restart, a client that rejoins late still gets what its rooms got meanwhile", async () => {
-    let server = await startChatServer("bun", ["--rate-per-s", "0"]);
+    const dataDir = mkdtempSync(join(tmpdir(), "tcpchat-faults-"));
+    let server = await startChatServer("bun", ["--rate-per-s", "0", "--data-dir", dataDir]);
     const port = server.port;
     const late = libraryClient(port, "late", 1500);
     await late.connect();
@@ -237,7 +241,7 @@ describe("faults: the server is killed", () => {
     late.on("msg", (m) => got.push(m.text));
     server.signal("SIGKILL");
     await server.exited;
-    server = await startChatServer("bun", ["--rate-per-s", "0", "--port", String(port)]);
+    server = await startChatServer("bun", ["--rate-per-s", "0", "--port", String(port), "--data-dir", dataDir]);
     try {
       // Before `late` is back (its first retry waits 1.5 s), the new ops room gets two messages.
       const writer2 = await TestClient.register(server.port, "writer2");
@@ -251,6 +255,7 @@ describe("faults: the server is killed", () => {
       writer2.destroy();
     } finally {
       await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 30_000);
 });

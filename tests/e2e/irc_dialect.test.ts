@@ -32,13 +32,14 @@ describe.each(SERVER_RUNTIMES)("IRC dialect (%s)", (runtime) => {
       echo: true,
     });
     expect(irc.lines[0]).toMatch(/^:tcpchat CAP \* LS :.*server-time.*echo-message.*labeled-response/);
-    expect(irc.lines[0]).not.toMatch(/sasl|account-tag|chathistory/);
+    expect(irc.lines[0]).not.toMatch(/sasl|account-tag/);
+    expect(irc.lines[0]).toMatch(/ draft\/chathistory( |$)/);
     expect(irc.client.network.cap.enabled).toEqual(expect.arrayContaining([
       "server-time", "message-tags", "echo-message", "away-notify", "multi-prefix", "batch", "labeled-response",
       "extended-join", "userhost-in-names",
     ]));
     const isupport = irc.lines.filter((l) => / 005 /.test(l)).join(" ");
-    for (const token of ["NICKLEN=32", "CHANNELLEN=65", "CASEMAPPING=rfc8265", "CHANTYPES=#", "PREFIX= ", "CHANMODES=,,,n", "AWAYLEN=200", "NETWORK=tcpchat", "UTF8ONLY", "LINELEN=512"]) {
+    for (const token of ["NICKLEN=32", "CHANNELLEN=65", "CASEMAPPING=rfc8265", "CHANTYPES=#", "PREFIX= ", "CHANMODES=,,,n", "AWAYLEN=200", "NETWORK=tcpchat", "UTF8ONLY", "LINELEN=512", "CHATHISTORY=100", "MSGREFTYPES=msgid,timestamp"]) {
       expect(isupport).toContain(token);
     }
     expect(irc.lines.some((l) => /^:tcpchat 002 capper :Your host is tcpchat/.test(l))).toBe(true);

@@ -26,7 +26,7 @@ const ARTEFACT_COMMANDS: [string, string[]][] = [
   ["linux executable", [join(DIST, "tcpchat-linux-x64")]],
   ["bundle on node", ["node", join(DIST, "tcpchat.js")]],
   ["bundle on bun", [binPath("bun"), join(DIST, "tcpchat.js")]],
-  ["bundle on deno", [binPath("deno"), "run", "--allow-net", "--allow-env", "--allow-read", join(DIST, "tcpchat.js")]],
+  ["bundle on deno", [binPath("deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", join(DIST, "tcpchat.js")]],
 ];
 
 describe.skipIf(!built)("release artefacts", () => {

@@ -159,6 +159,23 @@ export class TestClient {
     return await this.waitFor((f) => f.id === id, timeoutMs);
   }
 
+  /**
+   * Joins `room` with `since` and follows the snapshot's `more` with `history`
+   * `after` pages, as the bundled client does: the snapshot with `history`
+   * holding everything kept after `since`.
+   */
+  async joinSince(room: string, since: number, timeoutMs = 10_000): Promise<Frame> {
+    const snap = await this.request({ type: "join", room, since }, timeoutMs);
+    const history = [...(snap.history as Frame[])];
+    for (let more = snap.more === true; more;) {
+      const after = (history.at(-1)?.seq as number | undefined) ?? since;
+      const page = await this.request({ type: "history", room, after, limit: 100 }, timeoutMs);
+      history.push(...(page.msgs as Frame[]));
+      more = page.more === true && (page.msgs as Frame[]).length > 0;
+    }
+    return { ...snap, history };
+  }
+
   /** Resolves once the server closed the connection; rejects after `timeoutMs`. */
   async waitClosed(timeoutMs = 3000): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;

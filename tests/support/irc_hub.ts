@@ -3,7 +3,7 @@
  * each peer collects the bytes written to it. Peers without an IRC session
  * stand for users of other dialects.
  */
-import { defaultSettings } from "../../lib/config/settings.ts";
+import { defaultSettings, type Settings } from "../../lib/config/settings.ts";
 import { Hub, type HubSink } from "../../lib/hub/hub.ts";
 import type { Session } from "../../lib/hub/session.ts";
 import { validateClientFrame } from "../../lib/protocol/client_frames.ts";
@@ -22,8 +22,8 @@ export interface Peer {
 }
 
 /** A hub whose sink renders for IRC peers; `connect` adds an IRC peer with the given CAP REQ. */
-export function makeIrcHub(): { hub: Hub<Peer>; connect(caps?: string): Peer } {
-  const settings = { ...defaultSettings(), rate_per_s: 0 };
+export function makeIrcHub(overrides: Partial<Settings> = {}): { hub: Hub<Peer>; connect(caps?: string): Peer } {
+  const settings = { ...defaultSettings(), rate_per_s: 0, ...overrides };
   let now = 1_700_000_000_000;
   const sink: HubSink<Peer> = {
     // Peers without an IRC session stand for users of other dialects: their frames are dropped.

@@ -61,7 +61,7 @@ export const RUNTIMES: SourceRuntimeName[] = (process.env.TCPCHAT_TEST_RUNTIMES 
 export const REPO_ROOT: string = fileURLToPath(new URL("../..", import.meta.url).href);
 
 /** Deno permissions when none are given: what the chat server needs. */
-export const DEFAULT_DENO_FLAGS: readonly string[] = ["--allow-net", "--allow-env", "--allow-read"];
+export const DEFAULT_DENO_FLAGS: readonly string[] = ["--allow-net", "--allow-env", "--allow-read", "--allow-write"];
 
 /** Absolute path of a tool installed in `node_modules/.bin`, so PATH does not matter. */
 export function binPath(name: "bun" | "deno" | "node"): string {
@@ -262,7 +262,9 @@ export async function spawnServer(
   const argv = [...(options.prefix ?? []), ...await commandFor(runtime, entry, args, options.denoFlags)];
   const proc = spawn(argv[0]!, argv.slice(1), {
     cwd: REPO_ROOT,
-    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    // Memory-only unless the test names a data directory (--data-dir or env): parallel servers
+    // started from the repo root must never share ./tcpchat-data.
+    env: { ...process.env, NO_COLOR: "1", TCPCHAT_DATA_DIR: "", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

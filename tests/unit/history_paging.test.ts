@@ -15,6 +15,8 @@ function filled(n: number, capacity = 100, text?: (seq: number) => string): Room
   return h;
 }
 const seqs = (msgs: MsgFrame[]) => msgs.map((m) => m.seq);
+/** A source that answers later (a store across the network): snapshots then defer to paging. */
+const LATER_SOURCE = { room: "r", source: { page: () => Promise.resolve({ msgs: [], more: false }) } };
 
 describe("message size", () => {
   test("counts UTF-8 bytes as JSON.stringify writes them, escapes and lone surrogates included", () => {
@@ -161,24 +163,40 @@ describe("snapshots and answers", () => {
 
   test("a resume covering 100 messages of 16,000 bytes gets what fits in snapshot_bytes, and more", () => {
     const h = filled(100, 100, () => "😀".repeat(4000));
-    const snap = snapshotHistory(h, 0, settings, false);
+    const snap = snapshotHistory(h, 0, settings, null);
     expect(snap.more).toBe(true);
     expect(snap.history[0].seq).toBe(1);
     const bytes = snap.history.reduce((sum, m) => sum + msgBytes(m), 0);
     expect(bytes).toBeLessThanOrEqual(256 * 1024);
     expect(snap.history.length).toBe(16);
-    expect(snapshotHistory(h, 95, settings, false)).toMatchObject({ more: false });
+    expect(snapshotHistory(h, 95, settings, null)).toMatchObject({ more: false });
     // Without since: the newest that fit, and nothing follows.
-    const plain = snapshotHistory(h, undefined, settings, false);
+    const plain = snapshotHistory(h, undefined, settings, null);
     expect(plain.more).toBe(false);
     expect(plain.history.at(-1)!.seq).toBe(100);
   });
 
-  test("when memory does not reach back to since and a source does, the snapshot defers everything to paging", () => {
+  test("when memory does not reach back to since, a source that answers at once fills the snapshot", () => {
     const h = filled(150, 100);
-    expect(snapshotHistory(h, 10, settings, true)).toEqual({ history: [], more: true });
-    expect(snapshotHistory(h, 10, settings, false).history[0].seq).toBe(51);
-    expect(snapshotHistory(h, 60, settings, true).history[0].seq).toBe(61);
+    const asked: unknown[] = [];
+    const atOnce = {
+      room: "r",
+      source: {
+        page: (_room: string, query: unknown) => {
+          asked.push(query);
+          return { msgs: [msg(11), msg(12)], more: true };
+        },
+      },
+    };
+    expect(snapshotHistory(h, 10, settings, atOnce)).toEqual({ history: [msg(11), msg(12)], more: true });
+    expect(asked).toMatchObject([{ after: 10 }]);
+  });
+
+  test("when memory does not reach back to since and the source answers later, the snapshot defers everything to paging", () => {
+    const h = filled(150, 100);
+    expect(snapshotHistory(h, 10, settings, LATER_SOURCE)).toEqual({ history: [], more: true });
+    expect(snapshotHistory(h, 10, settings, null).history[0].seq).toBe(51);
+    expect(snapshotHistory(h, 60, settings, LATER_SOURCE).history[0].seq).toBe(61);
   });
 
   test("a room restored at seq N with nothing in memory sends every page below N+1 to the source", () => {
@@ -187,7 +205,7 @@ describe("snapshots and answers", () => {
     expect(h.firstSeq).toBe(41);
     expect(h.page({ after: 10, limit: 5, maxBytes: BIG })).toEqual({ msgs: [], more: false, reachesPast: true });
     expect(h.page({ limit: 5, maxBytes: BIG })).toEqual({ msgs: [], more: false, reachesPast: true });
-    expect(snapshotHistory(h, 10, settings, true)).toEqual({ history: [], more: true });
+    expect(snapshotHistory(h, 10, settings, LATER_SOURCE)).toEqual({ history: [], more: true });
     h.push(msg(41));
     expect(seqs(h.page({ after: 40, limit: 5, maxBytes: BIG }).msgs)).toEqual([41]);
     expect(h.page({ limit: 5, maxBytes: BIG }).reachesPast).toBe(true);

@@ -12,6 +12,7 @@ import type { ClientFrame } from "../../lib/protocol/client_frames.ts";
 import type { ServerFrame } from "../../lib/protocol/server_frames.ts";
 import { MemoryAccountStore, type PasswordRecord } from "../../lib/store/account_store.ts";
 import { MemoryRoomStateStore } from "../../lib/store/room_state_store.ts";
+import { MemoryStore } from "../../lib/store/memory_store.ts";
 
 interface Peer {
   got: ServerFrame[];
@@ -62,7 +63,7 @@ beforeEach(() => {
     close: () => {},
     audit: (event) => audit.push(event),
   };
-  hub = new Hub<Peer>(settings, "test", sink, { accounts, roomStates: rooms, hasher, now: () => now });
+  hub = new Hub<Peer>(settings, "test", sink, { roomLog: new MemoryStore(), accounts, roomStates: rooms, hasher, now: () => now });
 });
 
 const connect = (address = "10.0.0.1") => hub.attach({ got: [] }, now, address);
@@ -210,7 +211,7 @@ describe("stores that answer after a round trip (as Redis will)", () => {
         for (const s of to) if (s !== except) s.peer.got.push(frame);
       },
       close: () => {},
-    }, { accounts: later(accounts), roomStates: later(rooms), hasher, now: () => now });
+    }, { roomLog: new MemoryStore(), accounts: later(accounts), roomStates: later(rooms), hasher, now: () => now });
     const s = connect();
     send(s, { type: "hello", nick: "ann", id: "h" });
     send(s, { type: "join", room: "kept", id: "j" });
@@ -231,6 +232,7 @@ describe("stores that answer after a round trip (as Redis will)", () => {
     const failing = later(rooms);
     failing.load = (() => Promise.reject(new Error("connection reset"))) as never;
     hub = new Hub<Peer>(settings, "test", { send: (to, f) => to.peer.got.push(f), broadcast: () => {}, close: () => {} }, {
+      roomLog: new MemoryStore(),
       accounts,
       roomStates: failing,
       hasher,

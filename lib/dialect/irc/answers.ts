@@ -9,6 +9,7 @@
  */
 import type { ErrorFrame, ServerFrame, WhoEntry } from "../../protocol/server_frames.ts";
 import { roomToChannel } from "./channels.ts";
+import { renderHistoryAnswer, renderHistoryError } from "./chathistory.ts";
 import { isupportLines } from "./isupport.ts";
 import { type IrcMessage, MAX_LINE_BYTES, utf8Length } from "./message.ts";
 import { N } from "./numerics.ts";
@@ -62,6 +63,8 @@ export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | 
         : [s.numeric(N.RPL_UNAWAY, "You are no longer marked as being away")];
     case "pong":
       return []; // IRC PINGs are answered by the dialect itself.
+    case "history":
+      return renderHistoryAnswer(s, frame);
     case "invite":
       // The inviter's own copy; the invitee's is an event (an INVITE line).
       if (frame.id === undefined) return null;
@@ -154,6 +157,7 @@ function errorLines(s: IrcSession, frame: ErrorFrame): IrcMessage[] {
   const context = s.context;
   const command = context?.command ?? "*";
   const target = context?.target ?? "*";
+  if (command === "CHATHISTORY") return renderHistoryError(s, frame);
   switch (frame.code) {
     case "nick_taken":
       return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is already in use")];

@@ -8,6 +8,7 @@
 import type { IrcMessage } from "./message.ts";
 import type { IrcSession } from "./session.ts";
 import * as channels from "./handlers/channels.ts";
+import * as history from "./handlers/history.ts";
 import * as messages from "./handlers/messages.ts";
 import * as moderation from "./handlers/moderation.ts";
 import * as queries from "./handlers/queries.ts";
@@ -51,4 +52,5 @@ export const COMMANDS: Record<string, IrcCommand> = {
   INVITE: { minParams: 2, run: moderation.invite },
   KILL: { minParams: 2, run: moderation.kill },
   OPER: { minParams: 2, run: moderation.oper },
+  CHATHISTORY: { minParams: 0, run: history.chathistory }, // Its own FAIL NEED_MORE_PARAMS, as the spec asks.
 };

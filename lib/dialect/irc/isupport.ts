@@ -7,6 +7,7 @@
 import type { Settings } from "../../config/settings.ts";
 import { MAX_NICK_CODE_POINTS } from "../../protocol/names.ts";
 import { MAX_CHANNEL_LENGTH } from "./channels.ts";
+import { CHATHISTORY_MAX } from "./chathistory.ts";
 import { MAX_LINE_BYTES } from "./message.ts";
 
 /** Longest away note, as the hub's `status` frame allows. */
@@ -32,7 +33,11 @@ export function isupportTokens(settings: Pick<Settings, "server_name">): string[
     "CHANMODES=,,,n",
     `CHANNELLEN=${MAX_CHANNEL_LENGTH}`,
     "CHANTYPES=#",
+    // draft/chathistory: the most messages one CHATHISTORY returns (a `history` frame's limit).
+    `CHATHISTORY=${CHATHISTORY_MAX}`,
     `LINELEN=${MAX_LINE_BYTES + 2}`,
+    // msgid first: it names a message exactly (msgref.ts); a timestamp is resolved to the nearest message.
+    "MSGREFTYPES=msgid,timestamp",
     `NETWORK=${ircServerName(settings.server_name)}`,
     `NICKLEN=${MAX_NICK_CODE_POINTS}`,
     // No channel operators or voice yet.

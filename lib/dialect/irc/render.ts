@@ -12,6 +12,7 @@ import type { LeaveReason, MsgFrame, ServerFrame } from "../../protocol/server_f
 import { hasCap } from "./caps.ts";
 import { roomToChannel } from "./channels.ts";
 import { type IrcMessage, MAX_LINE_BYTES, splitUtf8, utf8Length } from "./message.ts";
+import { msgidOf } from "./msgref.ts";
 
 /** Host part of every user's `nick!user@host`: tcpchat does not show addresses. */
 export const USER_HOST = "tcpchat";
@@ -150,11 +151,12 @@ export function quitText(reason: LeaveReason): string {
   }
 }
 
-function messageTags(msg: MsgFrame, caps: number): Record<string, string> | undefined {
+/** The tags of a room message for a recipient with `caps`: `time` (server-time) and `msgid` (message-tags). */
+export function messageTags(msg: MsgFrame, caps: number): Record<string, string> | undefined {
   const tags = timeTag(msg.ts, caps);
   if (!hasCap(caps, "message-tags")) return tags;
-  // Unique for this room's incarnation: ts and seq together never repeat.
-  return { ...tags, msgid: `${msg.room}-${msg.seq}-${msg.ts.toString(36)}` };
+  // Room, seq and send time: see msgref.ts (CHATHISTORY reads it back).
+  return { ...tags, msgid: msgidOf(msg) };
 }
 
 function timeTag(ts: number, caps: number): Record<string, string> | undefined {

@@ -12,6 +12,7 @@ import type { Session } from "../../hub/session.ts";
 import type { ClientFrame } from "../../protocol/client_frames.ts";
 import type { ServerFrame } from "../../protocol/server_frames.ts";
 import { type CapName, CAPS, hasCap } from "./caps.ts";
+import { HistoryAsks } from "./chathistory.ts";
 import { COMMANDS } from "./commands.ts";
 import { renderAnswer } from "./answers.ts";
 import { encodeIrcMessage, type IrcMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES, parseIrcLine, utf8Length } from "./message.ts";
@@ -25,6 +26,8 @@ export interface IrcLookup {
   sessionByNick(nick: string): Session<unknown> | undefined;
   /** Whether a room exists now. */
   hasRoom(name: string): boolean;
+  /** For a member of `room`, its newest message sent at or before `ts` (seq, and send time if held); null for others (CHATHISTORY). */
+  historyAt(session: Session<unknown>, room: string, ts: number): { seq: number; ts: number | undefined } | null;
   /** The room, for what IRC shows of it without a frame (its topic). */
   room(name: string): { readonly moderation: { readonly topic: { text: string } | null } } | undefined;
   /** Sessions, registered users and rooms right now. */
@@ -53,6 +56,8 @@ export interface CommandContext {
   target?: string;
   /** Lines for the sender, written when the command is done. */
   readonly lines: IrcMessage[];
+  /** The answer comes later (a CHATHISTORY waiting for a slow history store): no ACK for an empty reply now. */
+  deferred?: boolean;
 }
 
 /** Shares one rendering of a broadcast among recipients with the same variant. */
@@ -82,8 +87,11 @@ export class IrcSession {
   readonly joined = new Set<string>();
   /** User modes set with MODE (cosmetic: `i`). */
   userModes = "";
+  /** CHATHISTORY requests the hub has not answered yet (chathistory.ts). */
+  readonly historyAsks = new HistoryAsks();
+  /** Batches opened on this connection, for unique batch ids. */
+  batchCount = 0;
   #context: CommandContext | null = null;
-  #batches = 0;
 
   constructor(readonly host: IrcHost) {}
 
@@ -172,10 +180,19 @@ export class IrcSession {
     else this.#writeNow([message]);
   }
 
-  /** Hands a frame to the hub, marked as this client's own so its answers are recognised. */
+  /**
+   * Hands a frame to the hub, marked as this client's own so its answers are
+   * recognised: with {@linkcode IRC_FRAME_ID}, or the frame's own id when it
+   * has one (CHATHISTORY matches answers that may come later by id).
+   */
   submit(frame: ClientFrame, target?: string): void {
     if (this.#context && target !== undefined) this.#context.target = target;
-    this.host.submit({ ...frame, id: IRC_FRAME_ID } as ClientFrame);
+    this.host.submit({ ...frame, id: frame.id ?? IRC_FRAME_ID } as ClientFrame);
+  }
+
+  /** Writes the answer to a command that is already done (labelled as labeled-response says). */
+  writeLabelled(label: string | undefined, lines: IrcMessage[]): void {
+    this.#writeContext({ command: "", label, lines });
   }
 
   /**
@@ -216,11 +233,14 @@ export class IrcSession {
     let lines = context.lines;
     if (label !== undefined) {
       if (lines.length === 0) {
+        if (context.deferred) return;
         lines = [{ tags: { label }, source: this.serverName, command: "ACK", params: [] }];
-      } else if (lines.length === 1 || !this.has("batch")) {
+      } else if (lines.length === 1 || !this.has("batch") || isOneBatch(lines)) {
+        // One batch (a CHATHISTORY answer) is its own logical response: the spec lets its start carry the
+        // label, and clients that do not nest batches (irc-framework) would lose a nested one's messages.
         lines = [withTag(lines[0], "label", label), ...lines.slice(1)];
       } else {
-        const id = `L${(++this.#batches).toString(36)}`;
+        const id = `L${(++this.batchCount).toString(36)}`;
         lines = [
           { tags: { label }, source: this.serverName, command: "BATCH", params: [`+${id}`, "labeled-response"] },
           ...lines.map((line) => withTag(line, "batch", id)),
@@ -242,6 +262,15 @@ export class IrcSession {
     this.caps = caps;
     return true;
   }
+}
+
+/** Whether `lines` are exactly one batch: its start, lines in it, its end. */
+function isOneBatch(lines: IrcMessage[]): boolean {
+  const first = lines[0];
+  const last = lines[lines.length - 1];
+  if (first.command !== "BATCH" || !first.params[0]?.startsWith("+") || last.command !== "BATCH") return false;
+  const id = first.params[0].slice(1);
+  return last.params[0] === `-${id}` && lines.slice(1, -1).every((line) => line.tags?.batch === id);
 }
 
 function withTag(line: IrcMessage, key: string, value: string): IrcMessage {

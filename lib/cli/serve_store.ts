@@ -1,0 +1,33 @@
+/**
+ * The store `serve` runs with: SQLite in the data directory, or memory when
+ * `data_dir` is empty (`--memory`). A data directory that cannot be used is
+ * a {@linkcode CliError} with one line saying why (exit 2), never a stack trace.
+ *
+ * @module
+ */
+import type { Settings } from "../config/settings.ts";
+import { log } from "../ops/log.ts";
+import { openDataDir, StoreOpenError } from "../store/data_dir.ts";
+import { MemoryStore } from "../store/memory_store.ts";
+import type { RoomLog } from "../store/types.ts";
+import { CliError } from "./cli_error.ts";
+
+/** `--memory` is `--data-dir ""`: rewritten before the settings' flags are parsed. */
+export function withMemoryFlag(args: string[]): string[] {
+  return args.flatMap((arg) => (arg === "--memory" ? ["--data-dir", ""] : [arg]));
+}
+
+/** Opens the store the settings ask for. Throws {@linkcode CliError} (exit 2) when the data directory is unusable. */
+export async function openStore(settings: Settings): Promise<RoomLog> {
+  if (settings.data_dir === "") return new MemoryStore();
+  const logger = log("store");
+  try {
+    return await openDataDir(settings.data_dir, settings, {
+      onWriteFailure: (message) => logger.error("store write failed: {message}", { message }),
+      onRecovered: () => logger.info("store writable again"),
+    });
+  } catch (error) {
+    if (error instanceof StoreOpenError) throw new CliError(error.message);
+    throw error;
+  }
+}
