@@ -39,6 +39,7 @@ const { values } = parseArgs({
     subs: { type: "string", default: "100,1" },
     rate: { type: "string", default: "1000" },
     duration: { type: "string", default: "5s" },
+    repeat: { type: "string", default: "3" },
     json: { type: "boolean", default: false },
     where: { type: "boolean", default: false },
     top: { type: "string", default: "30" },
@@ -63,11 +64,15 @@ interface Profile {
   allocatedBytes: number;
   bytesPerFrame: number;
   bytesPerDelivery: number;
+  /** Lowest and highest B/frame over the repeats (the figure above is their median). */
+  bytesPerFrameRange: [number, number];
   gcs: number;
   pauseP50Ms: number;
   pauseP99Ms: number;
   pauseMaxMs: number;
   pauseTotalMs: number;
+  /** Every pause, ms (emptied in the report). */
+  pauses: number[];
 }
 
 /** Parses V8 `--trace-gc-nvp` lines. */
@@ -102,6 +107,10 @@ export function parseJsc(text: string, from: number): GcEvent[] {
     previousEndKb = Number(m[3]);
   }
   return events;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -171,8 +180,31 @@ function startServer(runtime: ProfiledRuntime): Promise<ServerProcess> {
   }
 }
 
-/** One measured bench run against a warm server. */
+/**
+ * `--repeat` measured runs against a warm server: the median run's
+ * allocations (the machine's load changes how writes batch, so single runs
+ * vary), the pauses of all runs together.
+ */
 async function profile(server: ServerProcess, runtime: ProfiledRuntime, subs: number): Promise<Profile> {
+  const runs: Profile[] = [];
+  for (let i = 0; i < Number(values.repeat); i++) runs.push(await profileOnce(server, runtime, subs));
+  const byBytes = [...runs].sort((a, b) => a.bytesPerFrame - b.bytesPerFrame);
+  const median = byBytes[Math.floor((byBytes.length - 1) / 2)]!;
+  const pauses = runs.flatMap((r) => r.pauses).sort((a, b) => a - b);
+  return {
+    ...median,
+    bytesPerFrameRange: [byBytes[0]!.bytesPerFrame, byBytes.at(-1)!.bytesPerFrame],
+    gcs: runs.reduce((sum, r) => sum + r.gcs, 0),
+    pauseP50Ms: round3(percentile(pauses, 0.5)),
+    pauseP99Ms: round3(percentile(pauses, 0.99)),
+    pauseMaxMs: round3(pauses.at(-1) ?? 0),
+    pauseTotalMs: round3(pauses.reduce((a, b) => a + b, 0)),
+    pauses: [],
+  };
+}
+
+/** One measured bench run against a warm server. */
+async function profileOnce(server: ServerProcess, runtime: ProfiledRuntime, subs: number): Promise<Profile> {
   const rate = Number(values.rate);
   const stream = runtime === "bun" ? "stderr" : "stdout";
   const text = () => (stream === "stderr" ? server.stderr() : server.stdout());
@@ -196,11 +228,13 @@ async function profile(server: ServerProcess, runtime: ProfiledRuntime, subs: nu
     allocatedBytes,
     bytesPerFrame: Math.round(allocatedBytes / frames),
     bytesPerDelivery: Math.round(allocatedBytes / deliveries),
+    bytesPerFrameRange: [0, 0],
     gcs: events.length,
-    pauseP50Ms: percentile(pauses, 0.5),
-    pauseP99Ms: percentile(pauses, 0.99),
-    pauseMaxMs: pauses.at(-1) ?? 0,
-    pauseTotalMs: Math.round(pauses.reduce((a, b) => a + b, 0) * 100) / 100,
+    pauseP50Ms: round3(percentile(pauses, 0.5)),
+    pauseP99Ms: round3(percentile(pauses, 0.99)),
+    pauseMaxMs: round3(pauses.at(-1) ?? 0),
+    pauseTotalMs: round3(pauses.reduce((a, b) => a + b, 0)),
+    pauses,
   };
 }
 
@@ -298,12 +332,14 @@ for (const runtime of runtimes) {
 if (values.json) {
   console.log(JSON.stringify(profiles, null, 2));
 } else {
-  console.log(`rate ${values.rate} msgs/s, ${values.duration} per run; server allocations from its GC log\n`);
+  console.log(
+    `rate ${values.rate} msgs/s, ${values.repeat} runs of ${values.duration}: median run (B/frame min–max); pauses of all runs\n`,
+  );
   console.log("| runtime | fan-out | frames in | deliveries | B/frame in | B/delivery | GCs | pause p50 ms | p99 ms | max ms | total ms |");
   console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const p of profiles) {
     console.log(
-      `| ${p.runtime} | 1×${p.subs} | ${p.frames} | ${p.deliveries} | ${p.bytesPerFrame} | ${p.bytesPerDelivery} | ${p.gcs} | ${p.pauseP50Ms} | ${p.pauseP99Ms} | ${p.pauseMaxMs} | ${p.pauseTotalMs} |`,
+      `| ${p.runtime} | 1×${p.subs} | ${p.frames} | ${p.deliveries} | ${p.bytesPerFrame} (${p.bytesPerFrameRange.join("–")}) | ${p.bytesPerDelivery} | ${p.gcs} | ${p.pauseP50Ms} | ${p.pauseP99Ms} | ${p.pauseMaxMs} | ${p.pauseTotalMs} |`,
     );
   }
 }
