@@ -22,7 +22,7 @@
  * 100 connections against hundreds of thousands of deliveries).
  *
  * Usage: `npm run alloc -- [--runtimes node,deno,bun] [--subs 100,1] [--rate 1000]
- *   [--duration 5s] [--json]`
+ *   [--duration 5s] [--repeat 3] [--young-mb 1] [--json]`, or `--where` for allocation sites.
  *
  * @module
  */
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "1000" },
     duration: { type: "string", default: "5s" },
     repeat: { type: "string", default: "3" },
+    "young-mb": { type: "string", default: "1" },
     json: { type: "boolean", default: false },
     where: { type: "boolean", default: false },
     top: { type: "string", default: "30" },
@@ -161,6 +162,19 @@ function bench(port: number, subs: number, rate: number, duration: string, warmu
  */
 const LINE_BUFFERED = ["stdbuf", "-oL"];
 
+/**
+ * V8 flags: the GC log, and a young generation capped at `--young-mb` MB
+ * (0: V8's default). A GC's `allocated` is exact, but a run only sees whole
+ * GCs: with V8's default young generation (up to 16 MB or more) a 1×1 run has
+ * three or four, and its figure jumps by a quarter with one GC more or less.
+ * At 1 MB the error is about 1 MB per run; pauses are then those of the
+ * smaller young generation (more, shorter scavenges).
+ */
+function v8Flags(): string[] {
+  const young = Number(values["young-mb"]);
+  return ["--trace-gc-nvp", ...(young > 0 ? [`--max-semi-space-size=${young}`] : [])];
+}
+
 /** Starts the server under `runtime` with its GC log on. */
 function startServer(runtime: ProfiledRuntime): Promise<ServerProcess> {
   const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--rate-per-s", "0", "--default-room", "", "--log-level", "warning"];
@@ -168,11 +182,11 @@ function startServer(runtime: ProfiledRuntime): Promise<ServerProcess> {
     case "node":
       // `spawnServer` puts `prefix` before `node <bundle>`: this shell slips the V8 flag in after node.
       return spawnServer("node", "main.ts", args, {
-        prefix: [...LINE_BUFFERED, "sh", "-c", 'exec "$0" --trace-gc-nvp "$@"'],
+        prefix: [...LINE_BUFFERED, "sh", "-c", `exec "$0" ${v8Flags().join(" ")} "$@"`],
       });
     case "deno":
       return spawnServer("deno", "main.ts", args, {
-        denoFlags: [...DEFAULT_DENO_FLAGS, "--v8-flags=--trace-gc-nvp"],
+        denoFlags: [...DEFAULT_DENO_FLAGS, `--v8-flags=${v8Flags().join(",")}`],
         prefix: LINE_BUFFERED,
       });
     case "bun":
