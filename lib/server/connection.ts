@@ -26,7 +26,7 @@ import { TelnetFilter } from "../protocol/telnet.ts";
 import { encodeLines, type IrcRenderCache, IrcSession, isIrcRegistrationLine, renderEvent } from "../dialect/irc/mod.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
 import { LogThrottle } from "../ops/log_throttle.ts";
-import type { CloseReason, Conn, NetAddr } from "../runtime/types.ts";
+import { type CloseReason, type Conn, type NetAddr, WRITTEN } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
 import { plaintextAuthRefusal } from "./plaintext_auth.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
@@ -348,7 +348,10 @@ export class Connection implements Flushable, LivenessState {
     this.#inFlightBytes = bytes.length;
     this.ctx.stats.bytesOut += bytes.length;
     this.writeStartedAt = this.ctx.now();
-    this.conn.write(bytes).then(this.#onWriteSettled, this.#onWriteSettled);
+    const written = this.conn.write(bytes);
+    // Taken at once (Bun, Node): settle now, without a promise and a reaction per write (issue 15).
+    if (written === WRITTEN) this.#onWriteSettled();
+    else written.then(this.#onWriteSettled, this.#onWriteSettled);
   }
 
   /** One callback for both outcomes (one function less per connection): an error means a failed write. */
