@@ -46,9 +46,11 @@ import { connectTls, listenTls } from "./_tls.ts";
  * read that fills it, up to the max; a short read shrinks it back. Every open
  * connection holds its buffer in a pending read: with a fixed 64 KiB buffer
  * an idle connection cost ~70 KiB of RSS, with this scheme ~20 KiB (Deno
- * 2.9.6, 2,000 idle connections).
+ * 2.9.6, 2,000 idle connections). 256 bytes rather than 1 KiB (issue 15):
+ * the buffer was the largest single piece of an idle connection (1 KiB of
+ * its ~8.7 KB), and a line that fills it grows it to 1 KiB on the next read.
  */
-const MIN_READ_BUFFER_BYTES = 1024;
+const MIN_READ_BUFFER_BYTES = 256;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
 /** How long to back off after an accept error such as EMFILE. */
