@@ -6,6 +6,8 @@
  * - tcpchat-<version>-<platform>.tar.gz: bin/tcpchat, conf/, a service file
  *   (systemd or launchd) and a README;
  * - SHA256SUMS over all of them.
+ * The browser client (lib/web/) is rebuilt into lib/web/_assets.gen.ts first,
+ * so every artefact serves the page of the sources it was built from.
  * Version comes from package.json, the commit from git; both are embedded and
  * shown by `tcpchat --version`. Archives are made with fixed times and owners
  * so the same checkout builds the same bytes.
@@ -54,6 +56,9 @@ function gitCommit(): string {
 }
 
 const define = ["--define", `BUILD_COMMIT=${JSON.stringify(commit)}`];
+
+// The browser client first: the bundle and executables embed lib/web/_assets.gen.ts.
+run([BUN, "scripts/build_web.ts"]);
 
 rmSync(DIST, { recursive: true, force: true });
 mkdirSync(DIST, { recursive: true });

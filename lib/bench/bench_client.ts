@@ -12,6 +12,7 @@ import { FrameCounter, ircMsgOffsets } from "./frame_counter.ts";
 import type { LatencyHistogram } from "./histogram.ts";
 import { pollTimers } from "./phases.ts";
 import { nowMicros } from "./stamp.ts";
+import { connectWebSocket } from "./ws_conn.ts";
 
 const LF = 0x0a;
 /** A handshake line longer than this (a huge room snapshot) fails the set-up. */
@@ -23,6 +24,8 @@ const decoder = new TextDecoder();
 export interface BenchClientOptions {
   hostname: string;
   port: number;
+  /** `ws`: the address is the server's `http_listen`, and the client speaks WebSocket on `/ws`. */
+  transport?: "tcp" | "ws";
   nick: string;
   room: string;
   /** Gives up the handshake after this long. */
@@ -100,7 +103,11 @@ export class BenchClient {
   /** Connects, registers `nick` and joins `room`; resolves once the room snapshot arrived. */
   static async open(runtime: Runtime, options: BenchClientOptions): Promise<BenchClient> {
     const target = { hostname: options.hostname, port: options.port };
-    const conn = options.tls ? await runtime.connectTls({ ...target, ...options.tls }) : await runtime.connect(target);
+    const conn = options.transport === "ws"
+      ? await connectWebSocket(runtime, options.hostname, options.port, options.tls)
+      : options.tls
+      ? await runtime.connectTls({ ...target, ...options.tls })
+      : await runtime.connect(target);
     conn.setNoDelay(true);
     const client = new BenchClient(conn, options);
     const timer = setTimeout(

@@ -90,6 +90,7 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
     return {
       hostname: options.hostname,
       port: options.port,
+      transport: options.transport,
       tls: options.tls,
       nick: isSub ? subNick(r, k) : pubNick(r, k - subs),
       room: roomName(r),
@@ -194,7 +195,7 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
 
   const result: FanoutResult = {
     scenario: options.scenario === "latency" ? "latency" : "fanout",
-    target: `${options.hostname}:${options.port}`,
+    target: options.transport === "ws" ? `ws://${options.hostname}:${options.port}/ws` : `${options.hostname}:${options.port}`,
     config: {
       rooms: roomCount,
       pubs_per_room: pubs,

@@ -48,6 +48,7 @@ export async function runIdle(runtime: Runtime, options: BenchOptions, hooks: Ru
   const setup = await setUpClients(runtime, conns, options, (i, timeoutMs) => ({
     hostname: options.hostname,
     port: options.port,
+    transport: options.transport,
     tls: options.tls,
     nick: numbered(`${options.nickPrefix}i`, i, conns),
     room: numbered(options.roomPrefix, i % rooms, rooms),
@@ -77,7 +78,7 @@ export async function runIdle(runtime: Runtime, options: BenchOptions, hooks: Ru
   const mb = (kib: number | undefined) => (kib === undefined ? undefined : kib / 1024);
   const result: IdleResult = {
     scenario: "idle",
-    target: `${options.hostname}:${options.port}`,
+    target: options.transport === "ws" ? `ws://${options.hostname}:${options.port}/ws` : `${options.hostname}:${options.port}`,
     config: { conns, rooms, hold_s: options.durationMs / 1000 },
     setup: {
       connections: clients.length,

@@ -20,6 +20,8 @@ export interface BenchOptions {
   scenario: ScenarioName;
   hostname: string;
   port: number;
+  /** `ws`: connect over WebSocket to the server's `http_listen` address. */
+  transport: "tcp" | "ws";
   /** Rooms; fanout/latency: each with its own publishers and subscribers; idle: connections spread over them. */
   rooms: number;
   /** Publishers per room. */
@@ -89,6 +91,7 @@ export function benchDefaults(scenario: ScenarioName): BenchOptions {
     scenario,
     hostname: "127.0.0.1",
     port: 7777,
+    transport: "tcp",
     rooms: scenario === "idle" ? 10 : 1,
     pubs: 1,
     subs: 100,

@@ -27,8 +27,8 @@ export const ACCOUNT_USAGE = `Usage: tcpchat account add NAME [--email ADDRESS]
        tcpchat account list
 
 Manages accounts in the data directory, for servers with registration closed.
-The password is asked for without echo, or read from TCPCHAT_PASSWORD, or
-from the first line of stdin when it is not a terminal. Exit codes: 0 done,
+The password is read from TCPCHAT_PASSWORD, else asked for twice without
+echo on a terminal, else read from the first line of stdin; never from an argument. Exit codes: 0 done,
 2 bad usage, 3 refused.`;
 
 /** What the command reads and writes besides the store. */
@@ -50,7 +50,8 @@ export async function accountAdmin(
 ): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { email: { type: "string" } }, ACCOUNT_USAGE);
   const [verb, name, extra] = positionals;
-  if (extra !== undefined) throw new CliError(`unexpected argument ${extra}`, ACCOUNT_USAGE);
+  // Not repeated back: a third argument is most likely a password typed where it is never taken.
+  if (extra !== undefined) throw new CliError("too many arguments (a password is never taken as an argument)", ACCOUNT_USAGE);
   if (verb === "list") {
     if (name !== undefined) throw new CliError(`unexpected argument ${name}`, ACCOUNT_USAGE);
     for (const a of await store.list()) {

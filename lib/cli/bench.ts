@@ -65,6 +65,7 @@ export function benchUsage(): string {
   "  --sub-dialect NAME        json | irc: what the subscribers speak (publishers speak JSON) [json]",
     "  --nick-prefix TEXT        nick prefix [b + a random tag]",
     "  --room-prefix TEXT        room name prefix [bench- + the tag + -]",
+    "  --ws                      connect over WebSocket: HOST:PORT is the server's --http-listen address (wss with --tls)",
     "  --pid PID                 server process: report its CPU and memory (from /proc, with its children)",
     "  --json                    print one JSON object on stdout at the end",
     "  -q, --quiet               no progress lines",
@@ -98,6 +99,7 @@ const OPTIONS = {
   "sub-dialect": { type: "string" },
   "nick-prefix": { type: "string" },
   "room-prefix": { type: "string" },
+  ws: { type: "boolean" },
   pid: { type: "string" },
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
@@ -161,6 +163,7 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
     ...d,
     hostname: host,
     port,
+    transport: values.ws === true ? "ws" : "tcp",
     rooms: integer("rooms", values.rooms, d.rooms, 1, L.connections),
     pubs: integer("pubs", values.pubs, d.pubs, 1, L.connections),
     subs: integer("subs", values.subs, d.subs, 1, L.connections),
@@ -193,6 +196,8 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
   if (values.insecure) options.tls = { insecure: true };
   else if (values.ca !== undefined) options.caFile = values.ca;
   else if (values.tls) options.tls = {};
+  // A WebSocket connection speaks JSON from its first message: no IRC over it.
+  if (options.subDialect === "irc" && options.transport === "ws") throw bad("--sub-dialect irc does not go with --ws (WebSocket speaks JSON only)");
   // The server cuts longer texts into several PRIVMSGs for IRC members (one line is 512 bytes at most).
   if (options.subDialect === "irc" && options.textBytes > MAX_IRC_TEXT_BYTES) {
     throw bad(`--size: IRC subscribers take at most ${MAX_IRC_TEXT_BYTES} bytes of text (one PRIVMSG line), got ${options.textBytes}`);

@@ -19,8 +19,10 @@ import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
 import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
+import { pageUrl, serveWeb, webUsesTls } from "../server/web_listener.ts";
 import { VERSION } from "../version.ts";
-import { openStore, withMemoryFlag } from "./serve_store.ts";
+import { openStore, storeServices, withMemoryFlag } from "./serve_store.ts";
+import { joinCluster, redactedUrl } from "./serve_cluster.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -133,7 +135,8 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   setupLogging(logSetup(runtime, settings));
   const logger = log("serve");
   const store = await openStore(settings);
-  const server = new ChatServer(runtime, settings, VERSION, Date.now, { roomLog: store });
+  const server = new ChatServer(runtime, settings, VERSION, Date.now, storeServices(store));
+  const cluster = await joinCluster(server, store);
   let addr;
   try {
     addr = await server.start();
@@ -148,6 +151,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       port: settings.port,
       error: (error as Error).message,
     });
+    await cluster?.stop();
     await store.close();
     await flushLogging();
     return 1;
@@ -164,6 +168,21 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
       return 1;
     }
   }
+  let web: HttpServer | undefined;
+  if (settings.http_listen !== "") {
+    try {
+      web = await serveWeb(runtime, server);
+    } catch (error) {
+      logger.fatal("cannot serve the web client on {address}: {error}", { address: settings.http_listen, error: (error as Error).message });
+      await ops?.close();
+      await server.shutdown(0);
+      await cluster?.stop();
+      await store.close();
+      await flushLogging();
+      return 1;
+    }
+    logger.info("web client at {url}", { url: pageUrl(web.addr, webUsesTls(settings)) });
+  }
   const tlsAddr = server.tlsAddr;
   logger.info(`tcpchat {version} on {runtime} listening on {host}:{port}${tlsAddr ? " and TLS {tls}" : ""}, data in {dataDir}`, {
     version: VERSION,
@@ -172,10 +191,11 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     port: addr.port,
     ...(tlsAddr ? { tls: `${tlsAddr.hostname}:${tlsAddr.port}` } : {}),
     config: config.file ?? "none",
-    dataDir: settings.data_dir === "" ? "memory only" : settings.data_dir,
+    dataDir: settings.cluster !== "" ? `Redis ${redactedUrl(settings.cluster)}` : settings.data_dir === "" ? "memory only" : settings.data_dir,
   });
   // Plain lines on stdout for scripts and tests that wait for the ports.
   if (ops) console.log(`metrics ${ops.addr.hostname}:${ops.addr.port}`);
+  if (web) console.log(`web ${pageUrl(web.addr, webUsesTls(settings))}`);
   if (server.ircAddr) console.log(`irc ${server.ircAddr.hostname}:${server.ircAddr.port}`);
   console.log(`listening ${addr.hostname}:${addr.port}`);
   if (tlsAddr) console.log(`listening tls ${tlsAddr.hostname}:${tlsAddr.port}`);
@@ -220,6 +240,8 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
     told: result.told + told,
   });
   await ops?.close();
+  await web?.close();
+  await cluster?.stop();
   await store.close();
   await flushLogging();
   return 0;

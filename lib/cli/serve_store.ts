@@ -6,11 +6,16 @@
  * @module
  */
 import type { Settings } from "../config/settings.ts";
+import type { HubServices } from "../hub/hub_services.ts";
 import { log } from "../ops/log.ts";
 import { openDataDir, StoreOpenError } from "../store/data_dir.ts";
 import { MemoryStore } from "../store/memory_store.ts";
+import { SqliteAccountStore } from "../store/sqlite_account_store.ts";
+import { SqliteRoomStateStore } from "../store/sqlite_room_state_store.ts";
+import { SqliteStore } from "../store/sqlite_store.ts";
 import type { RoomLog } from "../store/types.ts";
 import { CliError } from "./cli_error.ts";
+import { openRedisStore } from "./serve_cluster.ts";
 
 /** `--memory` is `--data-dir ""`: rewritten before the settings' flags are parsed. */
 export function withMemoryFlag(args: string[]): string[] {
@@ -19,6 +24,7 @@ export function withMemoryFlag(args: string[]): string[] {
 
 /** Opens the store the settings ask for. Throws {@linkcode CliError} (exit 2) when the data directory is unusable. */
 export async function openStore(settings: Settings): Promise<RoomLog> {
+  if (settings.cluster !== "") return await openRedisStore(settings);
   if (settings.data_dir === "") return new MemoryStore();
   const logger = log("store");
   try {
@@ -30,4 +36,19 @@ export async function openStore(settings: Settings): Promise<RoomLog> {
     if (error instanceof StoreOpenError) throw new CliError(error.message);
     throw error;
   }
+}
+
+/**
+ * The hub's stores over `store`: with a data directory, accounts and room
+ * state (topic, modes, operators, bans) live in its database beside the
+ * messages; in memory, the ChatServer's memory defaults are used.
+ */
+export function storeServices(store: RoomLog): Partial<HubServices> {
+  if (!(store instanceof SqliteStore)) return { roomLog: store };
+  const logger = log("store");
+  return {
+    roomLog: store,
+    accounts: new SqliteAccountStore(store.db, store, (message) => logger.error("store write failed: {message}", { message })),
+    roomStates: new SqliteRoomStateStore(store.db, store),
+  };
 }

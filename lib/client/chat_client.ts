@@ -3,7 +3,9 @@
  * send` and any program. It registers, matches answers to requests by `id`,
  * keeps the connection alive with pings, and reconnects by itself with
  * backoff: it re-registers, rejoins every room with `since` = the last seq it
- * saw, and so misses nothing the server still keeps.
+ * saw, and so misses nothing the server still keeps. It talks to the server
+ * through a {@linkcode FrameLink} (TCP by default, WebSocket in the browser),
+ * so this logic is written once for both.
  *
  * @example
  * ```ts
@@ -16,9 +18,10 @@
  * @module
  */
 import type { ClientFrame } from "../protocol/client_frames.ts";
-import { LineSplitter } from "../protocol/line_splitter.ts";
 import type { ErrorFrame, MsgFrame, ServerFrame, WhoEntry } from "../protocol/server_frames.ts";
-import type { Conn, Runtime } from "../runtime/types.ts";
+import type { Runtime } from "../runtime/types.ts";
+import type { Dialer, FrameLink } from "./link.ts";
+import { tcpDialer } from "./tcp_link.ts";
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
 
@@ -103,11 +106,13 @@ export class ChatError extends Error {
   }
 }
 
-/** How to reach and talk to a server. */
+/** How to reach and talk to a server: `dial`, or `runtime`, `host` and `port` for TCP. */
 export interface ChatClientOptions {
-  runtime: Runtime;
-  host: string;
-  port: number;
+  /** Opens a link to the server (e.g. `wsDialer(url)` in a browser); when absent, TCP to host:port. */
+  dial?: Dialer;
+  runtime?: Runtime;
+  host?: string;
+  port?: number;
   nick: string;
   /** Rooms to join after registering (the server's default room comes on its own). */
   rooms?: string[];
@@ -118,7 +123,7 @@ export interface ChatClientOptions {
   requestTimeoutMs?: number;
   /** Sent in `hello`. */
   client?: string;
-  /** Connect over TLS: with `ca` (PEM text) trusted instead of the system roots, or `insecure` (no checks). */
+  /** Connect over TLS (with runtime, host and port): with `ca` (PEM text) trusted instead of the system roots, or `insecure` (no checks). */
   tls?: { ca?: string; insecure?: boolean; serverName?: string };
   /** Sent in `hello` (for a nick that is an account); kept in memory only, for reconnects. Never logged or shown. */
   password?: string;
@@ -156,10 +161,6 @@ interface CatchUpStart {
   first?: number;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-/** Server lines can be large (a room snapshot with history); this only guards against nonsense. */
-const MAX_SERVER_LINE_BYTES = 64 * 1024 * 1024;
 /** How long past the server's timeout to keep asking for our old nick after a reconnect. */
 const NICK_RECLAIM_MARGIN_MS = 2000;
 
@@ -167,7 +168,8 @@ const NICK_RECLAIM_MARGIN_MS = 2000;
 export class ChatClient extends Emitter<ClientEvents> {
   #nick: string;
   #state: ConnectionState = "closed";
-  #conn: Conn | null = null;
+  #conn: FrameLink | null = null;
+  readonly #dial: Dialer;
   #welcome: WelcomeFrame | null = null;
   readonly #pending = new Map<string, Pending>();
   readonly #rooms = new Map<string, JoinedRoom>();
@@ -182,6 +184,10 @@ export class ChatClient extends Emitter<ClientEvents> {
   constructor(readonly options: ChatClientOptions) {
     super();
     this.#nick = options.nick;
+    const { dial, runtime, host, port, tls } = options;
+    if (dial) this.#dial = dial;
+    else if (runtime && host !== undefined && port !== undefined) this.#dial = tcpDialer(runtime, host, port, tls);
+    else throw new TypeError("ChatClient needs dial, or runtime, host and port");
     this.#password = options.password;
   }
 
@@ -414,17 +420,16 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   /** Opens a connection and registers; on a reconnect, rejoins rooms with `since`. */
   async #open(resumed: boolean): Promise<WelcomeFrame> {
-    const target = { hostname: this.options.host, port: this.options.port };
-    const conn = this.options.tls
-      ? await this.options.runtime.connectTls({ ...target, ...this.options.tls })
-      : await this.options.runtime.connect(target);
-    conn.setNoDelay(true);
+    const conn = await this.#dial();
     this.#conn = conn;
     this.#lastHeardAt = Date.now();
     // Mark rooms before hello: the server re-joins the default room right after welcome, and
     // that snapshot (without since) must not move our place in the room.
     for (const room of this.#rooms.values()) room.resuming = resumed;
-    void this.#readLoop(conn);
+    conn.start((text) => this.#onLine(text));
+    void conn.closed.then((reason) => {
+      if (this.#conn === conn) this.#onLost(reason);
+    });
     const welcome = await this.#register(resumed);
     this.#welcome = welcome;
     this.#startHeartbeat(welcome);
@@ -477,22 +482,6 @@ export class ChatClient extends Emitter<ClientEvents> {
         }
       }
     }
-  }
-
-  async #readLoop(conn: Conn): Promise<void> {
-    const splitter = new LineSplitter(MAX_SERVER_LINE_BYTES);
-    const handler = {
-      onLine: (bytes: Uint8Array) => this.#onLine(decoder.decode(bytes)),
-      onTooLarge: () => {},
-    };
-    try {
-      for await (const chunk of conn.readable) splitter.push(chunk, handler);
-    } catch {
-      // Reported through `closed`.
-    }
-    conn.close();
-    const reason = await conn.closed;
-    if (this.#conn === conn) this.#onLost(typeof reason === "string" ? reason : reason.message);
   }
 
   #onLine(line: string): void {
@@ -746,8 +735,8 @@ export class ChatClient extends Emitter<ClientEvents> {
     return this.options.backoff ?? DEFAULT_BACKOFF;
   }
 
-  #write(conn: Conn, frame: ClientFrame): void {
-    conn.write(encoder.encode(JSON.stringify(frame) + "\n")).catch(() => {});
+  #write(conn: FrameLink, frame: ClientFrame): void {
+    conn.send(JSON.stringify(frame));
   }
 
   #setState(state: ConnectionState, reason?: string, attempt?: number, delayMs?: number): void {

@@ -4,7 +4,8 @@
  * only when no source (file, env, flag) set them.
  *
  * - `history`: 10,000 messages per room with a data directory (they live on
- *   disk; memory holds only the newest), 100 without (all of them in memory).
+ *   disk; memory holds only the newest) or a cluster (they live in Redis),
+ *   100 without (all of them in memory).
  *
  * @module
  */
@@ -15,5 +16,6 @@ export const MEMORY_HISTORY_DEFAULT = 100;
 
 /** Applies the context-dependent defaults in place, to settings still at their table default. */
 export function applyDerivedDefaults(settings: Settings, origins: Record<keyof Settings, string>): void {
-  if (origins.history === "default" && settings.data_dir === "") settings.history = MEMORY_HISTORY_DEFAULT;
+  // A cluster keeps history in Redis: as durable as a data directory, and in memory (Redis's) only there.
+  if (origins.history === "default" && settings.data_dir === "" && settings.cluster === "") settings.history = MEMORY_HISTORY_DEFAULT;
 }

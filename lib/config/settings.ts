@@ -48,6 +48,9 @@ export interface Settings {
   log_format: "auto" | "pretty" | "json";
   log_file: string;
   metrics: string;
+  http_listen: string;
+  ws_origins: string;
+  http_tls: "auto" | "off";
   tls_listen: string;
   tls_cert: string;
   tls_key: string;
@@ -57,6 +60,8 @@ export interface Settings {
   password_min_length: number;
   operators: string;
   data_dir: string;
+  cluster: string;
+  node_lease: number;
 }
 
 /** How a setting's value is written in flags, env and files. */
@@ -180,7 +185,7 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
   history: {
     kind: "int",
     default: 10_000,
-    doc: "messages kept per room (when not set: 10000 with a data_dir, 100 without)",
+    doc: "messages kept per room (when not set: 10000 with a data_dir or a cluster, 100 without)",
     check: nonNegativeInt,
   },
   history_on_join: {
@@ -292,6 +297,26 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     check: hostPortOrEmpty,
     reload: "restart",
   },
+  http_listen: {
+    kind: "string",
+    default: "",
+    doc: "HOST:PORT to serve the browser client at / and WebSocket at /ws (empty: off)",
+    check: hostPortOrEmpty,
+    reload: "restart",
+  },
+  ws_origins: {
+    kind: "string",
+    default: "",
+    doc: "comma-separated origins allowed to open /ws (e.g. https://chat.example.org); * allows any; empty: the server's own host only",
+    reload: "new_connections",
+  },
+  http_tls: {
+    kind: "string",
+    default: "auto",
+    doc: "auto: with tls_listen set, http_listen serves https and wss with tls_cert and tls_key; off: plain http (behind a proxy that terminates TLS)",
+    check: v.picklist(["auto", "off"], "must be auto or off"),
+    reload: "restart",
+  },
   tls_listen: {
     kind: "string",
     default: "",
@@ -343,7 +368,21 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
   data_dir: {
     kind: "string",
     default: "tcpchat-data",
-    doc: "directory for the database that keeps rooms and messages across restarts (empty or --memory: memory only)",
+    doc: "directory for the database that keeps rooms, messages, accounts and room state across restarts (empty or --memory: memory only)",
+    reload: "restart",
+  },
+  cluster: {
+    kind: "string",
+    default: "",
+    doc: "redis:// or rediss:// URL of the Redis shared by the nodes of a cluster (empty: a single node)",
+    check: v.pipe(v.string(), v.regex(/^$|^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL, or empty")),
+    reload: "restart",
+  },
+  node_lease: {
+    kind: "duration",
+    default: 15_000,
+    doc: "in a cluster, how long a node that stops renewing its lease is still taken as alive",
+    check: v.pipe(v.number(), v.integer(), v.minValue(300, "must be at least 300ms")),
     reload: "restart",
   },
 };

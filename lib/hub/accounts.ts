@@ -56,6 +56,29 @@ export class AccountDesk<P> {
     }, (error, now) => this.#failed(session, error, id, now));
   }
 
+  /**
+   * Checks `password` for the account `name` (which need not be the
+   * session's nick) under the same guessing limit as `hello`, then calls
+   * `done` with it; answers failures itself (`unauthorized` for a wrong
+   * password or an account that does not exist). For IRC SASL, NickServ
+   * IDENTIFY and OPER, which name an account apart from the nick.
+   */
+  login(
+    session: Session<P>,
+    name: string,
+    password: string,
+    id: string | undefined,
+    now: number,
+    done: (account: AccountRef) => void,
+  ): void {
+    if (nickProblem(name)) return this.hub.error(session, "unauthorized", `there is no account ${name}`, id);
+    const key = nickKey(name);
+    this.hub.defer(session, this.hub.services.accounts.get(key), now, (account, now) => {
+      if (!account) return this.hub.error(session, "unauthorized", `there is no account ${name}`, id);
+      this.#check(session, account, password, id, now, "login", () => done({ key, name: account.name }));
+    }, (error, now) => this.#failed(session, error, id, now));
+  }
+
   /** `register`: makes the session's nick an account and logs it in. */
   register(session: Session<P>, frame: ClientFrameOf<"register">, now: number): void {
     const { settings } = this.hub;
@@ -77,6 +100,7 @@ export class AccountDesk<P> {
           if (!created) return this.hub.error(session, "account_exists", `${nick} is already registered`, frame.id);
           session.account = { key, name: nick };
           this.#promoteSessionOps(session);
+          this.hub.accountChanged(session);
           this.hub.audit({ action: "register", by: nick, target: nick }, session);
           this.hub.sink.send(session, withId({ type: "account", account: nick, change: "registered" }, frame.id));
         }, (error, now) => this.#failed(session, error, frame.id, now));
@@ -112,6 +136,7 @@ export class AccountDesk<P> {
           for (const room of this.hub.allRooms()) room.moderation.accountOps.delete(ref.key);
           void this.hub.services.roomStates.forgetOperator(ref.name);
           session.account = null;
+          this.hub.accountChanged(session);
           this.hub.audit({ action: "drop", by: session.nick!, target: ref.name }, session);
           this.hub.sink.send(session, withId({ type: "account", account: ref.name, change: "dropped" }, frame.id));
         }, (error, now) => this.#failed(session, error, frame.id, now));

@@ -33,6 +33,8 @@ import { SessionWaits } from "./session_waits.ts";
 import { type StoredRoom, StoreUnavailable, whenReady } from "../store/types.ts";
 import { Session } from "./session.ts";
 import { snapshotMembers } from "./snapshot_members.ts";
+import type { ClusterMember, HubCluster } from "./hub_cluster.ts";
+import type { MsgFrame } from "../protocol/server_frames.ts";
 
 /** Where the hub's output goes. Frames passed in must not be mutated afterwards. */
 export interface HubSink<P> {
@@ -44,6 +46,12 @@ export interface HubSink<P> {
   close(session: Session<P>, reason: ByeReason): void;
   /** Records a moderation or account action (logged and counted by the server). */
   audit?(event: AuditEvent, actor?: Session<P>): void;
+  /**
+   * `subject` logged in or out after hello (its `account` is the new one);
+   * `to` are those who share a room with it (itself included). Dialects that
+   * can tell it (IRC account-notify) do; the JSON protocol has no frame for it.
+   */
+  accountChanged?(subject: Session<P>, to: Iterable<Session<P>>): void;
 }
 
 /** The settings the hub reads; the object may be updated in place by a reload. */
@@ -113,6 +121,9 @@ export class Hub<P = unknown> implements HubCore<P> {
   );
   readonly #serverOperators = new ServerOperators();
   readonly #historyBudget = new HistoryBudget(() => this.settings.history_memory);
+  /** Set when this node is one of several sharing a store (see `lib/cluster/`). */
+  cluster: HubCluster | undefined;
+  #nextEvent = 0;
   /**
    * Answers history pages memory no longer holds: the store, when it is
    * durable (memory is then a cache within history_memory); null: memory is all.
@@ -137,6 +148,8 @@ export class Hub<P = unknown> implements HubCore<P> {
       room.history.startAt(seq);
       this.#rooms.set(name, room);
       this.#emptyRooms.set(name, room);
+      // Its topic, modes, operators and bans too: a restored room must not come back unbanned and unlocked.
+      this.#moderation.roomCreated(room);
     }
   }
 
@@ -176,6 +189,24 @@ export class Hub<P = unknown> implements HubCore<P> {
     return { seq, ts: found.history.tsOf(seq) };
   }
 
+  /**
+   * Logs `session` in to account `name` with its password, before or after
+   * `hello`, whatever its nick: the same check and guessing limit as `hello`
+   * (AccountDesk.login). IRC needs it because SASL, NickServ IDENTIFY and
+   * OPER name an account apart from the nick; a login made before `hello`
+   * is kept when the hello's nick is no account. `done` runs on success;
+   * failures are answered as `error` frames with `id`.
+   */
+  login(session: Session<P>, name: string, password: string, id: string, now: number, done: (account: string) => void): void {
+    if (session.departed) return;
+    if (session.waits > 0) return this.error(session, "rate_limited", "a password is being checked already", id, { retry_after_ms: 100 });
+    this.#accounts.login(session, name, password, id, now, (account) => {
+      session.account = account;
+      done(account.name);
+      this.accountChanged(session);
+    });
+  }
+
   /** A new connection arrives; it must `hello` before anything else. */
   attach(peer: P, now: number, address = ""): Session<P> {
     const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;
@@ -196,14 +227,20 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (session.nick === null) return;
     const nick = session.nick;
     const neighbours = this.#neighbours(session);
+    const roomNames = [...session.rooms].map((room) => room.name);
     for (const room of session.rooms) {
       this.#removeMember(room, session);
       this.#announce(room, { type: "leave", room: room.name, nick, reason }, session, "left");
+      this.cluster?.memberEvent(room.name, session.nickKey!, null, { type: "leave", room: room.name, nick, reason }, { countDelta: -1 });
     }
     neighbours.delete(session);
     session.rooms.clear();
     this.#byNick.delete(session.nickKey!);
     this.sink.broadcast(neighbours, { type: "presence", nick, status: "offline", reason });
+    if (this.cluster) {
+      this.#relayToRooms(roomNames, session.nickKey!, undefined, { type: "presence", nick, status: "offline", reason });
+      this.cluster.releaseNick(session.nickKey!, session.id);
+    }
   }
 
   /** Handles one validated frame from `session`. */
@@ -329,9 +366,14 @@ export class Hub<P = unknown> implements HubCore<P> {
   #hello(session: Session<P>, frame: ClientFrameOf<"hello">, now: number): void {
     if (session.nick !== null) return this.#error(session, "already_registered", "already registered", frame.id);
     this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account, now) => {
+      const welcome = () => {
+        // A guest nick keeps a login made before hello (IRC SASL, see login()).
+        session.account = account ?? session.account;
+        this.#welcome(session, frame, now);
+      };
+      if (this.cluster) return this.#claimClusterNick(session, frame.nick, frame.id, welcome);
       if (!this.#claimNick(session, frame.nick, frame.id)) return;
-      session.account = account;
-      this.#welcome(session, frame, now);
+      welcome();
     });
   }
 
@@ -376,12 +418,142 @@ export class Hub<P = unknown> implements HubCore<P> {
   #nick(session: Session<P>, frame: ClientFrameOf<"nick">, now: number): void {
     this.#accounts.authenticate(session, frame.nick, frame.password, frame.id, now, (account) => {
       const old = session.nick!;
+      const oldKey = session.nickKey!;
+      const renamed = () => {
+        for (const room of session.rooms) room.index.rekey(session, old);
+        // Renaming to a nick that is no account keeps the session's login.
+        const changed = account !== null && account.key !== session.account?.key;
+        if (account !== null) session.account = account;
+        this.#renamed(session, frame, old);
+        if (changed) this.accountChanged(session);
+        if (!this.cluster || oldKey === session.nickKey) return;
+        this.cluster.releaseNick(oldKey, session.id);
+        const rooms = [...session.rooms].map((r) => r.name);
+        this.#relayToRooms(rooms, session.nickKey!, this.#member(session), { type: "nick", old, new: frame.nick }, oldKey);
+      };
+      if (this.cluster) return this.#claimClusterNick(session, frame.nick, frame.id, renamed);
       if (!this.#claimNick(session, frame.nick, frame.id)) return;
-      for (const room of session.rooms) room.index.rekey(session, old);
-      // Renaming to a nick that is no account keeps the session's login.
-      if (account !== null) session.account = account;
-      this.#renamed(session, frame, old);
+      renamed();
     });
+  }
+
+  /**
+   * Cluster: checks `nick` here first (invalid, or held by a session of this
+   * node), then claims it in the shared store, then takes it and calls `then`.
+   */
+  #claimClusterNick(session: Session<P>, nick: string, id: string | undefined, then: () => void): void {
+    const problem = nickProblem(nick);
+    if (problem) return this.#error(session, "nick_invalid", problem, id);
+    const key = nickKey(nick);
+    const holder = this.#byNick.get(key);
+    if (holder && holder !== session) return this.#error(session, "nick_taken", `${nick} is already in use`, id);
+    if (holder === session) {
+      // Same key (a change of case): nothing to claim.
+      if (this.#claimNick(session, nick, id)) then();
+      return;
+    }
+    this.cluster!.claimNick(key, nick, session.id).then((claimed) => {
+      if (session.departed) {
+        if (claimed) this.cluster?.releaseNick(key, session.id);
+        return;
+      }
+      if (!claimed || this.#byNick.has(key)) {
+        if (claimed && this.#byNick.get(key) !== session) this.cluster?.releaseNick(key, session.id);
+        return this.#error(session, "nick_taken", `${nick} is already in use`, id);
+      }
+      if (this.#claimNick(session, nick, id)) then();
+    }, (error) => this.#storeError(session, error, id));
+  }
+
+  /** A session as the cluster's member lists show it. */
+  #member(session: Session<P>): ClusterMember {
+    return {
+      nick: session.nick!,
+      status: session.status,
+      since: session.statusSince,
+      ...(session.note !== undefined ? { note: session.note } : {}),
+    };
+  }
+
+  /** Cluster: tells other nodes' members of `rooms` an event about one user, once per user however many rooms they share. */
+  #relayToRooms(rooms: string[], key: string, member: ClusterMember | undefined, frame: ServerFrame, oldKey?: string): void {
+    const dedupe = `${this.#bootId}.${(++this.#nextEvent).toString(36)}`;
+    for (const room of rooms) this.cluster!.memberEvent(room, key, member ?? null, frame, { dedupe, rooms, oldKey, countDelta: 0 });
+  }
+
+  /**
+   * Cluster: a room message that came through the shared store. Delivered
+   * only when it is the room's next seq (or with `force`, after a gap that
+   * the store no longer holds); the sender's copy carries its frame id.
+   */
+  deliver(msg: MsgFrame, origin: string | undefined, force = false): "delivered" | "old" | "gap" | "no_room" {
+    const room = this.#rooms.get(msg.room);
+    if (!room) return "no_room";
+    if (msg.seq <= room.seq) return "old";
+    if (msg.seq !== room.seq + 1) {
+      if (!force) return "gap";
+      // Memory holds consecutive seqs: start again after messages the store no longer keeps.
+      room.history.clear();
+    }
+    room.record(msg);
+    const space = origin === undefined ? -1 : origin.indexOf(" ");
+    const sender = space > 0 ? this.#byNick.get(nickKey(msg.from)) : undefined;
+    if (sender && sender.id === origin!.slice(0, space) && room.members.has(sender)) {
+      this.sink.broadcast(room.members, msg, sender);
+      this.sink.send(sender, withId(msg, origin!.slice(space + 1)));
+    } else {
+      this.sink.broadcast(room.members, msg);
+    }
+    return "delivered";
+  }
+
+  /** Cluster: the latest seq this node has delivered in `room`, or undefined if it does not follow it. */
+  roomSeq(name: string): number | undefined {
+    return this.#rooms.get(name)?.seq;
+  }
+
+  /** Cluster: the registered sessions here, each as the cluster's member lists show it, with its rooms. */
+  localUsers(): { session: Session<P>; member: ClusterMember; rooms: string[] }[] {
+    return [...this.#byNick.values()].map((session) => ({
+      session,
+      member: this.#member(session),
+      rooms: [...session.rooms].map((room) => room.name),
+    }));
+  }
+
+  /** Names of the rooms this node follows (rooms with local members). */
+  roomNames(): string[] {
+    return [...this.#rooms.keys()];
+  }
+
+  /**
+   * Cluster: an event from another node, for this node's members of `rooms`
+   * (each told once). The crowd rule holds as on one node, judged by the
+   * members here: a join or leave in a crowded room goes into its summary,
+   * and presence and nick changes skip crowded rooms.
+   */
+  relayEvent(rooms: string[], frame: ServerFrame): void {
+    const to = new Set<Session<P>>();
+    for (const name of rooms) {
+      const room = this.#rooms.get(name);
+      if (!room) continue;
+      if (isCrowded(room.members.size, this.settings.crowd_size)) {
+        if (frame.type === "join") this.#crowd.record(room, "joined");
+        else if (frame.type === "leave" && frame.reason !== "kicked" && frame.reason !== "banned") this.#crowd.record(room, "left");
+        else if (frame.type === "leave") this.sink.broadcast(room.members, frame);
+        continue;
+      }
+      for (const member of room.members) to.add(member);
+    }
+    if (to.size > 0) this.sink.broadcast(to, frame);
+  }
+
+  /** Cluster: a DM from another node for the local holder of `key`; false if there is none. */
+  deliverDm(key: string, frame: ServerFrame): boolean {
+    const target = this.#byNick.get(key);
+    if (!target) return false;
+    this.sink.send(target, frame);
+    return true;
   }
 
   #renamed(session: Session<P>, frame: ClientFrameOf<"nick">, old: string): void {
@@ -403,14 +575,18 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (!this.#moderation.preload(session, name, id, now, join)) join();
   }
 
-  #join(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key?: string): void {
+  #join(
+    session: Session<P>,
+    name: string,
+    since: number | undefined,
+    id: string | undefined,
+    key?: string,
+    /** Cluster: members on other nodes, once recorded and read (see #clusterJoin). */
+    elsewhere?: ClusterMember[],
+  ): void {
+    if (this.cluster && !elsewhere) return this.#clusterJoin(session, name, since, id, key);
     let room = this.#rooms.get(name);
-    if (!room?.members.has(session) && session.rooms.size >= this.settings.max_rooms_per_user) {
-      const max = this.settings.max_rooms_per_user;
-      return this.#error(session, "too_many_rooms", `you are in ${max} rooms already; leave one first`, id);
-    }
-    const refusal = room && this.#moderation.joinRefusal(room, session, key);
-    if (refusal) return this.#error(session, refusal.code, refusal.message, id);
+    if (this.#refuseJoin(session, room, key, id)) return;
     if (!room) {
       if (!this.#makeRoomFor()) {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
@@ -430,13 +606,21 @@ export class Hub<P = unknown> implements HubCore<P> {
     );
     const alreadyMember = !room.addMember(session);
     if (!alreadyMember) {
-      this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
+      // In a cluster the room is not new to its members on other nodes: only a joiner of an empty room creates it.
+      const othersElsewhere = elsewhere?.some((m) => nickKey(m.nick) !== session.nickKey) ?? false;
+      if (!othersElsewhere) this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
       session.rooms.add(room);
       this.#emptyRooms.delete(name);
     }
-    const members = snapshotMembers(room.members, this.#listedFirst(room, session), this.settings.snapshot_members)
+    let members = snapshotMembers(room.members, this.#listedFirst(room, session), this.settings.snapshot_members)
       .map((m) => m.nick!);
-    const member_count = room.members.size;
+    let member_count = room.members.size;
+    if (elsewhere) {
+      const here = new Set([...room.members].map((m) => m.nickKey));
+      const others = elsewhere.filter((m) => !here.has(nickKey(m.nick))).map((m) => m.nick);
+      member_count += others.length;
+      members = [...members, ...others].slice(0, Math.max(members.length, this.settings.snapshot_members));
+    }
     this.sink.send(
       session,
       withId({
@@ -453,6 +637,72 @@ export class Hub<P = unknown> implements HubCore<P> {
     );
     // A repeated join only refreshes the snapshot (e.g. to catch up with since); nobody else hears of it.
     if (!alreadyMember) this.#announce(room, { type: "join", room: name, nick: session.nick! }, session, "joined");
+  }
+
+  /** Answers the error and returns true when `session` may not join `room` (or a new room, when undefined). */
+  #refuseJoin(session: Session<P>, room: Room<P> | undefined, key: string | undefined, id: string | undefined): boolean {
+    if (!room?.members.has(session) && session.rooms.size >= this.settings.max_rooms_per_user) {
+      const max = this.settings.max_rooms_per_user;
+      this.#error(session, "too_many_rooms", `you are in ${max} rooms already; leave one first`, id);
+      return true;
+    }
+    const refusal = room && this.#moderation.joinRefusal(room, session, key);
+    if (refusal) this.#error(session, refusal.code, refusal.message, id);
+    return refusal !== undefined && refusal !== null;
+  }
+
+  /**
+   * Cluster: follows the room first (subscribe, then read its seq and epoch
+   * from the store), records the joiner in the room's shared member list,
+   * reads the members on every node, then joins as a single node does (the
+   * snapshot is built then, from what this node has delivered so far, so
+   * nothing is missed or sent twice). Older history is paged from the store.
+   */
+  #clusterJoin(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key: string | undefined): void {
+    const cluster = this.cluster!;
+    const opened = this.#rooms.has(name) ? undefined : cluster.openRoom(name);
+    Promise.resolve(opened).then((stored) => {
+      if (session.departed) return stored && !this.#rooms.has(name) && cluster.closeRoom(name);
+      if (stored && !this.#rooms.has(name)) {
+        if (this.#refuseJoin(session, undefined, key, id)) return cluster.closeRoom(name);
+        if (!this.#makeRoomFor()) {
+          cluster.closeRoom(name);
+          return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
+        }
+        const room = new Room<P>(name, this.settings.history, stored.epoch, stored.seq);
+        room.history.useBudget(this.#historyBudget);
+        room.history.startAt(stored.seq);
+        this.#rooms.set(name, room);
+        this.#moderation.roomCreated(room);
+      }
+      const room = this.#rooms.get(name)!;
+      if (this.#refuseJoin(session, room, key, id)) return this.#dropIfUnfollowed(room);
+      const member = room.members.has(session);
+      const leaveFrame: ServerFrame = { type: "leave", room: name, nick: session.nick!, reason: "left" };
+      // Recorded before the snapshot goes out, so whoever asks `who` after it sees the joiner on any node.
+      const recorded = member
+        ? undefined
+        : cluster.memberEvent(name, session.nickKey!, this.#member(session), { type: "join", room: name, nick: session.nick! }, {
+          countDelta: 1,
+        });
+      return Promise.all([cluster.members(name), recorded]).then(([elsewhere]) => {
+        if (session.departed) {
+          if (recorded) cluster.memberEvent(name, session.nickKey!, null, leaveFrame, { countDelta: -1 });
+          return this.#dropIfUnfollowed(room);
+        }
+        // Everyone here left meanwhile, so the room was dropped: start again.
+        if (this.#rooms.get(name) !== room) return this.#clusterJoin(session, name, since, id, key);
+        this.#join(session, name, since, id, key, elsewhere);
+      });
+    }).catch((error) => this.#storeError(session, error, id));
+  }
+
+  /** Cluster: a room with no member here is not followed (its seq would go stale); see #removeMember. */
+  #dropIfUnfollowed(room: Room<P>): void {
+    if (room.members.size > 0 || this.#rooms.get(room.name) !== room) return;
+    room.history.clear();
+    this.#rooms.delete(room.name);
+    this.cluster?.closeRoom(room.name);
   }
 
   /** Ensures a new room fits under max_rooms, forgetting the oldest empty room if needed. */
@@ -476,6 +726,8 @@ export class Hub<P = unknown> implements HubCore<P> {
     session.rooms.delete(room);
     this.sink.send(session, withId({ type: "left", room: room.name }, frame.id));
     this.#announce(room, { type: "leave", room: room.name, nick: session.nick!, reason: "left" }, session, "left");
+    const event: ServerFrame = { type: "leave", room: room.name, nick: session.nick!, reason: "left" };
+    this.cluster?.memberEvent(room.name, session.nickKey!, null, event, { countDelta: -1 });
   }
 
   /** Takes `session` out of `room`; an emptied room is kept for its history, or dropped if it has none. */
@@ -483,6 +735,12 @@ export class Hub<P = unknown> implements HubCore<P> {
     room.removeMember(session);
     this.#moderation.memberLeft(room, session);
     if (room.members.size > 0) return;
+    if (this.cluster) {
+      // Nobody here follows it any more; its seq would go stale. It is read again from the store on the next join.
+      room.history.clear();
+      this.#rooms.delete(room.name);
+      return this.cluster.closeRoom(room.name);
+    }
     if (room.seq === 0) this.#rooms.delete(room.name);
     else this.#emptyRooms.set(room.name, room);
   }
@@ -506,11 +764,14 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (!this.#textFits(session, frame.text, frame.id)) return;
     let stored;
     try {
-      stored = this.services.roomLog.append(room, session.nick!, frame.text, now);
+      const origin = frame.id === undefined ? undefined : `${session.id} ${frame.id}`;
+      stored = this.services.roomLog.append(room, session.nick!, frame.text, now, origin);
     } catch (error) {
       return this.#storeError(session, error, frame.id);
     }
     whenReady(stored, (msg) => {
+      // Cluster: every node delivers in the store's order; this copy goes out now only if it is the next one.
+      if (this.cluster) return this.cluster.appended(msg, frame.id === undefined ? undefined : `${session.id} ${frame.id}`);
       room.record(msg);
       if (frame.id === undefined) {
         this.sink.broadcast(room.members, msg);
@@ -530,6 +791,14 @@ export class Hub<P = unknown> implements HubCore<P> {
 
   #dm(session: Session<P>, frame: ClientFrameOf<"dm">, now: number): void {
     const target = this.#byNick.get(nickKey(frame.to));
+    if (!target && this.cluster) {
+      if (!this.#textFits(session, frame.text, frame.id)) return;
+      const dm: ServerFrame = { type: "dm", from: session.nick!, to: frame.to, text: frame.text, ts: now };
+      return void this.cluster.sendDm(nickKey(frame.to), dm).then((sent) => {
+        if (!sent) return this.#error(session, "no_such_user", `${frame.to} is not connected`, frame.id);
+        this.sink.send(session, withId(dm, frame.id));
+      }, (error) => this.#storeError(session, error, frame.id));
+    }
     if (!target) return this.#error(session, "no_such_user", `${frame.to} is not connected`, frame.id);
     if (!this.#textFits(session, frame.text, frame.id)) return;
     const dm: ServerFrame = { type: "dm", from: session.nick!, to: target.nick!, text: frame.text, ts: now };
@@ -549,6 +818,7 @@ export class Hub<P = unknown> implements HubCore<P> {
   }
 
   #who(session: Session<P>, frame: ClientFrameOf<"who">): void {
+    if (this.cluster) return this.#clusterWho(session, frame);
     const room = this.#rooms.get(frame.room);
     if (!room) return this.#error(session, "no_such_room", `there is no room ${frame.room}`, frame.id);
     // One page in casefolded order from the room's sorted index: O(log n + limit), never a sort of the room.
@@ -565,7 +835,28 @@ export class Hub<P = unknown> implements HubCore<P> {
     this.sink.send(session, withId(answer, frame.id));
   }
 
+  /** Cluster: `who` from the room's shared member list, paged in casefolded order as on one node. */
+  #clusterWho(session: Session<P>, frame: ClientFrameOf<"who">): void {
+    this.cluster!.members(frame.room).then((all) => {
+      if (all.length === 0) return this.#error(session, "no_such_room", `there is no room ${frame.room}`, frame.id);
+      const sorted = all.map((m) => ({ key: nickKey(m.nick), m })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const after = frame.after === undefined ? undefined : nickKey(frame.after);
+      const from = after === undefined ? sorted : sorted.filter((e) => e.key > after);
+      const limit = frame.limit ?? 1000;
+      const users = from.slice(0, limit).map(({ m }) => m);
+      const answer: ServerFrame = { type: "who", room: frame.room, users, member_count: all.length };
+      if (from.length > limit) answer.next = users.at(-1)!.nick;
+      this.sink.send(session, withId(answer, frame.id));
+    }, (error) => this.#storeError(session, error, frame.id));
+  }
+
   #listRooms(session: Session<P>, id: string | undefined): void {
+    if (this.cluster) {
+      return void this.cluster.rooms().then(
+        (rooms) => this.sink.send(session, withId({ type: "rooms", rooms }, id)),
+        (error) => this.#storeError(session, error, id),
+      );
+    }
     const rooms = [...this.#rooms.values()].map((r) => ({ name: r.name, members: r.members.size, seq: r.seq }));
     this.sink.send(session, withId({ type: "rooms", rooms }, id));
   }
@@ -582,6 +873,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     };
     this.sink.broadcast(this.#neighbours(session), event, session);
     this.sink.send(session, withId(event, frame.id));
+    if (this.cluster) this.#relayToRooms([...session.rooms].map((r) => r.name), session.nickKey!, this.#member(session), event);
   }
 
   /**
@@ -670,9 +962,10 @@ export class Hub<P = unknown> implements HubCore<P> {
   }
 
   /** HubCore. */
-  removeFromRoom(room: Room<P>, session: Session<P>): void {
+  removeFromRoom(room: Room<P>, session: Session<P>, event?: ServerFrame): void {
     this.#removeMember(room, session);
     session.rooms.delete(room);
+    if (event && session.nickKey !== null) this.cluster?.memberEvent(room.name, session.nickKey, null, event, { countDelta: -1 });
   }
 
   /** HubCore: whether the session is logged in to an account named in the `operators` setting. */
@@ -684,6 +977,11 @@ export class Hub<P = unknown> implements HubCore<P> {
   tell(to: Iterable<Session<P>>, frame: ServerFrame, actor: Session<P>, id: string | undefined): void {
     this.sink.broadcast(to, frame, actor);
     this.sink.send(actor, withId(frame, id));
+  }
+
+  /** HubCore: tells `session`'s neighbours that its login changed (after hello; a hello's JOINs carry it). */
+  accountChanged(session: Session<P>): void {
+    if (session.nick !== null) this.sink.accountChanged?.(session, this.#neighbours(session));
   }
 
   /** HubCore. */

@@ -83,8 +83,8 @@ export interface HubCore<P> {
   room(name: string): Room<P> | undefined;
   /** Every room the hub has. */
   allRooms(): Iterable<Room<P>>;
-  /** Takes `session` out of `room` (no frames sent). */
-  removeFromRoom(room: Room<P>, session: Session<P>): void;
+  /** Takes `session` out of `room` (no frames sent here; `event`, the leave told here, goes to other nodes of a cluster). */
+  removeFromRoom(room: Room<P>, session: Session<P>, event?: ServerFrame): void;
   /** Says `bye` with `reason` and disconnects `session`. */
   end(session: Session<P>, reason: "killed", id?: string): void;
   /** Whether `session` is a server operator. */
@@ -93,4 +93,6 @@ export interface HubCore<P> {
   tell(to: Iterable<Session<P>>, frame: ServerFrame, actor: Session<P>, id: string | undefined): void;
   /** Reports an action by `actor` to the sink's audit trail (log and metrics). */
   audit(event: AuditEvent, actor?: Session<P>): void;
+  /** `session` logged in or out after hello: its neighbours are told where a dialect can (IRC account-notify). */
+  accountChanged(session: Session<P>): void;
 }

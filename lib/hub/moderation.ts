@@ -279,7 +279,7 @@ export class ModerationDesk<P> {
       ...(note !== undefined ? { note } : {}),
     };
     this.hub.tell(room.members, event, by, id);
-    this.hub.removeFromRoom(room, target);
+    this.hub.removeFromRoom(room, target, event);
   }
 
   /** The room a member (or server operator) acts on; answers the error itself. */

@@ -67,6 +67,12 @@ function formatterFor(format: "pretty" | "json", color = false): TextFormatter {
 }
 
 let fileWriter: LogFileWriter | null = null;
+let logNode: string | undefined;
+
+/** Puts `node` (a cluster node's id) on every log line from now on. */
+export function setLogNode(node: string): void {
+  logNode = node;
+}
 let stderrWriter: LogFileWriter | null = null;
 
 /** Configures LogTape for the process; later calls replace the setup (used by reload). */
@@ -87,6 +93,10 @@ export function setupLogging(setup: LogSetup): void {
     const toFile = formatterFor(setup.file.format);
     const writer = fileWriter;
     sinks.file = (record) => writer.write(toFile(record));
+  }
+  // A cluster node's id goes on every line (set later, by setLogNode, so read per line).
+  for (const [name, sink] of Object.entries(sinks)) {
+    sinks[name] = (record) => sink(logNode === undefined ? record : { ...record, properties: { node: logNode, ...record.properties } });
   }
   resetSync();
   configureSync({

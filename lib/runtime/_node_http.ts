@@ -8,13 +8,16 @@
  */
 
 import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import type { HttpHandler, HttpServer, ListenOptions } from "./types.ts";
+import type { HttpHandler, HttpListenOptions, HttpServer, WebSocketOptions } from "./types.ts";
+import { attachNodeWebSocket } from "./_ws_node.ts";
 import { listenError, normalizeHostname } from "./_net.ts";
+import { checkCertificatePair, MIN_VERSION } from "./_tls.ts";
 
 /** Builds a `Request` from Node's request; the body streams, it is not read up front. */
-function toRequest(req: http.IncomingMessage): Request {
+export function toRequest(req: http.IncomingMessage): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
@@ -52,14 +55,24 @@ async function writeResponse(response: Response, res: http.ServerResponse): Prom
   res.end();
 }
 
-/** Serves `handler` over `node:http`; a throwing handler becomes a 500. */
-export function serveNodeHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer> {
-  const server = http.createServer((req, res) => {
-    (async () => writeResponse(await handler(toRequest(req)), res))().catch(() => {
+/** Serves `handler` over `node:http` (`node:https` with `options.tls`); a throwing handler becomes a 500. */
+export function serveNodeHttp(options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    (async () => writeResponse(await serve(toRequest(req)), res))().catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
-  });
+  };
+  let server: http.Server;
+  try {
+    if (options.tls) checkCertificatePair(options.tls);
+    server = options.tls
+      ? https.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: MIN_VERSION }, listener)
+      : http.createServer(listener);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const serve = websocket ? attachNodeWebSocket(server, handler, websocket, toRequest) : handler;
   return new Promise((resolve, reject) => {
     server.once("error", (error) => reject(listenError(options, error)));
     server.listen({ host: options.hostname, port: options.port }, () => {

@@ -28,7 +28,8 @@ import { PushQueue } from "./_push_queue.ts";
 import { formatAddr, listenError, netError, type NetError, normalizeHostname } from "./_net.ts";
 import { NodeConn } from "./node.ts";
 
-const MIN_VERSION = "TLSv1.2";
+/** The oldest TLS version served or spoken. */
+export const MIN_VERSION = "TLSv1.2";
 
 /**
  * Deno 2.9.6's `node:tls` loses the peer's `end` when a socket is paused and

@@ -3,6 +3,7 @@
  *
  * - TCP: `Bun.listen` / `Bun.connect` — https://bun.com/docs/runtime/networking/tcp
  * - HTTP: `Bun.serve` — https://bun.com/docs/runtime/http/server
+ * - WebSocket: `Bun.serve` handlers, in `_ws_bun.ts`
  * - Signals, env, argv, memory: Node's `process` — https://bun.com/docs/runtime/nodejs-compat
  * - Appending to files: Node's `fs/promises` — https://bun.com/docs/runtime/nodejs-compat
  *
@@ -26,17 +27,20 @@ import type {
   CloseReason,
   Conn,
   HttpHandler,
+  HttpListenOptions,
   HttpServer,
   ListenOptions,
   Listener,
   NetAddr,
   Runtime,
+  WebSocketOptions,
 } from "./types.ts";
+import { serveBunWebSocket } from "./_ws_bun.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
 import { WRITTEN } from "./types.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
-import { connectTls } from "./_tls.ts";
+import { checkCertificatePair, connectTls } from "./_tls.ts";
 import { listenTlsBun } from "./_tls_bun.ts";
 
 /** A Bun socket whose `data` is its {@linkcode BunConn}. */
@@ -283,11 +287,18 @@ async function connect(options: ListenOptions): Promise<Conn> {
   }
 }
 
-function serveHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer> {
+function serveHttp(options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
   try {
-    const server = Bun.serve({
+    // Checked here so a bad pair is `bad_certificate` on every runtime.
+    if (options.tls) checkCertificatePair(options.tls);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  try {
+    const server = websocket ? serveBunWebSocket(options, handler, websocket) : Bun.serve({
       hostname: options.hostname,
       port: options.port,
+      ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
       fetch: (request) => handler(request),
     });
     const addr = { hostname: server.hostname ?? options.hostname, port: server.port ?? options.port };

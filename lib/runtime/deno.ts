@@ -4,6 +4,7 @@
  * - TCP: `Deno.listen` / `Deno.connect` — https://docs.deno.com/api/deno/~/Deno.listen
  *   and https://docs.deno.com/api/deno/~/Deno.TcpConn
  * - HTTP: `Deno.serve` — https://docs.deno.com/api/deno/~/Deno.serve
+ * - WebSocket: `Deno.upgradeWebSocket`, in `_ws_deno.ts`
  * - Signals: `Deno.addSignalListener` — https://docs.deno.com/api/deno/~/Deno.addSignalListener
  * - Appending to files: `Deno.writeFile` with `append` — https://docs.deno.com/api/deno/~/Deno.writeFile
  *
@@ -25,12 +26,15 @@ import type {
   Conn,
   HttpHandler,
   HttpServer,
+  HttpListenOptions,
   ListenOptions,
   Listener,
   NetAddr,
   Runtime,
   SignalName,
+  WebSocketOptions,
 } from "./types.ts";
+import { denoHandler } from "./_ws_deno.ts";
 import {
   closeReasonOf,
   connectError,
@@ -39,7 +43,7 @@ import {
   listenError,
   normalizeHostname,
 } from "./_net.ts";
-import { connectTls, listenTls } from "./_tls.ts";
+import { checkCertificatePair, connectTls, listenTls } from "./_tls.ts";
 
 /**
  * Each connection reads into a buffer that starts small and grows x4 after a
@@ -256,12 +260,18 @@ async function connect(options: ListenOptions): Promise<Conn> {
   }
 }
 
-function serveHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer> {
+function serveHttp(options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
+  try {
+    // Checked here so a bad pair is `bad_certificate` on every runtime (Deno does not match the key).
+    if (options.tls) checkCertificatePair(options.tls);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   try {
     const server = Deno.serve(
       // A no-op onListen stops Deno printing "Listening on ..." to stdout.
-      { hostname: options.hostname, port: options.port, onListen() {} },
-      (request) => handler(request),
+      { hostname: options.hostname, port: options.port, onListen() {}, ...(options.tls ?? {}) },
+      websocket ? denoHandler(handler, websocket) : (request) => handler(request),
     );
     const addr = { hostname: normalizeHostname(server.addr.hostname), port: server.addr.port };
     return Promise.resolve({ addr, close: () => server.shutdown() });

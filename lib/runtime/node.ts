@@ -27,10 +27,12 @@ import type {
   Conn,
   HttpHandler,
   HttpServer,
+  HttpListenOptions,
   ListenOptions,
   Listener,
   NetAddr,
   Runtime,
+  WebSocketOptions,
 } from "./types.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
 import { WRITTEN } from "./types.ts";
@@ -222,8 +224,8 @@ export function createNodeRuntime(): Runtime {
     connect,
     listenTls,
     connectTls,
-    serveHttp: (options: ListenOptions, handler: HttpHandler): Promise<HttpServer> =>
-      serveNodeHttp(options, handler),
+    serveHttp: (options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> =>
+      serveNodeHttp(options, handler, websocket),
     readTextFile: (path) => readFile(path, "utf8"),
     ...PROCESS_SERVICES,
   };

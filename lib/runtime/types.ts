@@ -84,6 +84,12 @@ export interface ListenOptions {
   port: number;
 }
 
+/** Where to serve HTTP; with `tls`, HTTPS (and `wss:`) with that pair. */
+export interface HttpListenOptions extends ListenOptions {
+  /** Serve HTTPS with this certificate pair (TLS 1.2+); plain HTTP when absent. */
+  tls?: CertificatePair;
+}
+
 /** A certificate chain and its private key, both PEM text. */
 export interface CertificatePair {
   /** The server certificate, then any intermediates (PEM). */
@@ -131,6 +137,62 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/**
+ * How a WebSocket ended, reported once by {@linkcode WsPeer.closed}: the
+ * close status (1005 when the peer sent none, 1006 when the TCP connection
+ * dropped without a close frame) and whether this side closed first.
+ */
+export interface WsClosed {
+  /** The WebSocket close status. */
+  code: number;
+  /** True when this side called {@linkcode WsPeer.close} first. */
+  local: boolean;
+}
+
+/**
+ * One WebSocket connection, the same shape on every runtime (modelled on
+ * crossws' peer). Messages are pushed to `onMessage` in order: a string for a
+ * text message, a `Uint8Array` for a binary one. A message over the
+ * server's `maxMessageBytes` closes the socket with 1009 before reaching it.
+ */
+export interface WsPeer {
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+  /** Receives each message (set it at once in `open`; messages before that are dropped). */
+  onMessage: ((message: string | Uint8Array) => void) | null;
+  /** Sends one text message; never blocks (the runtime buffers it, see `bufferedAmount`). */
+  sendText(text: string): void;
+  /**
+   * Sends several text messages, in order, in as few socket writes as the
+   * runtime allows (one per message would cost a system call each).
+   */
+  sendTexts(texts: readonly string[]): void;
+  /** Bytes handed to `sendText` that the runtime has not yet written to the socket. */
+  readonly bufferedAmount: number;
+  /** Starts the closing handshake with `code` and a short `reason`. Idempotent. */
+  close(code: number, reason?: string): void;
+  /**
+   * Drops the connection at once, without waiting for the peer's half of the
+   * closing handshake (a peer that stopped reading never sends it); `closed`
+   * settles now. Idempotent.
+   */
+  terminate(): void;
+  /** Settles once, when the socket is closed. Never rejects. */
+  readonly closed: Promise<WsClosed>;
+}
+
+/** WebSocket upgrades on one path of an {@linkcode HttpServer}. */
+export interface WebSocketOptions {
+  /** The request path that upgrades, e.g. `/ws`; other paths go to the HTTP handler. */
+  path: string;
+  /** Larger messages close the socket with 1009 (message too big). */
+  maxMessageBytes: number;
+  /** Checks an upgrade request: a `Response` refuses it (e.g. 403), `undefined` accepts. */
+  check(request: Request): Response | undefined;
+  /** A new peer, after the handshake. */
+  open(peer: WsPeer): void;
+}
+
 /** Signals the server reacts to. */
 export type SignalName = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGUSR2";
 
@@ -152,8 +214,12 @@ export interface Runtime {
    * `tls_failed` when the handshake or the verification fails.
    */
   connectTls(options: TlsConnectOptions): Promise<Conn>;
-  /** Serves HTTP with a `fetch`-style handler. */
-  serveHttp(options: ListenOptions, handler: HttpHandler): Promise<HttpServer>;
+  /**
+   * Serves HTTP (HTTPS with `options.tls`) with a `fetch`-style handler, and
+   * WebSocket upgrades on one path when `websocket` is given. A bad pair
+   * rejects with `code` `bad_certificate`.
+   */
+  serveHttp(options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer>;
   /** Calls `handler` on each delivery of `signal`; returns a function that removes it. */
   onSignal(signal: SignalName, handler: () => void): () => void;
   /** Reads a whole UTF-8 file. */

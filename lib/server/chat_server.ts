@@ -16,7 +16,7 @@ import { encodeJsonFrame, errorFrame, type ServerFrame } from "../protocol/serve
 import { textGreeting } from "../protocol/text_render.ts";
 import type { IrcRenderCache } from "../dialect/irc/mod.ts";
 import { parseHostPort } from "./metrics_http.ts";
-import type { Conn, Listener, NetAddr, Runtime } from "../runtime/types.ts";
+import type { Listener, NetAddr, Runtime } from "../runtime/types.ts";
 import { AddressLimits } from "./address_limits.ts";
 import { MemoryStore } from "../store/memory_store.ts";
 import { Connection, type DisconnectReason } from "./connection.ts";
@@ -26,13 +26,13 @@ import { ScryptHasher } from "./scrypt_hasher.ts";
 import { MemoryAccountStore } from "../store/account_store.ts";
 import { MemoryRoomStateStore } from "../store/room_state_store.ts";
 import { ServerStats } from "./server_stats.ts";
+import { TcpTransport } from "./tcp_transport.ts";
 import { TlsEndpoint } from "./tls_endpoint.ts";
+import type { Transport } from "./transport.ts";
 import { WriteScheduler } from "./write_scheduler.ts";
 
 /** How long a silent new connection waits before it is greeted as a person. */
 export const GREETING_DELAY_MS = 250;
-/** How long a refused TLS connection may take over its handshake to hear why (server_full). */
-const REFUSAL_HANDSHAKE_MS = 1000;
 /** How often silent connections are checked for the greeting. */
 const GREETING_PASS_MS = 50;
 
@@ -113,10 +113,15 @@ export class ChatServer implements HubSink<Connection> {
     return this.#shuttingDown;
   }
 
-  /** Whether the server accepts connections: started and not shutting down. */
+  /** Whether the server accepts connections: started and not shutting down (and `readyToo` says so). */
   get ready(): boolean {
-    return this.#listener !== undefined && !this.#shuttingDown;
+    return this.#listener !== undefined && !this.#shuttingDown && this.readyToo();
   }
+
+  /** A further condition for {@linkcode ready} (a cluster node: Redis is reachable). */
+  readyToo: () => boolean = () => true;
+  /** More metric families for `/metrics` (a cluster node's). */
+  moreMetrics: (() => string) | undefined;
 
   /** The open connections (for metrics and the lame-duck drain); do not modify. */
   get openConnections(): ReadonlySet<Connection> {
@@ -147,7 +152,7 @@ export class ChatServer implements HubSink<Connection> {
     }
     this.#restartSweep();
     void this.#acceptLoop(this.#listener);
-    if (this.#tls) void this.#acceptLoop(this.#tls.listener);
+    if (this.#tls) void this.#acceptLoop(this.#tls.listener, false, "tls");
     return this.#listener.addr;
   }
 
@@ -169,15 +174,19 @@ export class ChatServer implements HubSink<Connection> {
     this.#sweepTimer = setInterval(() => this.#sweep(), intervalMs);
   }
 
-  async #acceptLoop(listener: Listener, irc = false): Promise<void> {
+  async #acceptLoop(listener: Listener, irc = false, kind: "tcp" | "tls" = "tcp"): Promise<void> {
     try {
-      for await (const conn of listener) this.#accept(conn, irc);
+      for await (const conn of listener) this.accept(new TcpTransport(conn, kind), irc);
     } catch (error) {
       if (!this.#shuttingDown) logger.error("accept loop failed: {error}", { error: String(error) });
     }
   }
 
-  #accept(conn: Conn, irc = false): void {
+  /**
+   * Admits a new client on any transport (TCP or TLS here, WebSocket from the
+   * web listener), within the limits; `irc` when it came in on `irc_listen`.
+   */
+  accept(conn: Transport, irc = false): void {
     const host = conn.remoteAddr.hostname;
     const refusal = this.#shuttingDown
       ? "the server is shutting down"
@@ -203,7 +212,7 @@ export class ChatServer implements HubSink<Connection> {
       // One error line, then close: written without a queue, since nothing else will follow.
       const bytes = irc ? textEncoder.encode(`ERROR :Closing Link: ${refusal} (trace ${frame.trace})\r\n`) : encodeJsonFrame(frame);
       this.stats.bytesOut += bytes.length;
-      this.#refuse(conn, bytes);
+      conn.refuse(bytes);
       return;
     }
     this.#peerLimits.add(host);
@@ -211,10 +220,11 @@ export class ChatServer implements HubSink<Connection> {
     if (admission?.ok) connection.session.addressBucket = admission.bucket;
     this.#connections.add(connection);
     this.stats.connectionsAccepted++;
-    conn.setNoDelay(true);
     // Over TLS the greeting delay counts from the end of the handshake: a slow one must not
-    // make a program that sends hello at once look like a silent person.
-    if (conn.handshake === undefined) this.#awaitGreeting(connection);
+    // make a program that sends hello at once look like a silent person. A WebSocket is never greeted.
+    if (conn.framed) {
+      // JSON from the first message: nobody to greet.
+    } else if (conn.handshake === undefined) this.#awaitGreeting(connection);
     else {
       connection.handshaking = true;
       conn.handshake.then(() => {
@@ -222,22 +232,8 @@ export class ChatServer implements HubSink<Connection> {
         if (connection.endReason === null) this.#awaitGreeting(connection);
       });
     }
-    logger.debug("connect conn={conn} peer={peer}", conn.handshake === undefined ? connection.logFields : { ...connection.logFields, tls: true });
+    logger.debug("connect conn={conn} peer={peer}", { ...connection.logFields, transport: conn.kind });
     void connection.run();
-  }
-
-  /**
-   * Writes a refusal and closes. Over TLS the bytes can go out only after the handshake,
-   * which a refused peer must not be able to put off: it gets REFUSAL_HANDSHAKE_MS.
-   */
-  #refuse(conn: Conn, bytes: Uint8Array): void {
-    const send = () => void conn.write(bytes).finally(() => conn.close()).catch(() => {});
-    if (conn.handshake === undefined) return send();
-    const timer = setTimeout(() => conn.close(), REFUSAL_HANDSHAKE_MS);
-    conn.handshake.then(() => {
-      clearTimeout(timer);
-      send();
-    });
   }
 
   /** Starts the greeting countdown of a connection that can now hear it. */
@@ -280,13 +276,14 @@ export class ChatServer implements HubSink<Connection> {
     if (!this.#connections.delete(connection)) return;
     // Closed before its TLS handshake finished: garbage, a refused certificate, or a peer that gave up.
     if (connection.handshaking && reason !== "register_timeout") reason = "tls_handshake";
-    this.#peerLimits.remove(connection.conn.remoteAddr.hostname);
-    this.#addressLimits.release(connection.conn.remoteAddr.hostname);
+    this.#peerLimits.remove(connection.transport.remoteAddr.hostname);
+    this.#addressLimits.release(connection.transport.remoteAddr.hostname);
     this.stats.countDisconnect(reason);
     logger.info("disconnect conn={conn} peer={peer} nick={nick} reason={reason}", {
       ...connection.logFields,
       reason,
       dialect: connection.dialect,
+      transport: connection.transport.kind,
       ...connection.takeSuppressedLogs(),
     });
   }
@@ -354,6 +351,11 @@ export class ChatServer implements HubSink<Connection> {
     }
     this.stats.framesOut[frame.type] += jsonSent;
     if (startedAt >= 0) this.stats.fanout.queued(startedAt);
+  }
+
+  /** HubSink: a login or logout after hello, told to IRC neighbours with account-notify. */
+  accountChanged(subject: Session<Connection>, to: Iterable<Session<Connection>>): void {
+    for (const session of to) if (session !== subject && session.peer.dialect === "irc") session.peer.noteAccount(subject);
   }
 
   /** HubSink: every moderation and account action is logged (who, what, whom, where, why) and counted. */

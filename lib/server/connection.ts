@@ -1,7 +1,8 @@
 /**
- * One client connection on the server: reads lines, fixes the dialect from
- * the first one, turns lines into hub commands, and owns the bounded outbound
- * queue that the write scheduler flushes with one write per turn.
+ * One client connection on the server: reads lines (or WebSocket messages),
+ * fixes the dialect from the first one, turns them into hub commands, and
+ * owns the bounded outbound queue that the write scheduler flushes with one
+ * write per turn. The socket under it is a {@linkcode Transport}.
  *
  * @module
  */
@@ -26,18 +27,27 @@ import { TelnetFilter } from "../protocol/telnet.ts";
 import { encodeLines, type IrcRenderCache, IrcSession, isIrcRegistrationLine, renderEvent } from "../dialect/irc/mod.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
 import { LogThrottle } from "../ops/log_throttle.ts";
-import { type CloseReason, type Conn, type NetAddr, WRITTEN } from "../runtime/types.ts";
+import { WRITTEN } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
 import { plaintextAuthRefusal } from "./plaintext_auth.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
 import type { ServerStats } from "./server_stats.ts";
 import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
+import type { InboundSink, Transport } from "./transport.ts";
+import type { NetAddr } from "../runtime/types.ts";
 
 /**
  * Why a connection ended, as logged and counted: a leave reason from the
  * protocol, or one of the transport's own.
  */
-export type DisconnectReason = LeaveReason | "register_timeout" | "server_full" | "reset" | "error" | "tls_handshake";
+export type DisconnectReason =
+  | LeaveReason
+  | "register_timeout"
+  | "server_full"
+  | "reset"
+  | "error"
+  | "frame_too_large"
+  | "tls_handshake";
 
 /** What a connection needs from its server. */
 export interface ConnectionContext {
@@ -58,7 +68,7 @@ const textEncoder = new TextEncoder();
 const LINGER_MS = 2000;
 
 /** A client connection. */
-export class Connection implements Flushable, LivenessState {
+export class Connection implements Flushable, LivenessState, InboundSink {
   dialect: "unknown" | "json" | "text" | "irc" = "unknown";
   readonly session: Session<Connection>;
   readonly connectedAt: number;
@@ -66,6 +76,7 @@ export class Connection implements Flushable, LivenessState {
   lastPingAt = 0;
   writeStartedAt = 0;
   flushPending = false;
+  laterPending = false;
   /** Whether any byte has arrived (the text greeting waits for silence). */
   heardFrom = false;
   /** When set, the connection is closing and this is why. */
@@ -98,22 +109,24 @@ export class Connection implements Flushable, LivenessState {
 
   constructor(
     readonly id: number,
-    readonly conn: Conn,
+    readonly transport: Transport,
     readonly ctx: ConnectionContext,
     /** Accepted on the IRC listener: IRC from the first byte. */
     irc = false,
   ) {
     if (irc) this.dialect = "irc";
     const now = ctx.now();
+    // A WebSocket message is one JSON frame: no first line to guess from.
+    if (transport.framed) this.dialect = "json";
     this.connectedAt = now;
     this.lastInboundAt = now;
     this.#splitter = new LineSplitter(ctx.settings.max_frame);
-    this.session = ctx.hub.attach(this, now, conn.remoteAddr.hostname);
+    this.session = ctx.hub.attach(this, now, transport.remoteAddr.hostname);
   }
 
   /** `ip:port` of the peer, for logs. */
   get peer(): string {
-    const { hostname, port } = this.conn.remoteAddr;
+    const { hostname, port } = this.transport.remoteAddr;
     return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
   }
 
@@ -127,27 +140,45 @@ export class Connection implements Flushable, LivenessState {
     return this.session.registered;
   }
 
-  /** Bytes waiting in this connection's queue or in flight. */
+  /** Bytes waiting in this connection's queue, in flight, or buffered by the runtime (WebSocket). */
   get pendingBytes(): number {
-    return this.#queue.bytes + this.#inFlightBytes;
+    return this.#queue.bytes + this.#inFlightBytes + this.transport.bufferedBytes;
+  }
+
+  /** InboundSink: whether input is no longer wanted (the socket is closed). */
+  get inputClosed(): boolean {
+    return this.#closed;
   }
 
   /** Reads until the peer is done; resolves when the socket is closed. */
   async run(): Promise<void> {
-    try {
-      for await (const chunk of this.conn.readable) {
-        if (this.#closed) break;
-        this.#onChunk(chunk);
-      }
-    } catch {
-      // A read error ends the connection; `closed` reports the reason.
-    }
-    this.#onReadEnded();
+    if (await this.transport.read(this)) this.#onReadEnded();
     // Awaited here rather than hooked at the start: one promise and closure less per idle connection.
-    this.#onSocketClosed(await this.conn.closed);
+    this.#onSocketClosed(await this.transport.closed);
   }
 
-  #onChunk(chunk: Uint8Array): void {
+  /** InboundSink: one whole WebSocket text message, which is one frame. */
+  onMessage(text: string): void {
+    this.heardFrom = true;
+    this.ctx.stats.bytesIn += text.length;
+    if (this.#closeAfterFlush) return;
+    this.#chunkNow = this.lastInboundAt = this.ctx.now();
+    // A blank message is skipped, as a blank line is (it still counts as activity).
+    if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === "")) return;
+    this.#onText(text, text.length);
+  }
+
+  /** InboundSink: a binary WebSocket message; frames are text. */
+  onBinary(byteLength: number): void {
+    this.heardFrom = true;
+    this.ctx.stats.bytesIn += byteLength;
+    if (this.#closeAfterFlush) return;
+    this.#chunkNow = this.lastInboundAt = this.ctx.now();
+    this.#sendError("bad_frame", "binary message refused: send each JSON frame as one text message");
+  }
+
+  /** InboundSink: bytes of the TCP stream. */
+  onChunk(chunk: Uint8Array): void {
     this.heardFrom = true;
     this.ctx.stats.bytesIn += chunk.length;
     if (this.#closeAfterFlush) return; // Closing: input is read only to see the peer's FIN.
@@ -186,6 +217,11 @@ export class Connection implements Flushable, LivenessState {
     } catch {
       return this.#sendError("bad_frame", "line is not valid UTF-8");
     }
+    this.#onText(line, bytes.length);
+  }
+
+  /** One decoded line or message; `byteLength` is its size on the wire (IRC's line limit). */
+  #onText(line: string, byteLength: number): void {
     if (this.dialect === "unknown") {
       const start = line.trimStart();
       if (start === "") return;
@@ -197,7 +233,7 @@ export class Connection implements Flushable, LivenessState {
       if (isIrcRegistrationLine(line)) this.dialect = "irc";
     }
     if (this.dialect === "json") this.#handleJson(line);
-    else if (this.dialect === "irc") this.#ircSession().onLine(line, bytes.length);
+    else if (this.dialect === "irc") this.#ircSession().onLine(line, byteLength);
     else this.#handleText(line);
   }
 
@@ -244,9 +280,10 @@ export class Connection implements Flushable, LivenessState {
   }
 
   /** `plaintext_auth`: answers `tls_required` instead of passing on a password sent in clear. */
-  #refusesPlaintextPassword(frame: ClientFrame): boolean {
-    const transport = this.conn.handshake === undefined ? "tcp" : "tls";
-    const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.conn.remoteAddr.hostname, frame, this.ctx.tlsAddr?.port);
+  #refusesPlaintextPassword(frame: ClientFrame | { type: "login"; password: string; id: string }): boolean {
+    const kind = this.transport.kind;
+    const transport = kind === "tls" || kind === "wss" ? "tls" : "tcp";
+    const refusal = plaintextAuthRefusal(this.ctx.settings, transport, this.transport.remoteAddr.hostname, frame, this.ctx.tlsAddr?.port);
     if (refusal !== null) this.sendError(refusal);
     return refusal !== null;
   }
@@ -289,6 +326,11 @@ export class Connection implements Flushable, LivenessState {
     }
   }
 
+  /** Another user's login changed (IRC account-notify); only IRC connections call this. */
+  noteAccount(subject: Session<Connection>): void {
+    if (this.dialect === "irc" && subject.nick !== null) this.#ircSession().accountChanged(subject.nick, subject.account?.name);
+  }
+
   /** The IRC side of this connection, made on first use. */
   #ircSession(): IrcSession {
     return (this.#irc ??= new IrcSession({
@@ -305,6 +347,11 @@ export class Connection implements Flushable, LivenessState {
         this.ctx.hub.handle(this.session, result.frame, this.#chunkNow || this.ctx.now());
       },
       write: (bytes) => this.enqueue(bytes),
+      // SASL, NickServ IDENTIFY, OPER: the hub's login, under the same plaintext_auth rule as any password.
+      login: (name, password, id, done) => {
+        if (this.#refusesPlaintextPassword({ type: "login", password, id })) return;
+        this.ctx.hub.login(this.session, name, password, id, this.#chunkNow || this.ctx.now(), done);
+      },
     }));
   }
 
@@ -334,22 +381,23 @@ export class Connection implements Flushable, LivenessState {
     if (this.#closed || this.endReason === "slow_consumer") return;
     this.#queue.push(bytes);
     if (this.pendingBytes > this.ctx.settings.max_pending) return this.dropSlowConsumer();
-    this.ctx.scheduler.mark(this);
+    if (this.#queue.bytes < this.transport.holdBytes) this.ctx.scheduler.markLater(this);
+    else this.ctx.scheduler.mark(this);
   }
 
   /** Write scheduler: one write of everything queued, unless one is in flight. */
   flush(cache?: BatchCache): void {
     if (this.#closed || this.#inFlightBytes > 0) return;
-    const bytes = this.#queue.take(cache);
-    if (bytes === null) {
+    const size = this.#queue.bytes;
+    const written = this.transport.write(this.#queue, cache);
+    if (written === null) {
       if (this.#closeAfterFlush && this.lingerDeadline === 0) this.#sendFin();
       return;
     }
-    this.#inFlightBytes = bytes.length;
-    this.ctx.stats.bytesOut += bytes.length;
+    this.#inFlightBytes = size;
+    this.ctx.stats.bytesOut += size;
     this.writeStartedAt = this.ctx.now();
-    const written = this.conn.write(bytes);
-    // Taken at once (Bun, Node): settle now, without a promise and a reaction per write (issue 15).
+    // Taken at once (Bun, Node over TCP): settle now, without a promise and a reaction per write (issue 15).
     if (written === WRITTEN) this.#onWriteSettled();
     else written.then(this.#onWriteSettled, this.#onWriteSettled);
   }
@@ -358,9 +406,11 @@ export class Connection implements Flushable, LivenessState {
   readonly #onWriteSettled = (error?: unknown): void => {
     this.#inFlightBytes = 0;
     this.writeStartedAt = 0;
+    if (error !== undefined) return this.close("error");
+    // Nothing more to write and no FIN owed: whatever is queued later marks itself.
+    if (this.#queue.bytes === 0 && !this.#closeAfterFlush) return;
     // Through the scheduler, never straight to flush: its pass commits the store first.
-    if (error === undefined) this.ctx.scheduler.mark(this);
-    else this.close("error");
+    this.ctx.scheduler.mark(this);
   };
 
   /**
@@ -377,7 +427,7 @@ export class Connection implements Flushable, LivenessState {
 
   #sendFin(): void {
     this.lingerDeadline = this.ctx.now() + LINGER_MS;
-    this.conn.closeWrite().catch(() => this.close(this.endReason ?? "error"));
+    this.transport.closeWrite(this.endReason ?? "disconnect").catch(() => this.close(this.endReason ?? "error"));
   }
 
   /**
@@ -397,7 +447,7 @@ export class Connection implements Flushable, LivenessState {
         const bye = this.dialect === "irc" ? encodeLines(renderEvent(frame, this.#ircSession().view)) : encodeJsonFrame(frame);
         this.ctx.stats.framesOut.bye++;
         this.ctx.stats.bytesOut += bye.length;
-        this.conn.write(bye).catch(() => {});
+        this.transport.writeNow(bye);
       }
       this.close("slow_consumer");
     });
@@ -415,7 +465,7 @@ export class Connection implements Flushable, LivenessState {
     this.endReason ??= reason;
     this.#closed = true;
     this.#queue.clear();
-    this.conn.close();
+    this.transport.close(this.endReason);
   }
 
   #onReadEnded(): void {
@@ -427,10 +477,10 @@ export class Connection implements Flushable, LivenessState {
     this.closeAfterFlush("disconnect");
   }
 
-  #onSocketClosed(reason: CloseReason): void {
+  #onSocketClosed(reason: DisconnectReason): void {
     this.#closed = true;
     this.#queue.clear();
-    const why: DisconnectReason = this.endReason ?? (reason === "reset" ? "reset" : reason === "eof" || reason === "local" ? "disconnect" : "error");
+    const why: DisconnectReason = this.endReason ?? reason;
     this.ctx.hub.detach(this.session, toLeaveReason(why));
     this.ctx.onClosed(this, why);
   }
@@ -451,6 +501,7 @@ function toLeaveReason(reason: DisconnectReason): LeaveReason {
     case "tls_handshake":
     case "reset":
     case "error":
+    case "frame_too_large":
       return "disconnect";
     default:
       return reason;

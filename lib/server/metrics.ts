@@ -21,6 +21,8 @@ export interface MetricsSource {
   readonly ready: boolean;
   readonly version: string;
   readonly runtime: { readonly name: string; readonly version: string; memoryRss(): number };
+  /** More metric families (the cluster's), already in the exposition format. */
+  readonly moreMetrics?: () => string;
 }
 
 /** The Content-Type of {@linkcode renderMetrics}'s output. */
@@ -147,5 +149,5 @@ export function renderMetrics(source: MetricsSource): string {
     .family("tcpchat_log_lines_dropped_total", "counter", "Log lines lost to log file failures.", log.droppedLines)
     .family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", source.runtime.memoryRss())
     .family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.", startedAtSeconds)
-    .text();
+    .text() + (source.moreMetrics?.() ?? "");
 }

@@ -74,6 +74,20 @@ export class OutboundQueue {
     return out;
   }
 
+  /** Takes the queued frames one by one (for a transport with message boundaries), or null when empty. */
+  takeChunks(): Uint8Array[] | null {
+    const one = this.#one;
+    if (one !== null) {
+      this.#one = null;
+      this.#bytes = 0;
+      return [one];
+    }
+    const chunks = this.#chunks;
+    this.#chunks = null;
+    this.#bytes = 0;
+    return chunks;
+  }
+
   /** Drops everything queued (the connection is going away). */
   clear(): void {
     this.#one = null;

@@ -12,6 +12,8 @@ import type { BatchCache } from "./outbound_queue.ts";
 export interface Flushable {
   /** Set by the scheduler while the connection waits in its list. */
   flushPending: boolean;
+  /** Set by the scheduler while the connection waits for the end of the event-loop turn. */
+  laterPending?: boolean;
   /** Hands queued bytes to the socket (at most one write in flight), sharing joined batches through `cache`. */
   flush(cache?: BatchCache): void;
 }
@@ -51,6 +53,34 @@ export class WriteScheduler {
       this.#scheduled = true;
       queueMicrotask(this.#run);
     }
+  }
+
+  #later: Flushable[] = [];
+  readonly #runLater = () => {
+    const later = this.#later;
+    this.#later = [];
+    for (const target of later) {
+      target.laterPending = false;
+      if (!target.flushPending) {
+        target.flushPending = true;
+        this.#pending.push(target);
+      }
+    }
+    // Through runNow, so beforeFlush commits the store first; while output is held, the retry flushes them.
+    if (!this.#holding) this.runNow();
+  };
+
+  /**
+   * Marks `target` to be flushed at the end of the event-loop turn (after I/O
+   * callbacks): for transports where a write per message is dear and the
+   * runtime calls back once per message (WebSocket), so everything a turn
+   * brings goes out in one write.
+   */
+  markLater(target: Flushable): void {
+    if (target.laterPending || target.flushPending) return;
+    target.laterPending = true;
+    if (this.#later.length === 0) setImmediate(this.#runLater);
+    this.#later.push(target);
   }
 
   /** Flushes everything marked so far. */

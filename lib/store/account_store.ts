@@ -9,8 +9,8 @@
  * form under which nicks are unique. The store never sees a password, only
  * the hash record made by the password hasher.
  *
- * A SQLite implementation fits one table (a migration beside the rooms and
- * messages ones):
+ * The SQLite implementation (sqlite_account_store.ts) uses one table
+ * (schema version 3, beside the rooms and messages ones):
  *
  * ```sql
  * CREATE TABLE accounts (
@@ -69,7 +69,7 @@ export interface AccountRecord {
   created: number;
 }
 
-/** The account seam: memory now, SQLite and Redis later. */
+/** The account seam: memory and SQLite (sqlite_account_store.ts) now, Redis later. */
 export interface AccountStore {
   /** The account under `key`, if any. */
   get(key: string): Awaitable<AccountRecord | undefined>;

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { makeDir, writeFilledFile } from "../runtime/data_files.ts";
+import { makeDir, pathExists, writeFilledFile } from "../runtime/data_files.ts";
 import { openSqlite, type SqliteDb, sqliteErrorKind, SqliteMissing } from "../runtime/sqlite.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 import { RESERVE_BYTES, SqliteStore, type SqliteStoreOptions, type SqliteStoreSettings } from "./sqlite_store.ts";
@@ -69,11 +69,47 @@ export async function openDataDir(
 }
 
 /**
+ * Opens the database in `dir` for a command that changes it while no server
+ * runs (`tcpchat account`): takes the directory's lock, so it refuses (with
+ * `busy`, one line) while a server holds it, and migrates the schema.
+ * Creates the directory and database when `create`; otherwise a directory
+ * without a database is refused. `close` releases both.
+ */
+export async function openDataDirOffline(
+  dir: string,
+  create: boolean,
+  busy: string,
+): Promise<{ db: SqliteDb; close(): void }> {
+  if (!create && !pathExists(inDir(dir, DB_FILE))) {
+    throw new StoreOpenError(`${dir} holds no tcpchat database (${inDir(dir, DB_FILE)} does not exist)`);
+  }
+  try {
+    makeDir(dir);
+  } catch (error) {
+    throw new StoreOpenError(`cannot create data directory ${dir}: ${reason(error)}`);
+  }
+  const lock = await takeLock(dir, busy);
+  try {
+    const db = await openDatabase(inDir(dir, DB_FILE));
+    return {
+      db,
+      close: () => {
+        db.close();
+        lock.close();
+      },
+    };
+  } catch (error) {
+    lock.close();
+    throw error;
+  }
+}
+
+/**
  * Takes the directory's lock: an exclusive SQLite lock on `lock`, held for
  * as long as the connection stays open (locking_mode=EXCLUSIVE keeps it after
- * the first write).
+ * the first write). `busy` replaces the message when another process holds it.
  */
-async function takeLock(dir: string): Promise<SqliteDb> {
+async function takeLock(dir: string, busy?: string): Promise<SqliteDb> {
   const path = inDir(dir, LOCK_FILE);
   let lock: SqliteDb | undefined;
   try {
@@ -85,6 +121,7 @@ async function takeLock(dir: string): Promise<SqliteDb> {
     lock?.close();
     if (error instanceof SqliteMissing) throw new StoreOpenError(error.message);
     if (sqliteErrorKind(error) === "busy") {
+      if (busy !== undefined) throw new StoreOpenError(busy);
       throw new StoreOpenError(
         `data directory ${dir} is in use by another tcpchat server (${path} is locked); stop that server or use another --data-dir`,
       );

@@ -12,7 +12,7 @@
  * record's `name`, which never changes), so the store compares them as plain
  * strings.
  *
- * A SQLite implementation fits three small tables keyed by room name (not the
+ * The SQLite implementation (sqlite_room_state_store.ts, schema version 3) uses three small tables keyed by room name (not the
  * messages' room id: state outlives a room that has no messages):
  *
  * ```sql
@@ -71,7 +71,7 @@ export function defaultModes(): RoomModes {
   return { invite_only: false, key: "", topic_lock: true };
 }
 
-/** The room-state seam: memory now, SQLite and Redis later. */
+/** The room-state seam: memory and SQLite (sqlite_room_state_store.ts) now, Redis later. */
 export interface RoomStateStore {
   /** The kept state of `room`, or undefined when nothing was ever kept. */
   load(room: string): Awaitable<RoomStateRecord | undefined>;

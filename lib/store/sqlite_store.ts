@@ -57,6 +57,20 @@ interface PendingRow {
   msg: MsgFrame;
 }
 
+/**
+ * Another store's writes that ride in the message batch's transaction (room
+ * state: topic, modes, operators, bans), so they commit, or are held, with
+ * the output that acknowledges them.
+ */
+export interface BatchPart {
+  /** Whether it has writes waiting. */
+  readonly pending: boolean;
+  /** Runs its waiting writes (inside the open transaction). */
+  write(): void;
+  /** The transaction committed: drop the writes just written. */
+  committed(): void;
+}
+
 interface Row {
   seq: number;
   ts: number;
@@ -68,6 +82,8 @@ interface Row {
 export class SqliteStore implements RoomLog {
   readonly durable = true;
   #pending: PendingRow[] = [];
+  /** Other stores' writes committed with each batch. */
+  readonly #parts: BatchPart[] = [];
   /** Room ids by name, for rooms that have a row. */
   readonly #ids = new Map<string, number>();
   /** Set while writes are refused; the time of the failure. */
@@ -127,6 +143,11 @@ export class SqliteStore implements RoomLog {
     return this.#pending.length;
   }
 
+  /** Adds `part`'s writes to every batch from now on. */
+  join(part: BatchPart): void {
+    this.#parts.push(part);
+  }
+
   rooms(limit: number): StoredRoom[] {
     const all = this.#q.rooms.all<{ id: number; name: string; seq: number; epoch: string }>();
     const kept = all.slice(0, limit);
@@ -182,7 +203,7 @@ export class SqliteStore implements RoomLog {
   }
 
   flush(): boolean {
-    if (this.#pending.length === 0 || this.#closed) return true;
+    if ((this.#pending.length === 0 && !this.#parts.some((part) => part.pending)) || this.#closed) return true;
     try {
       this.#commit();
       return true;
@@ -229,6 +250,7 @@ export class SqliteStore implements RoomLog {
         this.#q.updateRoom.run(msg.seq, msg.ts, id);
         if (msg.seq > history) this.#q.prune.run(id, msg.seq - history);
       }
+      for (const part of this.#parts) if (part.pending) part.write();
       this.db.exec("COMMIT");
     } catch (error) {
       try {
@@ -239,6 +261,7 @@ export class SqliteStore implements RoomLog {
       throw error;
     }
     this.#pending = [];
+    for (const part of this.#parts) part.committed();
   }
 
   #roomId(room: string): number | undefined {

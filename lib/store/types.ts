@@ -81,8 +81,10 @@ export interface RoomLog {
    * `room.seq`; the caller then advances `room.seq`). Local stores answer at
    * once; the message is durable once {@linkcode flush} has returned true.
    * Throws {@linkcode StoreUnavailable} when it cannot take writes.
+   * `origin` (the sender's session and frame id) travels with the message
+   * where other nodes deliver it (a cluster); local stores ignore it.
    */
-  append(room: StoredRoom, from: string, text: string, ts: number): Awaitable<MsgFrame>;
+  append(room: StoredRoom, from: string, text: string, ts: number, origin?: string): Awaitable<MsgFrame>;
   /**
    * Up to `query.limit` kept messages of `room`, ascending by seq: before
    * `before` (the newest such), after `after` (the oldest such), or with

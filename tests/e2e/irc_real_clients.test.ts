@@ -121,7 +121,8 @@ describe.each(SERVER_RUNTIMES)("real IRC clients (%s)", (runtime) => {
       appendFileSync(fifo(), "irc.t.#dev */me juggles\n");
       expect(await json.waitFor((f) => f.type === "msg" && f.from === "weeuser")).toMatchObject({ text: "/me juggles" });
       json.send({ type: "msg", room: "dev", text: "nice one" });
-      await eventually(read, /\twendy\tnice one/);
+      // wendy created #dev, so WeeChat shows her with the operator prefix.
+      await eventually(read, /\t@wendy\tnice one/);
       json.send({ type: "leave", room: "dev" });
       await eventually(read, /wendy.*has left #dev/);
     } finally {

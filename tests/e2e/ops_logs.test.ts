@@ -38,13 +38,13 @@ test("pretty lines: time, level, logger, message, then the ids as key=value", as
   const stamp = String.raw`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d\d:\d\d`;
   const peer = String.raw`peer=127\.0\.0\.1:\d+`;
   expect(lines).toContainEqual(
-    expect.stringMatching(new RegExp(`${stamp} \\[DBG\\] tcpchat·server: connect conn=1 ${peer} nick=-$`)),
+    expect.stringMatching(new RegExp(`${stamp} \\[DBG\\] tcpchat·server: connect conn=1 ${peer} nick=- transport=tcp$`)),
   );
   expect(lines).toContainEqual(expect.stringMatching(new RegExp(
     `${stamp} \\[DBG\\] tcpchat·errors: error bad_frame sent, trace ${error.trace} conn=1 ${peer} nick=pat message=`,
   )));
   expect(lines).toContainEqual(expect.stringMatching(
-    new RegExp(`${stamp} \\[INF\\] tcpchat·server: disconnect conn=1 ${peer} nick=pat reason=quit dialect=json$`),
+    new RegExp(`${stamp} \\[INF\\] tcpchat·server: disconnect conn=1 ${peer} nick=pat reason=quit dialect=json transport=tcp$`),
   ));
   expect(lines.filter((l) => l.startsWith("{"))).toEqual([]);
 });
@@ -78,7 +78,7 @@ describe.each(SERVER_RUNTIMES)("logs (%s)", (runtime) => {
     expect(byTrace(notInRoom.trace)).toBeUndefined();
     expect(logs.find((l) => l.message.startsWith("disconnect"))).toMatchObject({
       level: "INFO",
-      properties: { conn: 2, peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/), nick: "tex", reason: "quit", dialect: "text" },
+      properties: { conn: 2, peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/), nick: "tex", reason: "quit", dialect: "text", transport: "tcp" },
     });
     await server.stop();
     expect(jsonLines(server.stderr()).at(-1)!.message).toMatch(/^shut down: told 1 clients/);

@@ -33,6 +33,9 @@ export function makeIrcHub(overrides: Partial<Settings> = {}): { hub: Hub<Peer>;
       for (const session of to) if (session !== except) session.peer.irc?.sendFrame(frame, cache);
     },
     close: () => {},
+    accountChanged: (subject, to) => {
+      for (const session of to) if (session !== subject) session.peer.irc?.accountChanged(subject.nick!, subject.account?.name);
+    },
   };
   const hub = new Hub<Peer>(settings, "9.9.9", sink);
   const connect = (caps = ""): Peer => {
@@ -53,6 +56,7 @@ export function makeIrcHub(overrides: Partial<Settings> = {}): { hub: Hub<Peer>;
         if (result.ok) hub.handle(session, result.frame, ++now);
       },
       write: (bytes) => writes.push(bytes),
+      login: (name, password, id, done) => hub.login(session, name, password, id, ++now, done),
     });
     if (caps) peer.line(`CAP REQ :${caps}`);
     return peer;

@@ -1,8 +1,7 @@
 /**
  * The behaviour every account store and room-state store must have, as one
- * suite per interface: run against the memory stores now, and against the
- * SQLite (and Redis) stores by adding a factory to the list in
- * tests/unit/store_contract.test.ts.
+ * suite per interface: run against the memory and SQLite stores (and, later,
+ * Redis) by a factory each in tests/unit/store_contract.test.ts.
  */
 import { describe, expect, test } from "bun:test";
 import type { AccountRecord, AccountStore } from "../../lib/store/account_store.ts";

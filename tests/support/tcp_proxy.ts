@@ -12,6 +12,8 @@ export interface TcpProxy {
   connections(): number;
   /** Drops client sides; with `keepServerSide`, the server side stays open and silent. */
   cutAll(options?: { keepServerSide?: boolean }): void;
+  /** While true, new connections are dropped at once (the far side is unreachable). */
+  refusing: boolean;
   close(): void;
 }
 
@@ -19,7 +21,9 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let count = 0;
+  const proxy = { refusing: false };
   const server = net.createServer((client) => {
+    if (proxy.refusing) return void client.resetAndDestroy();
     count++;
     const upstream = net.connect(targetPort, "127.0.0.1");
     const pair = { client, upstream };
@@ -35,7 +39,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     upstream.on("error", drop).on("close", () => pairs.has(pair) && drop());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
+  return Object.assign(proxy, {
     port: (server.address() as net.AddressInfo).port,
     connections: () => count,
     cutAll({ keepServerSide = false } = {}) {
@@ -55,5 +59,5 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         pair.upstream.destroy();
       }
     },
-  };
+  });
 }

@@ -62,5 +62,8 @@ describe("tcpchat account (on any store)", () => {
       const error = await accountAdmin(args, store, hasher, io([]).io, 8).catch((e) => e);
       expect({ args, error: error instanceof CliError && error.exitCode }).toEqual({ args, error: 2 });
     }
+    // A password typed as an argument is refused without being repeated back.
+    const error = await accountAdmin(["add", "dora", "dora-secret-pw"], store, hasher, io([]).io, 8).catch((e) => e);
+    expect(error.message).toBe("too many arguments (a password is never taken as an argument)");
   });
 });

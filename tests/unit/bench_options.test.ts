@@ -56,6 +56,7 @@ describe("tcpchat bench arguments", () => {
     [["--rooms", "1000", "--subs", "100"], "connections asked for"],
     [["a:1", "b:2"], "at most one"],
     [["host:99999"], "HOST:PORT"],
+    [["--ws", "--sub-dialect", "irc"], "--ws"],
   ])("%p is a usage error (exit 2)", (args, words) => {
     const error = usageError(args);
     expect(error.exitCode).toBe(2);

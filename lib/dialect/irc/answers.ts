@@ -8,12 +8,15 @@
  * @module
  */
 import type { ErrorFrame, ServerFrame, WhoEntry } from "../../protocol/server_frames.ts";
+import { renderAccountAnswer } from "./account_answers.ts";
+import { CHANNEL_MODE_LETTERS, CHANNEL_MODES_WITH_PARAM, HIDDEN_KEY, ircMask, modeDiff } from "./channel_modes.ts";
 import { roomToChannel } from "./channels.ts";
 import { renderHistoryAnswer, renderHistoryError } from "./chathistory.ts";
 import { isupportLines } from "./isupport.ts";
 import { type IrcMessage, MAX_LINE_BYTES, utf8Length } from "./message.ts";
 import { N } from "./numerics.ts";
 import { USER_HOST, userSource } from "./render.ts";
+import { isChannelOperatorNick, isServerOperator } from "./operators.ts";
 import type { IrcSession } from "./session.ts";
 
 /** When this process loaded the dialect: close enough to the server's start for RPL_CREATED. */
@@ -21,30 +24,35 @@ const STARTED = new Date();
 
 /** Lines for an answer frame, or null when `frame` is an event for {@linkcode renderEvent}. */
 export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | null {
+  const account = renderAccountAnswer(s, frame);
+  if (account !== null) return account;
   switch (frame.type) {
     case "welcome":
       return welcomeLines(s, frame.nick);
     case "room": {
       if (s.joined.has(frame.room)) return []; // A JOIN of a channel one is in: nothing to show.
       s.joined.add(frame.room);
+      if (frame.modes) s.channelModes.set(frame.room, frame.modes);
       const self = s.host.session.nick!;
       const channel = roomToChannel(frame.room);
       const join: IrcMessage = {
         source: userSource(self),
         command: "JOIN",
-        params: s.has("extended-join") ? [channel, "*", s.user?.realname ?? self] : [channel],
+        params: s.has("extended-join") ? [channel, s.host.session.account?.name ?? "*", s.user?.realname ?? self] : [channel],
       };
+      const members = frame.members.map((nick) => ({ nick, op: isChannelOperatorNick(s, frame.room, nick) }));
       const topic = frame.topic ? [s.numeric(N.RPL_TOPIC, channel, frame.topic)] : [];
-      return [join, ...topic, ...namesLines(s, channel, frame.members), ...unlisted(s, channel, frame.member_count, frame.members.length)];
+      return [join, ...topic, ...namesLines(s, channel, members), ...unlisted(s, channel, frame.member_count, frame.members.length)];
     }
     case "left":
       s.joined.delete(frame.room);
+      s.channelModes.delete(frame.room);
       return [{ source: userSource(s.host.session.nick!), command: "PART", params: [roomToChannel(frame.room)] }];
     case "who": {
       const channel = roomToChannel(frame.room);
       const lines = s.context?.command === "WHO"
         ? whoLines(s, channel, frame.users)
-        : namesLines(s, channel, frame.users.map((u) => u.nick));
+        : namesLines(s, channel, frame.users.map((u) => ({ nick: u.nick, op: u.op === true })));
       return [...lines, ...unlisted(s, channel, frame.member_count, frame.users.length)];
     }
     case "rooms": {
@@ -69,6 +77,15 @@ export function renderAnswer(s: IrcSession, frame: ServerFrame): IrcMessage[] | 
       // The inviter's own copy; the invitee's is an event (an INVITE line).
       if (frame.id === undefined) return null;
       return [s.numeric(N.RPL_INVITING, s.pendingInvitee ?? "*", roomToChannel(frame.room))];
+    case "mode":
+      return modeLines(s, frame);
+    case "bans": {
+      const channel = roomToChannel(frame.room);
+      return [
+        ...frame.bans.map((b) => s.numeric(N.RPL_BANLIST, channel, ircMask(b.mask), b.by, String(Math.floor(b.ts / 1000)))),
+        s.numeric(N.RPL_ENDOFBANLIST, channel, "End of channel ban list"),
+      ];
+    }
     case "error":
       return errorLines(s, frame);
     default:
@@ -98,7 +115,7 @@ function welcomeLines(s: IrcSession, nick: string): IrcMessage[] {
     s.numeric(N.RPL_WELCOME, `Welcome to the ${name} IRC network ${nick}`),
     s.numeric(N.RPL_YOURHOST, `Your host is ${name}, running version ${version}`),
     s.numeric(N.RPL_CREATED, `This server was created ${STARTED.toUTCString()}`),
-    s.numeric(N.RPL_MYINFO, name, version, "i", "n"),
+    s.numeric(N.RPL_MYINFO, name, version, "io", CHANNEL_MODE_LETTERS, CHANNEL_MODES_WITH_PARAM),
     ...isupportLines(s.host.settings).map((tokens) => s.numeric(N.RPL_ISUPPORT, ...tokens, "are supported by this server")),
     ...lusersLines(s),
     s.numeric(N.ERR_NOMOTD, "MOTD File is missing"),
@@ -110,7 +127,7 @@ export function lusersLines(s: IrcSession): IrcMessage[] {
   const { registered, rooms, sessions } = s.host.lookup.counts();
   return [
     s.numeric(N.RPL_LUSERCLIENT, `There are ${registered} users and 0 invisible on 1 servers`),
-    s.numeric(N.RPL_LUSEROP, "0", "operator(s) online"),
+    s.numeric(N.RPL_LUSEROP, String(serverOperatorsOnline(s)), "operator(s) online"),
     s.numeric(N.RPL_LUSERCHANNELS, String(rooms), "channels formed"),
     s.numeric(N.RPL_LUSERME, `I have ${sessions} clients and 0 servers`),
     s.numeric(N.RPL_LOCALUSERS, String(registered), String(registered), `Current local users ${registered}`),
@@ -118,14 +135,43 @@ export function lusersLines(s: IrcSession): IrcMessage[] {
   ];
 }
 
+/** A `mode` event (or its setter's answer) as MODE with what changed for this client; nothing when nothing did. */
+function modeLines(s: IrcSession, frame: Extract<ServerFrame, { type: "mode" }>): IrcMessage[] {
+  const own = frame.id !== undefined && frame.by === s.host.session.nick;
+  const params = modeDiff(s.channelModes.get(frame.room), frame.modes, own && s.pendingKey !== null ? s.pendingKey : HIDDEN_KEY);
+  s.channelModes.set(frame.room, frame.modes);
+  if (params.length === 0) return [];
+  return [{ source: userSource(frame.by), command: "MODE", params: [roomToChannel(frame.room), ...params] }];
+}
+
+/** A member as NAMES lists it: `@` for operators (the only prefix, so multi-prefix shows the same). */
+export interface NamesEntry {
+  nick: string;
+  op: boolean;
+}
+
+/**
+ * Server operators online under their account's name (as the hub's snapshot
+ * finds operators: without scanning every session; one logged in under
+ * another nick is not counted).
+ */
+function serverOperatorsOnline(s: IrcSession): number {
+  let count = 0;
+  for (const name of s.host.settings.operators.split(",")) {
+    const session = name.trim() === "" ? undefined : s.host.lookup.sessionByNick(name.trim());
+    if (session && isServerOperator(s, session)) count++;
+  }
+  return count;
+}
+
 /** RPL_NAMREPLY lines, each within 512 bytes, then RPL_ENDOFNAMES. */
-export function namesLines(s: IrcSession, channel: string, nicks: string[]): IrcMessage[] {
+export function namesLines(s: IrcSession, channel: string, members: NamesEntry[]): IrcMessage[] {
   const out: IrcMessage[] = [];
   const head = utf8Length(`:${s.serverName} ${N.RPL_NAMREPLY} ${s.target} = ${channel} :`);
   let batch: string[] = [];
   let bytes = head;
-  for (const nick of nicks) {
-    const entry = s.has("userhost-in-names") ? userSource(nick) : nick;
+  for (const { nick, op } of members) {
+    const entry = (op ? "@" : "") + (s.has("userhost-in-names") ? userSource(nick) : nick);
     const size = utf8Length(entry) + 1;
     if (batch.length > 0 && bytes + size > MAX_LINE_BYTES) {
       out.push(s.numeric(N.RPL_NAMREPLY, "=", channel, batch.join(" ")));
@@ -140,14 +186,14 @@ export function namesLines(s: IrcSession, channel: string, nicks: string[]): Irc
   return out;
 }
 
-/** One RPL_WHOREPLY: H(ere) or G(one, away). */
-export function whoLine(s: IrcSession, channel: string, nick: string, away: boolean): IrcMessage {
-  return s.numeric(N.RPL_WHOREPLY, channel, nick, USER_HOST, s.serverName, nick, away ? "G" : "H", `0 ${nick}`);
+/** One RPL_WHOREPLY: H(ere) or G(one, away), `*` for a server operator, `@` for a channel operator. */
+export function whoLine(s: IrcSession, channel: string, nick: string, away: boolean, flags = ""): IrcMessage {
+  return s.numeric(N.RPL_WHOREPLY, channel, nick, USER_HOST, s.serverName, nick, (away ? "G" : "H") + flags, `0 ${nick}`);
 }
 
 function whoLines(s: IrcSession, channel: string, users: WhoEntry[]): IrcMessage[] {
   return [
-    ...users.map((u) => whoLine(s, channel, u.nick, u.status === "away")),
+    ...users.map((u) => whoLine(s, channel, u.nick, u.status === "away", u.op ? "@" : "")),
     s.numeric(N.RPL_ENDOFWHO, channel, "End of WHO list"),
   ];
 }
@@ -174,7 +220,7 @@ function errorLines(s: IrcSession, frame: ErrorFrame): IrcMessage[] {
     case "bad_key":
       return [s.numeric(N.ERR_BADCHANNELKEY, target, "Cannot join channel (+k)")];
     case "nick_reserved":
-      return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is a registered account: send PASS with its password first")];
+      return [s.numeric(N.ERR_NICKNAMEINUSE, target, "Nickname is a registered account: log in first (SASL, or PASS with its password before NICK)")];
     case "unauthorized":
       return [s.numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")];
     case "not_in_room":

@@ -7,6 +7,7 @@
  */
 import type { IrcMessage } from "./message.ts";
 import type { IrcSession } from "./session.ts";
+import * as accounts from "./handlers/accounts.ts";
 import * as channels from "./handlers/channels.ts";
 import * as history from "./handlers/history.ts";
 import * as messages from "./handlers/messages.ts";
@@ -51,6 +52,10 @@ export const COMMANDS: Record<string, IrcCommand> = {
   KICK: { minParams: 2, run: moderation.kick },
   INVITE: { minParams: 2, run: moderation.invite },
   KILL: { minParams: 2, run: moderation.kill },
-  OPER: { minParams: 2, run: moderation.oper },
+  OPER: { minParams: 2, run: accounts.oper },
+  AUTHENTICATE: { minParams: 1, beforeRegistration: true, run: accounts.authenticate },
+  REGISTER: { minParams: 3, beforeRegistration: true, run: accounts.register },
+  NICKSERV: { minParams: 0, run: accounts.nickservAlias },
+  NS: { minParams: 0, run: accounts.nickservAlias },
   CHATHISTORY: { minParams: 0, run: history.chathistory }, // Its own FAIL NEED_MORE_PARAMS, as the spec asks.
 };

@@ -5,7 +5,9 @@
  * @module
  */
 import type { Settings } from "../../config/settings.ts";
+import { MAX_TOPIC } from "../../protocol/moderation_frames.ts";
 import { MAX_NICK_CODE_POINTS } from "../../protocol/names.ts";
+import { CHANMODES } from "./channel_modes.ts";
 import { MAX_CHANNEL_LENGTH } from "./channels.ts";
 import { CHATHISTORY_MAX } from "./chathistory.ts";
 import { MAX_LINE_BYTES } from "./message.ts";
@@ -29,20 +31,25 @@ export function isupportTokens(settings: Pick<Settings, "server_name">): string[
     `AWAYLEN=${AWAY_LENGTH}`,
     // Nicks are unique by NFKC case fold: the closest published mapping is PRECIS (RFC 8265).
     "CASEMAPPING=rfc8265",
-    // No settable channel modes yet; +n (only members may send) always holds.
-    "CHANMODES=,,,n",
+    // Bans, the key, and the flags i n t (+n always holds: only members send). See channel_modes.ts.
+    `CHANMODES=${CHANMODES}`,
     `CHANNELLEN=${MAX_CHANNEL_LENGTH}`,
     "CHANTYPES=#",
     // draft/chathistory: the most messages one CHATHISTORY returns (a `history` frame's limit).
     `CHATHISTORY=${CHATHISTORY_MAX}`,
+    // Account bans as $a:NAME (charybdis/solanum syntax).
+    "EXTBAN=$,a",
     `LINELEN=${MAX_LINE_BYTES + 2}`,
     // msgid first: it names a message exactly (msgref.ts); a timestamp is resolved to the nearest message.
     "MSGREFTYPES=msgid,timestamp",
+    // Mode changes one MODE line may carry with parameters (more are taken too).
+    "MODES=4",
     `NETWORK=${ircServerName(settings.server_name)}`,
     `NICKLEN=${MAX_NICK_CODE_POINTS}`,
-    // No channel operators or voice yet.
-    "PREFIX=",
+    // Room operators; there is no voice.
+    "PREFIX=(o)@",
     `TARGMAX=JOIN:,PART:,PRIVMSG:${MAX_MESSAGE_TARGETS},NOTICE:${MAX_MESSAGE_TARGETS},NAMES:1,WHOIS:1,LIST:`,
+    `TOPICLEN=${MAX_TOPIC}`,
     "UTF8ONLY",
   ];
 }

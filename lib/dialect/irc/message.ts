@@ -98,7 +98,7 @@ export function escapeTagValue(value: string): string {
  * text, numeric text, PING tokens) is always written as trailing (`:text`),
  * as servers traditionally do and as older clients expect.
  */
-const STRUCTURAL = new Set(["JOIN", "PART", "NICK", "MODE", "BATCH", "ACK", "CHATHISTORY"]);
+const STRUCTURAL = new Set(["JOIN", "PART", "NICK", "MODE", "BATCH", "ACK", "CHATHISTORY", "AUTHENTICATE", "ACCOUNT"]);
 const UNSAFE_IN_LINE = /[\0\r\n]/;
 const UNSAFE_IN_LINE_ALL = /[\0\r\n]/g;
 

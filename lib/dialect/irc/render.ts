@@ -10,6 +10,7 @@
  */
 import type { LeaveReason, MsgFrame, ServerFrame } from "../../protocol/server_frames.ts";
 import { hasCap } from "./caps.ts";
+import { ircMask } from "./channel_modes.ts";
 import { roomToChannel } from "./channels.ts";
 import { type IrcMessage, MAX_LINE_BYTES, splitUtf8, utf8Length } from "./message.ts";
 import { msgidOf } from "./msgref.ts";
@@ -25,6 +26,8 @@ export interface IrcView {
   caps: number;
   /** The server's name, the source of server lines. */
   serverName: string;
+  /** The account a connected nick is logged in to (account-tag, extended-join). */
+  accountOf?: (nick: string) => string | undefined;
 }
 
 /** `nick!nick@tcpchat`: the source of a user's lines. */
@@ -71,7 +74,9 @@ export function renderEvent(frame: ServerFrame, view: IrcView, notice = false): 
       return [{
         source: userSource(frame.nick),
         command: "JOIN",
-        params: hasCap(view.caps, "extended-join") ? [roomToChannel(frame.room), "*", frame.nick] : [roomToChannel(frame.room)],
+        params: hasCap(view.caps, "extended-join")
+          ? [roomToChannel(frame.room), view.accountOf?.(frame.nick) ?? "*", frame.nick]
+          : [roomToChannel(frame.room)],
       }];
     case "leave":
       // An operator removed someone: KICK, which the target's client also takes as its own leaving.
@@ -91,11 +96,11 @@ export function renderEvent(frame: ServerFrame, view: IrcView, notice = false): 
     case "msg":
       // The sender's copy (with id) is its echo; anyone else's is a message.
       if (frame.from === view.nick && frame.id !== undefined && !hasCap(view.caps, "echo-message")) return [];
-      return textLines(frame.from, roomToChannel(frame.room), frame.text, notice, messageTags(frame, view.caps));
+      return textLines(frame.from, roomToChannel(frame.room), frame.text, notice, accountTag(messageTags(frame, view.caps), frame.from, view));
     case "dm": {
       const echo = frame.from === view.nick && frame.id !== undefined;
       if (echo && frame.to !== view.nick && !hasCap(view.caps, "echo-message")) return [];
-      return textLines(frame.from, frame.to, frame.text, notice, timeTag(frame.ts, view.caps));
+      return textLines(frame.from, frame.to, frame.text, notice, accountTag(timeTag(frame.ts, view.caps), frame.from, view));
     }
     case "presence":
       if (frame.status === "offline") {
@@ -111,6 +116,15 @@ export function renderEvent(frame: ServerFrame, view: IrcView, notice = false): 
       return [{ source: userSource(frame.from), command: "INVITE", params: [view.nick ?? "*", roomToChannel(frame.room)] }];
     case "topic":
       return [{ source: userSource(frame.by), command: "TOPIC", params: [roomToChannel(frame.room), frame.topic] }];
+    case "role":
+      return [{ source: userSource(frame.by), command: "MODE", params: [roomToChannel(frame.room), frame.op ? "+o" : "-o", frame.nick] }];
+    case "ban":
+      // Told to the operators present only (the hub's rule); members see the KICK of a banned member.
+      return [{
+        source: userSource(frame.by),
+        command: "MODE",
+        params: [roomToChannel(frame.room), frame.removed ? "-b" : "+b", ircMask(frame.mask)],
+      }];
     case "ping":
       return [{ command: "PING", params: [String(frame.t ?? view.serverName)] }];
     case "bye":
@@ -157,6 +171,13 @@ export function messageTags(msg: MsgFrame, caps: number): Record<string, string>
   if (!hasCap(caps, "message-tags")) return tags;
   // Room, seq and send time: see msgref.ts (CHATHISTORY reads it back).
   return { ...tags, msgid: msgidOf(msg) };
+}
+
+/** `tags` plus `account` (account-tag) when the sender `from` is logged in. */
+function accountTag(tags: Record<string, string> | undefined, from: string, view: IrcView): Record<string, string> | undefined {
+  if (!hasCap(view.caps, "account-tag")) return tags;
+  const account = view.accountOf?.(from);
+  return account === undefined ? tags : { ...tags, account };
 }
 
 function timeTag(ts: number, caps: number): Record<string, string> | undefined {

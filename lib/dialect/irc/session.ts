@@ -8,9 +8,11 @@
  * @module
  */
 import type { Settings } from "../../config/settings.ts";
+import type { RoomModeration } from "../../hub/room_modes.ts";
 import type { Session } from "../../hub/session.ts";
 import type { ClientFrame } from "../../protocol/client_frames.ts";
-import type { ServerFrame } from "../../protocol/server_frames.ts";
+import type { ModesView, ServerFrame } from "../../protocol/server_frames.ts";
+import type { SaslExchange } from "./sasl.ts";
 import { type CapName, CAPS, hasCap } from "./caps.ts";
 import { HistoryAsks } from "./chathistory.ts";
 import { COMMANDS } from "./commands.ts";
@@ -18,7 +20,7 @@ import { renderAnswer } from "./answers.ts";
 import { encodeIrcMessage, type IrcMessage, MAX_CLIENT_TAG_BYTES, MAX_LINE_BYTES, parseIrcLine, utf8Length } from "./message.ts";
 import { ircServerName } from "./isupport.ts";
 import { N } from "./numerics.ts";
-import { renderEvent, variantKey, type IrcView } from "./render.ts";
+import { renderEvent, userSource, variantKey, type IrcView } from "./render.ts";
 
 /** What the dialect can look up in the hub without sending it a frame (WHOIS, ISON, MODE). */
 export interface IrcLookup {
@@ -29,7 +31,7 @@ export interface IrcLookup {
   /** For a member of `room`, its newest message sent at or before `ts` (seq, and send time if held); null for others (CHATHISTORY). */
   historyAt(session: Session<unknown>, room: string, ts: number): { seq: number; ts: number | undefined } | null;
   /** The room, for what IRC shows of it without a frame (its topic). */
-  room(name: string): { readonly moderation: { readonly topic: { text: string } | null } } | undefined;
+  room(name: string): { readonly moderation: RoomModeration<unknown> } | undefined;
   /** Sessions, registered users and rooms right now. */
   counts(): { sessions: number; registered: number; rooms: number };
 }
@@ -45,6 +47,12 @@ export interface IrcHost {
   submit(frame: ClientFrame): void;
   /** Queues bytes for the socket. */
   write(bytes: Uint8Array): void;
+  /**
+   * Logs this session in to account `name` through the hub's one login path
+   * (Hub.login: the password check and its guessing limit); `done` gets the
+   * account name on success, failures come back as error frames with `id`.
+   */
+  login(name: string, password: string, id: string, done: (account: string) => void): void;
 }
 
 /** What the command being run has gathered for its sender. */
@@ -89,11 +97,20 @@ export class IrcSession {
   userModes = "";
   /** CHATHISTORY requests the hub has not answered yet (chathistory.ts). */
   readonly historyAsks = new HistoryAsks();
+  /** A SASL PLAIN exchange in progress (sasl.ts). */
+  sasl: SaslExchange | null = null;
+  /** Each joined channel's modes as last shown, so a `mode` event shows as what changed. */
+  readonly channelModes = new Map<string, ModesView>();
+  /** The key of this client's own `MODE #chan +k KEY`, shown in its echo (others see `*`). */
+  pendingKey: string | null = null;
   /** Batches opened on this connection, for unique batch ids. */
   batchCount = 0;
   #context: CommandContext | null = null;
 
   constructor(readonly host: IrcHost) {}
+
+  /** The account a connected nick is logged in to (account-tag, extended-join). */
+  readonly #accountOf = (nick: string): string | undefined => this.host.lookup.sessionByNick(nick)?.account?.name;
 
   /** The server name, source of server lines. */
   get serverName(): string {
@@ -122,7 +139,7 @@ export class IrcSession {
 
   /** What rendering needs to know about this client. */
   get view(): IrcView {
-    return { nick: this.host.session.nick, caps: this.caps, serverName: this.serverName };
+    return { nick: this.host.session.nick, caps: this.caps, serverName: this.serverName, accountOf: this.#accountOf };
   }
 
   /** One line from the client (decoded UTF-8, CR LF removed), `byteLength` its size on the wire. */
@@ -203,7 +220,8 @@ export class IrcSession {
     // Kicked or banned: out of the channel, so a later JOIN shows it again.
     if (frame.type === "leave" && frame.nick === this.host.session.nick) this.joined.delete(frame.room);
     // A broadcast (it comes with a cache) is an event, never an answer: the hot path of fan-out.
-    if (cache !== undefined && this.#context === null) {
+    // A `mode` event shows what changed for this client (channelModes): rare, rendered per client.
+    if (cache !== undefined && this.#context === null && frame.type !== "mode") {
       // Computed per recipient, so without building a view: most recipients hit the cache.
       const key = variantKey(frame, this.host.session.nick, this.caps);
       let bytes = cache.get(key);
@@ -249,6 +267,11 @@ export class IrcSession {
       }
     }
     this.#writeNow(lines);
+  }
+
+  /** account-notify: `nick` logged in to `account` (undefined: logged out). */
+  accountChanged(nick: string, account: string | undefined): void {
+    if (this.has("account-notify")) this.send({ source: userSource(nick), command: "ACCOUNT", params: [account ?? "*"] });
   }
 
   /** Turns on or off capabilities; returns false (changing nothing) if one is unknown. */

@@ -11,6 +11,7 @@ import { MAX_MESSAGE_TARGETS } from "../isupport.ts";
 import type { IrcMessage } from "../message.ts";
 import { N } from "../numerics.ts";
 import type { IrcSession } from "../session.ts";
+import { isNickServ, nickserv } from "./accounts.ts";
 import { roomFor } from "./channels.ts";
 
 /** PRIVMSG target[,target] :text */
@@ -57,6 +58,10 @@ function deliver(s: IrcSession, m: IrcMessage, isNotice: boolean): void {
         continue;
       }
       s.submit({ type: "msg", room, text }, target);
+      continue;
+    }
+    if (isNickServ(target)) {
+      if (!isNotice) nickserv(s, text);
       continue;
     }
     s.submit({ type: "dm", to: target, text }, target);

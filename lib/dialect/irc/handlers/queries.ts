@@ -10,6 +10,7 @@ import { AWAY_LENGTH } from "../isupport.ts";
 import type { IrcMessage } from "../message.ts";
 import { N } from "../numerics.ts";
 import { USER_HOST } from "../render.ts";
+import { isServerOperator } from "../operators.ts";
 import type { IrcSession } from "../session.ts";
 
 /** WHO #chan (through the hub's `who`) or WHO nick; other masks match nobody. */
@@ -38,6 +39,8 @@ export function whois(s: IrcSession, m: IrcMessage): void {
   const channels = [...user.rooms].map((room) => roomToChannel(room.name));
   if (channels.length > 0) s.reply(N.RPL_WHOISCHANNELS, name, channels.join(" "));
   s.reply(N.RPL_WHOISSERVER, name, s.serverName, "tcpchat");
+  if (isServerOperator(s, user)) s.reply(N.RPL_WHOISOPERATOR, name, "is an IRC operator");
+  if (user.account !== null) s.reply(N.RPL_WHOISACCOUNT, name, user.account.name, "is logged in as");
   if (user.status === "away") s.reply(N.RPL_AWAY, name, user.note || "Away");
   s.reply(N.RPL_ENDOFWHOIS, name, "End of /WHOIS list");
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CAP_NAMES } from "../caps.ts";
+import { CAP_NAMES, CAP_VALUES } from "../caps.ts";
 import type { IrcMessage } from "../message.ts";
 import { N } from "../numerics.ts";
 import type { IrcSession } from "../session.ts";
@@ -18,8 +18,11 @@ export function cap(s: IrcSession, m: IrcMessage): void {
   switch (sub) {
     case "LS":
       if (!s.registered) s.capNegotiating = true;
-      // 302 clients get cap-notify implicitly; no capability has a value here.
-      if (Number(m.params[1] ?? 0) >= 302) s.setCaps([{ name: "cap-notify", on: true }]);
+      // 302 clients get cap-notify implicitly, and values (sasl=PLAIN).
+      if (Number(m.params[1] ?? 0) >= 302) {
+        s.setCaps([{ name: "cap-notify", on: true }]);
+        return answer("LS", CAP_NAMES.map((name) => CAP_VALUES[name] ? `${name}=${CAP_VALUES[name]}` : name).join(" "));
+      }
       return answer("LS", CAP_NAMES.join(" "));
     case "LIST":
       return answer("LIST", CAP_NAMES.filter((name) => s.has(name)).join(" "));

@@ -1,0 +1,49 @@
+/**
+ * `serve` with `cluster` set: the Redis store, and the node's place in the
+ * cluster wired into the server (hub hooks, `/readyz`, `/metrics`).
+ *
+ * @module
+ */
+import type { Settings } from "../config/settings.ts";
+import { log, setLogNode } from "../ops/log.ts";
+import type { ChatServer } from "../server/chat_server.ts";
+import type { RoomLog } from "../store/types.ts";
+import { renderClusterMetrics } from "../cluster/cluster_metrics.ts";
+import { ClusterNode, newNodeId } from "../cluster/cluster_node.ts";
+import { RedisLink } from "../cluster/redis_link.ts";
+import { RedisRoomLog } from "../cluster/redis_room_log.ts";
+import { CliError } from "./cli_error.ts";
+
+/** The cluster URL without its password, for logs. */
+export function redactedUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, (_, auth: string) => `//${auth.includes(":") ? auth.split(":")[0] + ":***" : "***"}@`);
+}
+
+/** Connects to the cluster's Redis. Throws {@linkcode CliError} (exit 2) when it cannot be reached at start. */
+export async function openRedisStore(settings: Settings): Promise<RedisRoomLog> {
+  const link = new RedisLink(settings.cluster);
+  try {
+    await link.connect();
+  } catch (error) {
+    await link.close();
+    throw new CliError(`cannot reach the cluster's Redis at ${redactedUrl(settings.cluster)}: ${(error as Error).message}`);
+  }
+  return new RedisRoomLog(link, settings);
+}
+
+/** Makes `server` a node of the cluster `store` belongs to (nothing for another store); call before it starts. */
+export async function joinCluster(server: ChatServer, store: RoomLog): Promise<ClusterNode | undefined> {
+  if (!(store instanceof RedisRoomLog)) return undefined;
+  const id = newNodeId();
+  setLogNode(id);
+  const logger = log("cluster");
+  const link = store.link;
+  const node = new ClusterNode(id, link, store, server.hub, server.settings, logger);
+  link.onLost = (message) => logger.error("lost Redis: {message}; frames that need it get unavailable", { message });
+  server.hub.cluster = node;
+  server.readyToo = () => link.up;
+  server.moreMetrics = () => renderClusterMetrics(link, node);
+  await node.start();
+  logger.info("node {node} joined the cluster at {url}", { node: id, url: redactedUrl(server.settings.cluster) });
+  return node;
+}
