@@ -2,7 +2,7 @@
  * Release build (`npm run build`, run with Bun). Writes to dist/:
  * - tcpchat-linux-x64, tcpchat-darwin-arm64: standalone executables
  *   (`bun build --compile`, cross-compiled, minified);
- * - tcpchat.js: one ES module that runs on `deno run`, `bun` and `node` 20+;
+ * - tcpchat.js: one ES module that runs on `deno run`, `bun` and `node` 22.5+;
  * - tcpchat-<version>-<platform>.tar.gz: bin/tcpchat, conf/, a service file
  *   (systemd or launchd) and a README;
  * - SHA256SUMS over all of them.

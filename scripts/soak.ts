@@ -24,9 +24,15 @@
  * ```sh
  * npm run soak -- --seconds 300 --clients 2000 --waves 3 --runtime bun
  * npm run soak -- --seconds 120 --clients 500 --restarts 3
+ * npm run soak -- --seconds 60 --clients 1000 --abuse
  * ```
  *
- * Only 127.0.0.1 is used; the run is bounded by `--seconds`, and stops by itself.
+ * With `--abuse`, hostile clients play issue 17's attacks during every wave
+ * (see `soak_abuse.ts`) while all of the above is checked on the honest
+ * ones, and the honest clients' ping p99 must stay under 2 s.
+ *
+ * Only loopback is used (127.0.0.1; with `--abuse` also 127.0.0.2-7 and 127.1.x.y); the run is
+ * bounded by `--seconds`, and stops by itself.
  *
  * @module
  */
@@ -40,13 +46,15 @@ import type { Frame } from "../tests/support/chat_client.ts";
 import { type ChatServerProcess, startChatServer } from "../tests/support/chat_server.ts";
 import { ALL_RUNTIMES, type RuntimeName } from "../tests/support/runtimes.ts";
 import { Rng } from "./fuzz.ts";
+import { logFloodProblems } from "./fuzz_abuse.ts";
+import { abuseWave, type AbuseCounts } from "./soak_abuse.ts";
 
 const HISTORY = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 /** One JSON-dialect connection: frames dispatched as they come, requests matched by id. */
-class Wire {
+export class Wire {
   #buffer = "";
   #nextId = 0;
   readonly #pending = new Map<string, { resolve: (f: Frame) => void; timer: ReturnType<typeof setTimeout> }>();
@@ -80,9 +88,10 @@ class Wire {
     );
   }
 
-  static open(port: number): Promise<Wire> {
+  /** Connects to 127.0.0.1, from `localAddress` when given (another loopback address: another "host"). */
+  static open(port: number, localAddress?: string): Promise<Wire> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host: "127.0.0.1" });
+      const socket = net.connect({ port, host: "127.0.0.1", localAddress });
       socket.once("connect", () => resolve(new Wire(socket)));
       socket.once("error", reject);
     });
@@ -138,6 +147,8 @@ class Ledger {
   /** Connections opened before the current server started (their disconnect lines died with an earlier one). */
   connectionsBefore = 0;
   readonly problems: string[] = [];
+  /** Round trips of the steady clients' pings, in milliseconds. */
+  readonly pingsMs: number[] = [];
   readonly counts = {
     connections: 0,
     sent: 0,
@@ -189,6 +200,8 @@ class SoakUser {
   readonly nick: string;
   readonly places = new Map<string, Place>();
   wire: Wire | null = null;
+  /** The loopback address it connects from (with --abuse every user has its own, as on the internet). */
+  localAddress: string | undefined = undefined;
   /** Rooms being joined, with the `since` asked for. */
   readonly #joining = new Map<string, number | undefined>();
   #counter = 0;
@@ -218,7 +231,7 @@ class SoakUser {
     for (let attempt = 0; attempt < 50; attempt++) {
       let wire: Wire;
       try {
-        wire = await Wire.open(port);
+        wire = await Wire.open(port, this.localAddress);
       } catch (error) {
         if (this.restarts && attempt < 49) {
           // The server is being restarted: come back shortly.
@@ -329,6 +342,18 @@ class SoakUser {
     }
   }
 
+  /** Pings the server now and then until `endAt`, logging each round trip. */
+  async pingUntil(endAt: number): Promise<void> {
+    while (Date.now() < endAt) {
+      await sleep(Math.min(1000 + this.rng.int(1000), Math.max(0, endAt - Date.now())));
+      const wire = this.wire;
+      if (!wire || wire.isClosed || Date.now() >= endAt) continue;
+      const sent = performance.now();
+      const pong = await wire.request({ type: "ping" });
+      if (pong.type === "pong") this.ledger.pingsMs.push(performance.now() - sent);
+    }
+  }
+
   /** Goes away in one of the ways real clients do. */
   async leave(how: string): Promise<void> {
     const wire = this.wire;
@@ -380,6 +405,8 @@ export interface SoakOptions {
   waves?: number;
   /** SIGKILL restarts per wave, on a data directory (default 0: memory only, no restarts). */
   restarts?: number;
+  /** Hostile clients play the abuse table during every wave (scripts/soak_abuse.ts); not with restarts. */
+  abuse?: boolean;
   seed: number;
   log?: (line: string) => void;
 }
@@ -393,6 +420,10 @@ export interface SoakReport {
   /** Before any client, the highest seen, and after each wave once everyone left. */
   rss: { coldMiB: number; peakMiB: number; afterWaveMiB: number[] };
   metrics: Record<string, number> | null;
+  /** The steady clients' ping round trips, in milliseconds. */
+  pings: { count: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /** With `abuse`: what the attackers did and got through, per wave. */
+  abuse?: AbuseCounts[];
   problems: string[];
   seconds: number;
 }
@@ -493,12 +524,15 @@ async function wave({ server, users, gap }: SoakContext, endAt: number, rampMs: 
     await sleep(user.rng.int(rampMs));
     if (user.steady) {
       if (!(await user.connect(server.port))) return;
+      // Every fourth steady client measures round trips meanwhile.
+      const pinging = user.index % 8 === 0 ? user.pingUntil(endAt) : undefined;
       while (Date.now() < endAt) {
         await sleep(Math.min(gap(user.rng), 20_000, Math.max(0, endAt - Date.now())));
         // A restart took the connection: back, resuming each room with since.
         if (user.lostConnection && !(await user.connect(server.port))) return;
         if (Date.now() < endAt) await user.chat();
       }
+      await pinging;
       return;
     }
     while (Date.now() < endAt) {
@@ -590,6 +624,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     String(HISTORY),
     "--data-dir",
     dataDir,
+    // With abuse, loopback addresses count like any other: each attack comes from one of its own.
+    ...(options.abuse ? ["--per-ip-exempt-loopback", "false"] : []),
     ...(withMetrics ? ["--metrics", "127.0.0.1:0"] : []),
   ];
   const startServer = (port = 0) => startChatServer(options.runtime, [...flags, "--port", String(port)]);
@@ -605,6 +641,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const mine = [...new Set(Array.from({ length: 1 + rng.int(3) }, () => rng.pick(rooms)))];
     return new SoakUser(i, i % 2 === 0, mine, ledger, new Rng(options.seed + i + 1), restarts > 0);
   });
+  if (options.abuse) {
+    if (restarts > 0) throw new Error("abuse and restarts do not mix: pick one");
+    // One address per honest user (127.1.0.1 on): the per-address limits then bite the attackers only.
+    users.forEach((user, i) => (user.localAddress = `127.1.${Math.floor(i / 250)}.${1 + (i % 250)}`));
+  }
+  const abuseCounts: AbuseCounts[] = [];
   // Each client chats at this mean interval, so all of them together send msgRate per second.
   const meanGapMs = (options.clients / options.msgRate) * 1000;
   const ctx: SoakContext = {
@@ -635,8 +677,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (let w = 0; w < waves; w++) {
       // Arrivals are spread over the first seconds, as after a deploy.
       const endAt = Date.now() + waveMs;
+      const rampMs = Math.min(3000, waveMs / 5);
       await Promise.all([
-        wave(ctx, endAt, Math.min(3000, waveMs / 5)),
+        wave(ctx, endAt, rampMs),
+        options.abuse ? abuse(ctx, w, endAt, rampMs).then((c) => abuseCounts.push(c)) : undefined,
         restarts > 0 ? restartDuring(ctx, restarts, waveMs * 0.8, startServer, metricsOf, log) : undefined,
       ]);
       server = ctx.server;
@@ -654,6 +698,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       log(`wave ${w + 1} done: RSS ${mib(rss)} MiB with everyone gone (peak ${mib(rssPeak)} MiB)`);
     }
     ledger.problems.push(...logErrors(server));
+    if (options.abuse) ledger.problems.push(...logFloodProblems(server.stderr(), (Date.now() - started) / 1000));
+    const pings = pingSummary(ledger.pingsMs);
+    if (options.abuse && pings.p99Ms > ABUSE_PING_P99_MS) {
+      ledger.problems.push(`honest ping p99 ${pings.p99Ms} ms under abuse (bound ${ABUSE_PING_P99_MS} ms)`);
+    }
     return {
       options,
       rooms: roomCount,
@@ -661,6 +710,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       disconnectLines: disconnectRecords(server.stderr()).length,
       rss: { coldMiB: mib(rssCold), peakMiB: mib(rssPeak), afterWaveMiB: afterWave.map(mib) },
       metrics: metrics ? pick(metrics) : null,
+      pings,
+      ...(options.abuse ? { abuse: abuseCounts } : {}),
       problems: ledger.problems,
       seconds: (Date.now() - started) / 1000,
     };
@@ -671,6 +722,42 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await ctx.server.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The honest clients' ping p99 allowed under abuse. Generous: the machine
+ * running the soak is often shared, and a rename flood once pushed it to 12.6 s.
+ */
+const ABUSE_PING_P99_MS = 2000;
+
+function pingSummary(ms: number[]): SoakReport["pings"] {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]) : 0;
+  return { count: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: Math.round(sorted.at(-1) ?? 0) };
+}
+
+/**
+ * Starts the attackers once the honest clients have arrived (the look-alikes
+ * need their victim online), in the busiest honest room, until `endAt`.
+ */
+async function abuse(ctx: SoakContext, w: number, endAt: number, rampMs: number): Promise<AbuseCounts> {
+  await sleep(rampMs + 500);
+  const steady = ctx.users.filter((u) => u.steady);
+  const members = new Map<string, number>();
+  for (const u of steady) for (const r of u.rooms) members.set(r, (members.get(r) ?? 0) + 1);
+  const busyRoom = [...members].sort((a, b) => b[1] - a[1])[0]?.[0] ?? ctx.rooms[0];
+  const victim = steady.find((u) => u.wire && !u.wire.isClosed) ?? steady[0];
+  return await abuseWave({
+    port: ctx.server.port,
+    open: (port, address) => Wire.open(port, address),
+    rng: new Rng(w + 7),
+    busyRoom,
+    victim: victim.nick,
+    sent: (text, nick) => ctx.ledger.sent.set(text, nick),
+    connected: () => ctx.ledger.counts.connections++,
+    problem: (text) => ctx.ledger.problem(text),
+    tag: `w${w}`,
+  }, endAt);
 }
 
 function pick(metrics: Record<string, number>): Record<string, number> {
@@ -691,6 +778,7 @@ async function main(): Promise<number> {
       "msg-rate": { type: "string" },
       waves: { type: "string", default: "2" },
       restarts: { type: "string", default: "0" },
+      abuse: { type: "boolean", default: false },
       runtime: { type: "string", default: "bun" },
       seed: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -699,7 +787,7 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "Usage: npm run soak -- [--seconds 60] [--clients 2000] [--msg-rate N/s (clients/10)] [--waves 2]\n" +
-        "                       [--restarts N per wave, SIGKILL on a data directory] [--runtime bun|deno|node] [--seed N]\n" +
+        "                       [--restarts N per wave, SIGKILL on a data directory] [--abuse] [--runtime bun|deno|node] [--seed N]\n" +
         "Soaks a fresh server on 127.0.0.1; exits 1 if anything was lost or left behind.",
     );
     return 0;
@@ -714,6 +802,7 @@ async function main(): Promise<number> {
     msgRate: Number(values["msg-rate"] ?? clients / 10),
     waves: Number(values.waves),
     restarts: Number(values.restarts),
+    abuse: values.abuse,
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed),
     log: (line) => console.log(line),
   };

@@ -12,7 +12,8 @@
  */
 
 import type { Runtime } from "../runtime/types.ts";
-import { keepAlive } from "./bench_client.ts";
+import { keepAlive, SetupError } from "./bench_client.ts";
+import { type LoginCounts, LoginLoad, type LoginResult, registerAccounts } from "./login_load.ts";
 import { ircMsgOffsets, msgTextOffset } from "./frame_counter.ts";
 import { LatencyHistogram, type LatencySummary } from "./histogram.ts";
 import { type BenchOptions, numbered, type RunHooks } from "./options.ts";
@@ -58,6 +59,8 @@ export interface FanoutResult extends Rates {
   totals: LoadCounts & { expected_deliveries: number; drained: boolean };
   problems: ProblemCounts;
   server: { pid: number | undefined; rss_mb: number | undefined };
+  /** With `--logins`: the login load over the measure phase. */
+  logins?: LoginResult;
   interrupted: boolean;
   warnings: string[];
 }
@@ -87,9 +90,11 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
     const room = rooms[r]!;
     const k = i % perRoom;
     const isSub = k < subs;
+    // Subscribers may be spread over several nodes of a cluster; publishers use the main address.
+    const at = isSub && options.subAddresses ? options.subAddresses[k % options.subAddresses.length]! : options;
     return {
-      hostname: options.hostname,
-      port: options.port,
+      hostname: at.hostname,
+      port: at.port,
       transport: options.transport,
       tls: options.tls,
       nick: isSub ? subNick(r, k) : pubNick(r, k - subs),
@@ -102,6 +107,7 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
     };
   }, hooks);
   const clients = setup.clients;
+  const loginLoad = options.loginRate > 0 ? await prepareLogins(runtime, options, hooks) : undefined;
   // Rate mode may owe several milliseconds' worth at once after a stall.
   const capacity = ratePerPub > 0 ? Math.max(batch, Math.ceil(ratePerPub / 250)) : batch;
   rooms.forEach((room, r) => {
@@ -150,6 +156,7 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
   });
 
   pace.running = true;
+  loginLoad?.start();
   const stopRate = ratePerPub > 0
     ? every(1, () => {
       const elapsedMs = performance.now() - start;
@@ -165,14 +172,20 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
   let s1: Snapshot;
   let rssKiB: number | undefined;
   let loopLagMs: number;
+  let logins0: LoginCounts | undefined;
+  let logins1: LoginCounts | undefined;
   try {
     await warmup;
     s0 = await takeSnapshot(counts, self, server);
+    logins0 = loginLoad?.snapshot();
     takeLoopLagMs();
     phase = "measure";
     for (const client of recorders) client.recording = true;
+    if (loginLoad) loginLoad.recording = true;
     await sleep(options.durationMs, signal);
     for (const client of recorders) client.recording = false;
+    if (loginLoad) loginLoad.recording = false;
+    logins1 = loginLoad?.snapshot();
     s1 = await takeSnapshot(counts, self, server);
     loopLagMs = takeLoopLagMs();
     rssKiB = await server?.rssKiB();
@@ -180,6 +193,7 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
     pace.running = false;
     stopRate();
     stopTicker();
+    await loginLoad?.stop();
   }
   const problems = problemsOf(subscribers, publishers);
   // Not cut short by an interrupt: it is bounded, and the totals are only exact once drained.
@@ -216,11 +230,34 @@ export async function runFanout(runtime: Runtime, options: BenchOptions, hooks: 
     totals: { ...totals, expected_deliveries: totals.sent * subs, drained },
     problems,
     server: { pid: options.serverPid, rss_mb: rssKiB === undefined ? undefined : rssKiB / 1024 },
+    ...(loginLoad && logins0 && logins1 ? { logins: loginLoad.result(logins0, logins1, (s1.atMs - s0.atMs) / 1000) } : {}),
     interrupted: hooks.signal?.aborted ?? false,
     warnings: [],
   };
   result.warnings = fanoutWarnings(result, leftInFlight);
   return result;
+}
+
+/** Registers the accounts for `--logins` (before the load starts, so their hashes are not measured). */
+async function prepareLogins(runtime: Runtime, options: BenchOptions, hooks: RunHooks): Promise<LoginLoad> {
+  const loginOptions = {
+    hostname: options.hostname,
+    port: options.port,
+    tls: options.tls,
+    ratePerS: options.loginRate,
+    accounts: options.loginAccounts,
+    concurrency: options.loginConcurrency,
+    nickPrefix: options.loginPrefix ?? options.nickPrefix,
+    timeoutMs: 10_000,
+  };
+  const started = performance.now();
+  try {
+    await registerAccounts(runtime, loginOptions, hooks.signal);
+  } catch (error) {
+    throw new SetupError((error as Error).message);
+  }
+  hooks.progress?.(`registered ${options.loginAccounts} accounts in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  return new LoginLoad(runtime, loginOptions);
 }
 
 /** What a reader of the numbers should be told. */
@@ -256,6 +293,14 @@ function fanoutWarnings(result: FanoutResult, leftInFlight: number): string[] {
     warnings.push(`${leftInFlight} messages per room were still undelivered when the run gave up waiting`);
   }
   if (result.seconds > 0 && result.deliveries_per_s === 0) warnings.push("nothing was delivered while measuring");
+  const logins = result.logins;
+  if (logins && logins.logins_per_s < 0.95 * logins.rate_asked) {
+    warnings.push(
+      `logged in ${logins.logins_per_s.toFixed(1)}/s of the ${logins.rate_asked} asked for ` +
+        `(${logins.skipped} skipped with ${logins.concurrency} in flight, ${logins.rate_limited} rate_limited, ` +
+        `${logins.unavailable} unavailable, ${logins.failed} failed${logins.first_problem ? `; first: ${logins.first_problem}` : ""})`,
+    );
+  }
   if (result.server.pid !== undefined && result.server_cpu_cores === undefined) warnings.push(procUnreadable(result.server.pid));
   return warnings;
 }

@@ -58,6 +58,19 @@ export interface BenchOptions {
   caFile?: string;
   /** What the subscribers speak: JSON, or IRC (to compare the cost of fan-out to IRC members). */
   subDialect: SubDialect;
+  /** Logins per second alongside the load (see `login_load.ts`); 0 for none. */
+  loginRate: number;
+  /** Accounts registered before the run for the logins. */
+  loginAccounts: number;
+  /** Logins in flight at most. */
+  loginConcurrency: number;
+  /** Account nick prefix (default `nickPrefix`): runs that share one reuse the accounts. */
+  loginPrefix?: string;
+  /**
+   * Where the subscribers connect, round-robin within each room (the nodes
+   * of a cluster); undefined: the publishers' address.
+   */
+  subAddresses?: { hostname: string; port: number }[];
 }
 
 /** How a run reports while it runs, and how it is cut short. */
@@ -110,6 +123,9 @@ export function benchDefaults(scenario: ScenarioName): BenchOptions {
     serverPid: undefined,
     latencyFromAll: latency,
     subDialect: "json",
+    loginRate: 0,
+    loginAccounts: 100,
+    loginConcurrency: 4,
   };
 }
 

@@ -100,6 +100,14 @@ export function formatFanoutReport(result: FanoutResult): string {
     `cpu         bench ${coresText(result.bench_cpu_cores)} cores, server ${coresText(result.server_cpu_cores)} cores` +
     (result.server.rss_mb === undefined ? "" : `, server RSS ${result.server.rss_mb.toFixed(1)} MB`),
   ];
+  const l = result.logins;
+  if (l) {
+    lines.push(
+      `logins      ${l.logins_per_s.toFixed(1)}/s of ${l.rate_asked}/s asked over ${l.accounts} accounts: ${l.ok} ok, ` +
+        `${l.rate_limited} rate_limited, ${l.unavailable} unavailable, ${l.failed} failed, ${l.skipped} skipped; ` +
+        `login p50 ${ms(l.latency.p50_us)}, p99 ${ms(l.latency.p99_us)}`,
+    );
+  }
   return [...lines, ...result.warnings.map((w) => `warning: ${w}`)].join("\n");
 }
 

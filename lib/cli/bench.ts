@@ -63,6 +63,13 @@ export function benchUsage(): string {
     "  --concurrency N           connections being set up at once [32]",
     "  --all-latency             fanout: record latency on every subscriber, not the first and last of each room",
   "  --sub-dialect NAME        json | irc: what the subscribers speak (publishers speak JSON) [json]",
+    "  --logins N                also log in N times a second (hello with a password, then quit), spread",
+    "                            over --login-accounts accounts the run registers first [0]",
+    "  --login-accounts N        accounts for --logins [100]",
+    "  --login-concurrency N     logins in flight at most; the server refuses more than 5 password checks",
+    "                            at once from one address [4]",
+    "  --sub-addrs A,B,...       spread each room's subscribers round-robin over these HOST:PORTs (a cluster's",
+    "                            nodes); publishers connect to HOST:PORT [all at HOST:PORT]",
     "  --nick-prefix TEXT        nick prefix [b + a random tag]",
     "  --room-prefix TEXT        room name prefix [bench- + the tag + -]",
     "  --ws                      connect over WebSocket: HOST:PORT is the server's --http-listen address (wss with --tls)",
@@ -97,6 +104,10 @@ const OPTIONS = {
   concurrency: { type: "string" },
   "all-latency": { type: "boolean" },
   "sub-dialect": { type: "string" },
+  logins: { type: "string" },
+  "login-accounts": { type: "string" },
+  "login-concurrency": { type: "string" },
+  "sub-addrs": { type: "string" },
   "nick-prefix": { type: "string" },
   "room-prefix": { type: "string" },
   ws: { type: "boolean" },
@@ -123,6 +134,10 @@ const ONLY_FOR: Partial<Record<keyof typeof OPTIONS, readonly ScenarioName[]>> =
   drain: ["fanout", "latency"],
   "all-latency": ["fanout"],
   "sub-dialect": ["fanout", "latency"],
+  logins: ["fanout", "latency"],
+  "login-accounts": ["fanout", "latency"],
+  "login-concurrency": ["fanout", "latency"],
+  "sub-addrs": ["fanout", "latency"],
   conns: ["idle"],
 };
 
@@ -181,7 +196,17 @@ export function benchOptionsFromArgs(args: string[]): { options: BenchOptions; j
     serverPid: values.pid === undefined ? undefined : integer("pid", values.pid, 0, 1, 2 ** 31 - 1),
     latencyFromAll: d.latencyFromAll || values["all-latency"] === true,
     subDialect: (values["sub-dialect"] ?? d.subDialect) as SubDialect,
+    loginRate: integer("logins", values.logins, d.loginRate, 0, 100_000),
+    loginAccounts: integer("login-accounts", values["login-accounts"], d.loginAccounts, 1, L.connections),
+    loginConcurrency: integer("login-concurrency", values["login-concurrency"], d.loginConcurrency, 1, 1024),
   };
+  if (values["sub-addrs"] !== undefined) {
+    options.subAddresses = values["sub-addrs"].split(",").map((raw) => {
+      if (raw.trim() === "") throw bad(`--sub-addrs: expected HOST:PORT,HOST:PORT,..., got ${values["sub-addrs"]}`);
+      const { host, port } = parseAddress(raw.trim(), benchUsage());
+      return { hostname: host, port };
+    });
+  }
   if (!SUB_DIALECTS.includes(options.subDialect)) {
     throw bad(`--sub-dialect: expected one of ${SUB_DIALECTS.join(", ")}, got ${values["sub-dialect"]}`);
   }
@@ -217,6 +242,9 @@ function checkNames(o: BenchOptions): void {
   const longestNick = numbered(`${o.nickPrefix}x`, connections - 1, connections);
   const nickIssue = nickProblem(longestNick);
   if (nickIssue) throw bad(`--nick-prefix: nicks such as ${longestNick} are refused: ${nickIssue}`);
+  const longestAccount = `${o.nickPrefix}a${o.loginAccounts - 1}`;
+  const accountIssue = o.loginRate > 0 ? nickProblem(longestAccount) : undefined;
+  if (accountIssue) throw bad(`--nick-prefix: account nicks such as ${longestAccount} are refused: ${accountIssue}`);
   const longestRoom = numbered(o.roomPrefix, o.rooms - 1, o.rooms);
   if (roomName(longestRoom) !== longestRoom) {
     throw bad(`--room-prefix: room names such as ${longestRoom} are invalid (1-64 of a-z 0-9 _ - .)`);

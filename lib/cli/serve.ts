@@ -22,7 +22,7 @@ import { serveOps } from "../server/metrics_http.ts";
 import { pageUrl, serveWeb, webUsesTls } from "../server/web_listener.ts";
 import { VERSION } from "../version.ts";
 import { openStore, storeServices, withMemoryFlag } from "./serve_store.ts";
-import { joinCluster, redactedUrl } from "./serve_cluster.ts";
+import { clusterStores, joinCluster, redactedUrl } from "./serve_cluster.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 
@@ -135,7 +135,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   setupLogging(logSetup(runtime, settings));
   const logger = log("serve");
   const store = await openStore(settings);
-  const server = new ChatServer(runtime, settings, VERSION, Date.now, storeServices(store));
+  const server = new ChatServer(runtime, settings, VERSION, Date.now, { ...storeServices(store), ...clusterStores(store) });
   const cluster = await joinCluster(server, store);
   let addr;
   try {

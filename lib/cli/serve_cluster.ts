@@ -12,6 +12,8 @@ import { renderClusterMetrics } from "../cluster/cluster_metrics.ts";
 import { ClusterNode, newNodeId } from "../cluster/cluster_node.ts";
 import { RedisLink } from "../cluster/redis_link.ts";
 import { RedisRoomLog } from "../cluster/redis_room_log.ts";
+import { RedisAccountStore } from "../cluster/redis_account_store.ts";
+import { RedisRoomStateStore } from "../cluster/redis_room_state_store.ts";
 import { CliError } from "./cli_error.ts";
 
 /** The cluster URL without its password, for logs. */
@@ -31,6 +33,15 @@ export async function openRedisStore(settings: Settings): Promise<RedisRoomLog> 
   return new RedisRoomLog(link, settings);
 }
 
+/**
+ * The account and room-state stores of a cluster node (Redis, shared by all
+ * nodes), or none for another store (the server then uses its own).
+ */
+export function clusterStores(store: RoomLog): { accounts?: RedisAccountStore; roomStates?: RedisRoomStateStore } {
+  if (!(store instanceof RedisRoomLog)) return {};
+  return { accounts: new RedisAccountStore(store.link), roomStates: new RedisRoomStateStore(store.link) };
+}
+
 /** Makes `server` a node of the cluster `store` belongs to (nothing for another store); call before it starts. */
 export async function joinCluster(server: ChatServer, store: RoomLog): Promise<ClusterNode | undefined> {
   if (!(store instanceof RedisRoomLog)) return undefined;
@@ -41,6 +52,11 @@ export async function joinCluster(server: ChatServer, store: RoomLog): Promise<C
   const node = new ClusterNode(id, link, store, server.hub, server.settings, logger);
   link.onLost = (message) => logger.error("lost Redis: {message}; frames that need it get unavailable", { message });
   server.hub.cluster = node;
+  const roomStates = server.hub.services.roomStates;
+  if (roomStates instanceof RedisRoomStateStore) {
+    roomStates.origin = id;
+    roomStates.onWriteError = (error) => logger.warning("a room's state change was not kept: {error}", { error: String(error) });
+  }
   server.readyToo = () => link.up;
   server.moreMetrics = () => renderClusterMetrics(link, node);
   await node.start();

@@ -14,10 +14,10 @@
  * @module
  */
 import type { Settings } from "../config/settings.ts";
-import type { ClusterMember, ClusterRoom, HubCluster } from "../hub/hub_cluster.ts";
+import type { ClusterMember, ClusterRoom, HubCluster, RemoteAction, RoomStateChange } from "../hub/hub_cluster.ts";
 import type { MsgFrame, ServerFrame } from "../protocol/server_frames.ts";
 import type { StoredRoom } from "../store/types.ts";
-import { CLAIM_NICK, MEMBER_EVENT, REAP_NODE, RELEASE_NICK, SEND_DM } from "./cluster_scripts.ts";
+import { CLAIM_NICK, MEMBER_EVENT, PUBLISH, REAP_NODE, RELEASE_NICK, SEND_DM } from "./cluster_scripts.ts";
 import {
   NODES_KEY,
   nickKeyOf,
@@ -32,12 +32,21 @@ import {
 } from "./redis_keys.ts";
 import type { RedisLink } from "./redis_link.ts";
 import { parseRelayedMsg, type RedisRoomLog } from "./redis_room_log.ts";
+import type { StateNote } from "./redis_room_state_store.ts";
 import { type FeedTarget, RoomFeeds } from "./room_feeds.ts";
 
 /** What the node needs of the hub besides the feeds. */
 export interface ClusterHub extends FeedTarget {
   relayEvent(rooms: string[], frame: ServerFrame): void;
   deliverDm(key: string, frame: ServerFrame): boolean;
+  /** Another node changed a room's kept state (topic, modes, operators, bans): apply it to the live copy. */
+  roomStateChanged(room: string, change: RoomStateChange): void;
+  /** An event from another node for the operators of `room` here only (`ban`, `unban`). */
+  relayToOperators(room: string, frame: ServerFrame): void;
+  /** A moderation action from another node on the local holder of `key`. */
+  remoteAction(key: string, action: RemoteAction): void;
+  /** Redis is back: re-read the kept state of every followed room (changes published meanwhile were missed). */
+  reloadRoomStates(): void;
   roomNames(): string[];
   localUsers(): { session: LocalSession; member: ClusterMember; rooms: string[] }[];
   end(session: LocalSession, reason: "shutdown"): void;
@@ -55,12 +64,16 @@ export interface ClusterReport {
   warning(message: string, properties?: Record<string, unknown>): void;
 }
 
-/** An event on a room channel: from node `n`, frame `f`; `x` and `r` for one event sent to several rooms. */
+/**
+ * An event on a room channel: from node `n`, frame `f`; `x` and `r` for one
+ * event sent to several rooms; `o` for the room's operators only.
+ */
 interface RoomEvent {
   n: string;
   f: ServerFrame;
   x?: string;
   r?: string[];
+  o?: 1;
 }
 
 /** How many event ids a node remembers to tell each event once. */
@@ -212,11 +225,29 @@ export class ClusterNode implements HubCluster {
     return (await this.link.call(["EVAL", SEND_DM, 1, nickKeyOf(key), JSON.stringify({ k: key, f: frame })])) === 1;
   }
 
+  async sendAction(key: string, action: RemoteAction): Promise<boolean> {
+    return (await this.link.call(["EVAL", SEND_DM, 1, nickKeyOf(key), JSON.stringify({ k: key, a: action })])) === 1;
+  }
+
+  tellRoom(room: string, frame: ServerFrame, operatorsOnly: boolean): void {
+    const event: RoomEvent = { n: this.id, f: frame };
+    if (operatorsOnly) event.o = 1;
+    // An EVAL like the store write before it, so both reach Redis in the order they were issued (see RedisLink.call).
+    this.link.call(["EVAL", PUBLISH, 0, roomChannel(room), "e" + JSON.stringify(event)]).catch((error) =>
+      this.report.warning("cannot tell other nodes of {type} in {room}: {error}", { type: frame.type, room, error: String(error) })
+    );
+  }
+
   #onRoomPayload(room: string, payload: string): void {
     const relayed = parseRelayedMsg(room, payload);
     if (relayed) {
       this.link.stats.relayed++;
       return this.feeds.fromChannel(relayed);
+    }
+    if (payload[0] === "s") {
+      const note = JSON.parse(payload.slice(1)) as StateNote;
+      if (note.n !== this.id) this.hub.roomStateChanged(room, note.c);
+      return;
     }
     if (payload[0] !== "e") return;
     const event = JSON.parse(payload.slice(1)) as RoomEvent;
@@ -229,19 +260,22 @@ export class ClusterNode implements HubCluster {
     }
     this.link.stats.relayed++;
     // Key order as every server frame has it: type first.
+    if (event.o === 1) return this.hub.relayToOperators(room, typeFirst(event.f));
     this.hub.relayEvent(event.r ?? [room], typeFirst(event.f));
   }
 
   #onNodePayload(payload: string): void {
-    const { k, f } = JSON.parse(payload) as { k: string; f: ServerFrame };
+    const { k, f, a } = JSON.parse(payload) as { k: string; f?: ServerFrame; a?: RemoteAction };
     this.link.stats.relayed++;
-    this.hub.deliverDm(k, typeFirst(f));
+    if (a) return this.hub.remoteAction(k, a);
+    this.hub.deliverDm(k, typeFirst(f!));
   }
 
   /** The subscriber connection is back: catch every followed room up from its stream, and put this node's users back on record. */
   #resume(): void {
     this.report.info("Redis is back: catching up {rooms} rooms", { rooms: this.hub.roomNames().length });
     for (const room of this.hub.roomNames()) void this.feeds.catchUp(room);
+    this.hub.reloadRoomStates();
     this.reconcile().catch((error) => this.report.warning("cannot put this node's users back on record: {error}", { error: String(error) }));
   }
 

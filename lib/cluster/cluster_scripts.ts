@@ -107,3 +107,9 @@ redis.call('srem', KEYS[2], ARGV[1])
 redis.call('del', 'tc:node:' .. ARGV[1] .. ':alive')
 return ended
 `;
+
+/** ARGV: channel, payload. A PUBLISH sent as EVAL, so it keeps its place among the scripts before it (see RedisLink.call). */
+export const PUBLISH = `
+redis.call('publish', ARGV[1], ARGV[2])
+return 1
+`;

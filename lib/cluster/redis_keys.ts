@@ -28,3 +28,13 @@ export const nodeHoldingsKey = (node: string): string => `tc:node:${node}:holds`
 export const nodeReaperKey = (node: string): string => `tc:node:${node}:reaper`;
 /** The channel a node receives its DMs on. */
 export const nodeChannel = (node: string): string => `tc:node:${node}:ch`;
+/** Every account (a hash: account key to the JSON account record). */
+export const ACCOUNTS_KEY = "tc:accounts";
+/** A room's topic and modes (a hash: `topic`, `modes`, each JSON). */
+export const roomStateKey = (room: string): string => `tc:{r:${room}}:state`;
+/** A room's account operators (a set of account names). */
+export const roomOpsKey = (room: string): string => `tc:{r:${room}}:ops`;
+/** A room's bans (a hash: mask to the JSON ban). */
+export const roomBansKey = (room: string): string => `tc:{r:${room}}:bans`;
+/** The rooms an account operates (a set of room names), so dropping the account reaches them all. */
+export const accountOpsKey = (name: string): string => `tc:opsof:${name}`;

@@ -33,7 +33,7 @@ import { SessionWaits } from "./session_waits.ts";
 import { type StoredRoom, StoreUnavailable, whenReady } from "../store/types.ts";
 import { Session } from "./session.ts";
 import { snapshotMembers } from "./snapshot_members.ts";
-import type { ClusterMember, HubCluster } from "./hub_cluster.ts";
+import type { ClusterMember, HubCluster, RemoteAction, RoomStateChange } from "./hub_cluster.ts";
 import type { MsgFrame } from "../protocol/server_frames.ts";
 
 /** Where the hub's output goes. Frames passed in must not be mutated afterwards. */
@@ -452,11 +452,12 @@ export class Hub<P = unknown> implements HubCore<P> {
       if (this.#claimNick(session, nick, id)) then();
       return;
     }
-    this.cluster!.claimNick(key, nick, session.id).then((claimed) => {
-      if (session.departed) {
-        if (claimed) this.cluster?.releaseNick(key, session.id);
-        return;
-      }
+    const claim = this.cluster!.claimNick(key, nick, session.id).then((claimed) => {
+      if (claimed && session.departed) this.cluster?.releaseNick(key, session.id);
+      return claimed;
+    });
+    // Deferred, so frames sent right behind `hello` (a pipelining client) are handled once the nick is taken.
+    this.defer(session, claim, this.services.now(), (claimed) => {
       if (!claimed || this.#byNick.has(key)) {
         if (claimed && this.#byNick.get(key) !== session) this.cluster?.releaseNick(key, session.id);
         return this.#error(session, "nick_taken", `${nick} is already in use`, id);
@@ -472,6 +473,7 @@ export class Hub<P = unknown> implements HubCore<P> {
       status: session.status,
       since: session.statusSince,
       ...(session.note !== undefined ? { note: session.note } : {}),
+      ...(session.account !== null ? { account: session.account.name } : {}),
     };
   }
 
@@ -534,6 +536,8 @@ export class Hub<P = unknown> implements HubCore<P> {
    */
   relayEvent(rooms: string[], frame: ServerFrame): void {
     const to = new Set<Session<P>>();
+    // The operator who removed a user of another node got its copy (with id) from this node already.
+    const actor = frame.type === "leave" && frame.by !== undefined ? this.#byNick.get(nickKey(frame.by)) : undefined;
     for (const name of rooms) {
       const room = this.#rooms.get(name);
       if (!room) continue;
@@ -545,7 +549,33 @@ export class Hub<P = unknown> implements HubCore<P> {
       }
       for (const member of room.members) to.add(member);
     }
+    if (actor) to.delete(actor);
     if (to.size > 0) this.sink.broadcast(to, frame);
+  }
+
+  /** Cluster: another node changed a room's topic, modes, operators or bans (see ModerationDesk.roomStateChanged). */
+  roomStateChanged(room: string, change: RoomStateChange): void {
+    const live = this.#rooms.get(room);
+    if (live) this.#moderation.roomStateChanged(live, change);
+  }
+
+  /** Cluster: an event from another node for the operators of `room` here (`ban`, `unban`). */
+  relayToOperators(room: string, frame: ServerFrame): void {
+    const live = this.#rooms.get(room);
+    if (live) this.#moderation.relayToOperators(live, frame);
+  }
+
+  /** Cluster: Redis is back; topic, modes, operators and bans of every followed room are read again. */
+  reloadRoomStates(): void {
+    for (const room of this.#rooms.values()) {
+      whenReady(this.services.roomStates.load(room.name), (record) => this.#moderation.replaceKept(room, record), () => {});
+    }
+  }
+
+  /** Cluster: another node's operator kicks, bans, kills or invites the local holder of `key`. */
+  remoteAction(key: string, action: RemoteAction): void {
+    const target = this.#byNick.get(key);
+    if (target) this.#moderation.remoteAction(target, action);
   }
 
   /** Cluster: a DM from another node for the local holder of `key`; false if there is none. */
@@ -586,7 +616,8 @@ export class Hub<P = unknown> implements HubCore<P> {
   ): void {
     if (this.cluster && !elsewhere) return this.#clusterJoin(session, name, since, id, key);
     let room = this.#rooms.get(name);
-    if (this.#refuseJoin(session, room, key, id)) return;
+    // A cluster join was checked by #clusterJoin (checking again would spend an invite twice).
+    if (!elsewhere && this.#refuseJoin(session, room, key, id)) return;
     if (!room) {
       if (!this.#makeRoomFor()) {
         return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
@@ -660,8 +691,12 @@ export class Hub<P = unknown> implements HubCore<P> {
    */
   #clusterJoin(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key: string | undefined): void {
     const cluster = this.cluster!;
-    const opened = this.#rooms.has(name) ? undefined : cluster.openRoom(name);
-    Promise.resolve(opened).then((stored) => {
+    // The room's kept state is read after subscribing, so a change made meanwhile is in the read or on the channel.
+    const opened = this.#rooms.has(name)
+      ? undefined
+      : cluster.openRoom(name).then(async (stored) => ({ stored, record: await this.services.roomStates.load(name) }));
+    Promise.resolve(opened).then((loaded) => {
+      const stored = loaded?.stored;
       if (session.departed) return stored && !this.#rooms.has(name) && cluster.closeRoom(name);
       if (stored && !this.#rooms.has(name)) {
         if (this.#refuseJoin(session, undefined, key, id)) return cluster.closeRoom(name);
@@ -673,7 +708,7 @@ export class Hub<P = unknown> implements HubCore<P> {
         room.history.useBudget(this.#historyBudget);
         room.history.startAt(stored.seq);
         this.#rooms.set(name, room);
-        this.#moderation.roomCreated(room);
+        this.#moderation.roomCreated(room, loaded);
       }
       const room = this.#rooms.get(name)!;
       if (this.#refuseJoin(session, room, key, id)) return this.#dropIfUnfollowed(room);
@@ -843,7 +878,8 @@ export class Hub<P = unknown> implements HubCore<P> {
       const after = frame.after === undefined ? undefined : nickKey(frame.after);
       const from = after === undefined ? sorted : sorted.filter((e) => e.key > after);
       const limit = frame.limit ?? 1000;
-      const users = from.slice(0, limit).map(({ m }) => m);
+      const here = this.#rooms.get(frame.room);
+      const users = from.slice(0, limit).map(({ m }) => (this.#moderation.remoteWhoOp(here, m) ? { ...m, op: true } : m));
       const answer: ServerFrame = { type: "who", room: frame.room, users, member_count: all.length };
       if (from.length > limit) answer.next = users.at(-1)!.nick;
       this.sink.send(session, withId(answer, frame.id));

@@ -7,6 +7,7 @@
  * @module
  */
 import type { MsgFrame, ServerFrame } from "../protocol/server_frames.ts";
+import type { BanRecord, RoomModes, TopicRecord } from "../store/room_state_store.ts";
 import type { StoredRoom } from "../store/types.ts";
 
 /** A member as every node sees it (`who`, the `room` snapshot). */
@@ -15,7 +16,20 @@ export interface ClusterMember {
   status: "online" | "away";
   since: number;
   note?: string;
+  /** The member's account name, when logged in (for `who` and remote moderation). */
+  account?: string;
 }
+
+/**
+ * A moderation action on a user of another node, carried on that node's
+ * channel (like a DM) and done there: `remove` takes the user out of a room
+ * telling `frame` (a `leave` kicked or banned), `kill` ends its session,
+ * `invite` hands it an invite.
+ */
+export type RemoteAction =
+  | { a: "remove"; room: string; frame: ServerFrame }
+  | { a: "kill" }
+  | { a: "invite"; room: string; from: string };
 
 /** A room in the `rooms` listing. */
 export interface ClusterRoom {
@@ -23,6 +37,14 @@ export interface ClusterRoom {
   members: number;
   seq: number;
 }
+
+/** One change to a room's kept state, as other nodes apply it to their live copy. */
+export type RoomStateChange =
+  | { t: "topic"; topic: TopicRecord | null }
+  | { t: "modes"; modes: RoomModes }
+  | { t: "op"; account: string; op: boolean }
+  | { t: "ban"; ban: BanRecord }
+  | { t: "unban"; mask: string };
 
 /** The hub's view of the cluster. */
 export interface HubCluster {
@@ -56,4 +78,12 @@ export interface HubCluster {
   rooms(): Promise<ClusterRoom[]>;
   /** Sends a DM to a user on another node; false when nobody holds `key`. */
   sendDm(key: string, frame: ServerFrame): Promise<boolean>;
+  /** Sends a moderation action to the node of the user holding `key`; false when nobody holds it. */
+  sendAction(key: string, action: RemoteAction): Promise<boolean>;
+  /**
+   * Tells the members of `room` on other nodes `frame` (only its operators
+   * there with `operatorsOnly`). Issued after the store write of the same
+   * change, so other nodes apply the change before they show it.
+   */
+  tellRoom(room: string, frame: ServerFrame, operatorsOnly: boolean): void;
 }

@@ -12,6 +12,7 @@ import { MemoryRoomStateStore, type RoomStateStore } from "../store/room_state_s
 import { MemoryStore } from "../store/memory_store.ts";
 import type { RoomLog } from "../store/types.ts";
 import type { HubSettings, HubSink } from "./hub.ts";
+import type { HubCluster } from "./hub_cluster.ts";
 import type { PasswordHasher } from "./password_hasher.ts";
 import type { Room } from "./room.ts";
 import type { Session } from "./session.ts";
@@ -63,6 +64,8 @@ export interface HubCore<P> {
   readonly settings: HubSettings;
   readonly sink: HubSink<P>;
   readonly services: HubServices;
+  /** Set when this node is one of a cluster's (moderation then reaches users and rooms on other nodes). */
+  readonly cluster?: HubCluster | undefined;
   /** Sends an error frame to `session`. */
   error(session: Session<P>, code: ErrorCode, message: string, id: string | undefined, extra?: { field?: string; retry_after_ms?: number }): void;
   /**

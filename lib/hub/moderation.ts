@@ -16,10 +16,13 @@
  */
 import type { ClientFrameOf } from "../protocol/client_frames.ts";
 import { type ErrorCode, type ServerFrame, type WhoEntry, withId } from "../protocol/server_frames.ts";
+import { nickKey } from "../protocol/names.ts";
 import type { RoomStateRecord } from "../store/room_state_store.ts";
+import type { ClusterMember, RemoteAction, RoomStateChange } from "./hub_cluster.ts";
 import type { HubCore } from "./hub_services.ts";
 import type { Room } from "./room.ts";
-import { banMask, normalizeMask, RoomModeration } from "./room_modes.ts";
+import { RemoteModeration, remoteBanMask } from "./remote_moderation.ts";
+import { banMask, maskKey, normalizeMask, RoomModeration } from "./room_modes.ts";
 import type { Session } from "./session.ts";
 
 /** Most invites a session holds at once; older ones are forgotten first. */
@@ -34,8 +37,23 @@ export class ModerationDesk<P> {
     return this.hub.isServerOperator(session) || room.moderation.isRoomOperator(session);
   }
 
-  /** A room was just made: its kept state (topic, modes, operators, bans) is loaded. */
-  roomCreated(room: Room<P>): void {
+  /** Cluster: moderation of users on other nodes (made on first use, once the hub has joined its cluster). */
+  #remoteDesk: RemoteModeration<P> | undefined;
+
+  get #remote(): RemoteModeration<P> | undefined {
+    if (!this.hub.cluster) return undefined;
+    return this.#remoteDesk ??= new RemoteModeration(this.hub, this.hub.cluster);
+  }
+
+  /**
+   * A room was just made: its kept state (topic, modes, operators, bans) is
+   * loaded. A cluster node passes what it read (`loaded`) when it opened the room.
+   */
+  roomCreated(room: Room<P>, loaded?: { record: RoomStateRecord | undefined }): void {
+    if (loaded) {
+      room.moderation = RoomModeration.from(loaded.record);
+      return;
+    }
     let kept = this.#preloaded.get(room.name);
     if (!this.#preloaded.has(room.name)) {
       const read = this.hub.services.roomStates.load(room.name);
@@ -73,7 +91,8 @@ export class ModerationDesk<P> {
    * Returns true when it is holding.
    */
   preload(session: Session<P>, room: string, id: string | undefined, now: number, retry: (now: number) => void): boolean {
-    if (this.hub.room(room) || this.#preloaded.has(room)) return false;
+    // A cluster node reads the kept state when it opens the room (after subscribing, so no change is missed).
+    if (this.hub.cluster || this.hub.room(room) || this.#preloaded.has(room)) return false;
     const kept = this.hub.services.roomStates.load(room);
     if (!(kept instanceof Promise)) return false;
     // The retried join takes the entry; deleting after covers a join that failed anyway (too_many_rooms).
@@ -117,6 +136,92 @@ export class ModerationDesk<P> {
     return out;
   }
 
+  /**
+   * Cluster: what a `who` entry adds for a member of another node: `op` when
+   * its account operates the room (as this node's live copy says) or is a
+   * server operator. A guest operator of another node is not marked.
+   */
+  remoteWhoOp(room: Room<P> | undefined, member: ClusterMember): boolean {
+    const local = this.hub.sessionByNick(member.nick);
+    if (room && local && room.members.has(local)) return this.isOperator(room, local);
+    if (member.account === undefined) return false;
+    if (room?.moderation.accountOps.has(nickKey(member.account))) return true;
+    return this.#remote?.isServerOperator(member) ?? false;
+  }
+
+  /** Cluster: another node changed the kept state of `room`; the live copy here follows. */
+  roomStateChanged(room: Room<P>, change: RoomStateChange): void {
+    const mod = room.moderation;
+    switch (change.t) {
+      case "topic":
+        mod.topic = change.topic;
+        return;
+      case "modes":
+        mod.modes = { ...change.modes };
+        return;
+      case "op":
+        if (change.op) mod.accountOps.set(nickKey(change.account), change.account);
+        else mod.accountOps.delete(nickKey(change.account));
+        return;
+      case "ban":
+        mod.bans.set(maskKey(change.ban.mask), change.ban);
+        return;
+      case "unban":
+        mod.removeBan(change.mask);
+        return;
+    }
+  }
+
+  /** Cluster: the kept state of `room` as read again from the store (guest operators here stay). */
+  replaceKept(room: Room<P>, record: RoomStateRecord | undefined): void {
+    const fresh = RoomModeration.from<P>(record);
+    for (const session of room.moderation.sessionOps) fresh.sessionOps.add(session);
+    room.moderation = fresh;
+  }
+
+  /** Cluster: an event from another node for the operators of `room` present here. */
+  relayToOperators(room: Room<P>, frame: ServerFrame): void {
+    this.hub.sink.broadcast(this.#operatorsPresent(room), frame);
+  }
+
+  /** Cluster: another node's operator acts on `target`, a user of this node (see remote_moderation.ts). */
+  remoteAction(target: Session<P>, action: RemoteAction): void {
+    switch (action.a) {
+      case "remove": {
+        const room = this.hub.room(action.room);
+        if (!room || !room.members.has(target)) return;
+        this.hub.sink.broadcast(room.members, action.frame);
+        this.hub.removeFromRoom(room, target, action.frame);
+        return;
+      }
+      case "kill":
+        return this.hub.end(target, "killed");
+      case "invite":
+        this.#addInvite(target, action.room);
+        this.hub.sink.send(target, { type: "invite", room: action.room, from: action.from });
+        return;
+    }
+  }
+
+  /** `frame` to the members of `room` here (the actor with `id`) and on every other node. */
+  #tellAll(room: Room<P>, frame: ServerFrame, session: Session<P>, id: string | undefined): void {
+    this.hub.tell(room.members, frame, session, id);
+    this.hub.cluster?.tellRoom(room.name, frame, false);
+  }
+
+  /** `frame` to the operators of `room` here (the actor with `id`) and on every other node. */
+  #tellOperators(room: Room<P>, frame: ServerFrame, session: Session<P>, id: string | undefined): void {
+    this.hub.tell(this.#operatorsPresent(room), frame, session, id);
+    this.hub.cluster?.tellRoom(room.name, frame, true);
+  }
+
+  #addInvite(target: Session<P>, room: string): void {
+    const invites = (target.invites ??= new Set());
+    invites.delete(room);
+    invites.add(room);
+    if (invites.size > MAX_INVITES) invites.delete(invites.values().next().value!);
+  }
+
   /** A member left `room` (any reason): a guest operator stops being one. */
   memberLeft(room: Room<P>, session: Session<P>): void {
     room.moderation.sessionOps.delete(session);
@@ -133,7 +238,7 @@ export class ModerationDesk<P> {
     mod.topic = frame.topic === "" ? null : { text: frame.topic, by, ts: now };
     void this.hub.services.roomStates.setTopic(room.name, mod.topic);
     this.hub.audit({ action: "topic", by, room: room.name, target: frame.topic === "" ? "(cleared)" : undefined }, session);
-    this.hub.tell(room.members, { type: "topic", room: room.name, topic: frame.topic, by, ts: now }, session, frame.id);
+    this.#tellAll(room, { type: "topic", room: room.name, topic: frame.topic, by, ts: now }, session, frame.id);
   }
 
   mode(session: Session<P>, frame: ClientFrameOf<"mode">): void {
@@ -151,13 +256,17 @@ export class ModerationDesk<P> {
       room: room.name,
       target: `invite_only=${view.invite_only} key=${view.key} topic_lock=${view.topic_lock}`,
     }, session);
-    this.hub.tell(room.members, { type: "mode", room: room.name, by: session.nick!, modes: view }, session, frame.id);
+    this.#tellAll(room, { type: "mode", room: room.name, by: session.nick!, modes: view }, session, frame.id);
   }
 
   /** `op` and `deop`. */
-  role(session: Session<P>, frame: ClientFrameOf<"op"> | ClientFrameOf<"deop">): void {
+  role(session: Session<P>, frame: ClientFrameOf<"op"> | ClientFrameOf<"deop">, now = this.hub.services.now()): void {
     const room = this.#operatedRoom(session, frame.room, frame.id);
     if (!room) return;
+    const remote = this.#remote;
+    if (remote && !this.hub.sessionByNick(frame.nick)) {
+      return remote.member(session, room, frame.nick, frame.id, now, (member) => this.#remoteRole(session, room, member, frame));
+    }
     const target = this.#member(session, room, frame.nick, frame.id);
     if (!target) return;
     const op = frame.type === "op";
@@ -183,12 +292,38 @@ export class ModerationDesk<P> {
       op,
       by: session.nick!,
     };
-    this.hub.tell(room.members, event, session, frame.id);
+    this.#tellAll(room, event, session, frame.id);
   }
 
-  kick(session: Session<P>, frame: ClientFrameOf<"kick">): void {
+  /** `op`/`deop` of a member of another node: by its account (a guest there cannot be made operator from here). */
+  #remoteRole(session: Session<P>, room: Room<P>, member: ClusterMember, frame: ClientFrameOf<"op"> | ClientFrameOf<"deop">): void {
+    const op = frame.type === "op";
+    if (member.account === undefined) {
+      return this.hub.error(session, "invalid", `${member.nick} is a guest on another node: only a logged-in user can be made operator from here`, frame.id, {
+        field: "nick",
+      });
+    }
+    if (!op && this.#remote!.isServerOperator(member)) {
+      return this.hub.error(session, "invalid", `${member.nick} is a server operator, an operator of every room`, frame.id, { field: "nick" });
+    }
+    const mod = room.moderation;
+    if (op) mod.accountOps.set(nickKey(member.account), member.account);
+    else mod.accountOps.delete(nickKey(member.account));
+    void this.hub.services.roomStates.setOperator(room.name, member.account, op);
+    this.hub.audit({ action: frame.type, by: session.nick!, target: member.nick, room: room.name }, session);
+    this.#tellAll(room, { type: "role", room: room.name, nick: member.nick, account: member.account, op, by: session.nick! }, session, frame.id);
+  }
+
+  kick(session: Session<P>, frame: ClientFrameOf<"kick">, now = this.hub.services.now()): void {
     const room = this.#operatedRoom(session, frame.room, frame.id);
     if (!room) return;
+    const remote = this.#remote;
+    if (remote && !this.hub.sessionByNick(frame.nick)) {
+      return remote.member(session, room, frame.nick, frame.id, now, (member, now) => {
+        this.hub.audit({ action: "kick", by: session.nick!, target: member.nick, room: room.name, reason: frame.reason }, session);
+        remote.remove(session, room, member, "kicked", frame.reason, frame.id, now);
+      });
+    }
     const target = this.#member(session, room, frame.nick, frame.id, "kick");
     if (!target) return;
     this.hub.audit({ action: "kick", by: session.nick!, target: target.nick!, room: room.name, reason: frame.reason }, session);
@@ -198,16 +333,29 @@ export class ModerationDesk<P> {
   ban(session: Session<P>, frame: ClientFrameOf<"ban">, now: number): void {
     const room = this.#operatedRoom(session, frame.room, frame.id);
     if (!room) return;
+    const remote = this.#remote;
+    if (remote && !this.hub.sessionByNick(frame.nick)) {
+      // A user of another node is banned when it is in the room (the shared member list knows its account).
+      return remote.member(session, room, frame.nick, frame.id, now, (member, now) => {
+        this.#addBan(session, room, remoteBanMask(member), frame, now);
+        remote.remove(session, room, member, "banned", frame.reason, undefined, now);
+      });
+    }
     const target = this.#target(session, frame.nick, frame.id, "ban");
     if (!target) return;
-    const ban = { mask: banMask(target), by: session.nick!, ts: now, reason: frame.reason ?? "" };
+    this.#addBan(session, room, banMask(target), frame, now);
+    if (room.members.has(target)) this.#remove(room, target, "banned", session, frame.reason, undefined);
+  }
+
+  /** Records the ban of `mask` (here, in the store, on every node) and tells the operators. */
+  #addBan(session: Session<P>, room: Room<P>, mask: string, frame: ClientFrameOf<"ban">, now: number): void {
+    const ban = { mask, by: session.nick!, ts: now, reason: frame.reason ?? "" };
     const replaced = room.moderation.addBan(ban);
     // A look-alike mask replaces the old one in the store too.
     if (replaced && replaced.mask !== ban.mask) void this.hub.services.roomStates.removeBan(room.name, replaced.mask);
     void this.hub.services.roomStates.addBan(room.name, ban);
     this.hub.audit({ action: "ban", by: session.nick!, target: ban.mask, room: room.name, reason: frame.reason }, session);
-    this.hub.tell(this.#operatorsPresent(room), { type: "ban", room: room.name, mask: ban.mask, by: ban.by }, session, frame.id);
-    if (room.members.has(target)) this.#remove(room, target, "banned", session, frame.reason, undefined);
+    this.#tellOperators(room, { type: "ban", room: room.name, mask: ban.mask, by: ban.by }, session, frame.id);
   }
 
   unban(session: Session<P>, frame: ClientFrameOf<"unban">): void {
@@ -221,7 +369,7 @@ export class ModerationDesk<P> {
     void this.hub.services.roomStates.removeBan(room.name, mask);
     this.hub.audit({ action: "unban", by: session.nick!, target: mask, room: room.name }, session);
     const event: ServerFrame = { type: "ban", room: room.name, mask, by: session.nick!, removed: true };
-    this.hub.tell(this.#operatorsPresent(room), event, session, frame.id);
+    this.#tellOperators(room, event, session, frame.id);
   }
 
   bans(session: Session<P>, frame: ClientFrameOf<"bans">): void {
@@ -231,27 +379,39 @@ export class ModerationDesk<P> {
     this.hub.sink.send(session, withId({ type: "bans", room: room.name, bans }, frame.id));
   }
 
-  invite(session: Session<P>, frame: ClientFrameOf<"invite">): void {
+  invite(session: Session<P>, frame: ClientFrameOf<"invite">, now = this.hub.services.now()): void {
     const room = this.#roomFor(session, frame.room, frame.id);
     if (!room) return;
     if (room.moderation.modes.invite_only && !this.isOperator(room, session)) {
       return this.hub.error(session, "not_op", `only operators invite to #${room.name}`, frame.id);
     }
     const target = this.hub.sessionByNick(frame.nick);
-    if (!target) return this.hub.error(session, "no_such_user", `${frame.nick} is not connected`, frame.id);
-    const invites = (target.invites ??= new Set());
-    invites.delete(room.name);
-    invites.add(room.name);
-    if (invites.size > MAX_INVITES) invites.delete(invites.values().next().value!);
-    this.hub.audit({ action: "invite", by: session.nick!, target: target.nick!, room: room.name }, session);
     const event: ServerFrame = { type: "invite", room: room.name, from: session.nick! };
+    const remote = this.#remote;
+    if (!target && remote) {
+      return remote.send(session, frame.nick, { a: "invite", room: room.name, from: session.nick! }, frame.id, now, () => {
+        this.hub.audit({ action: "invite", by: session.nick!, target: frame.nick, room: room.name }, session);
+        this.hub.sink.send(session, withId(event, frame.id));
+      });
+    }
+    if (!target) return this.hub.error(session, "no_such_user", `${frame.nick} is not connected`, frame.id);
+    this.#addInvite(target, room.name);
+    this.hub.audit({ action: "invite", by: session.nick!, target: target.nick!, room: room.name }, session);
     if (target !== session) this.hub.sink.send(target, event);
     this.hub.sink.send(session, withId(event, frame.id));
   }
 
-  kill(session: Session<P>, frame: ClientFrameOf<"kill">): void {
+  kill(session: Session<P>, frame: ClientFrameOf<"kill">, now = this.hub.services.now()): void {
     if (!this.hub.isServerOperator(session)) {
       return this.hub.error(session, "not_op", "only server operators may kill", frame.id);
+    }
+    const remote = this.#remote;
+    if (remote && !this.hub.sessionByNick(frame.nick)) {
+      // Only a server operator kills, so a server operator on another node is no exception to check.
+      return remote.send(session, frame.nick, { a: "kill" }, frame.id, now, () => {
+        this.hub.audit({ action: "kill", by: session.nick!, target: frame.nick, reason: frame.reason }, session);
+        this.hub.sink.send(session, withId({ type: "presence", nick: frame.nick, status: "offline", reason: "killed" }, frame.id));
+      });
     }
     const target = this.#target(session, frame.nick, frame.id, "kill");
     if (!target) return;

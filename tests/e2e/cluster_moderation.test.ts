@@ -1,0 +1,194 @@
+/**
+ * Accounts and moderation across the nodes of a cluster (three nodes, a
+ * redis-server of the test's own): an account made on one node logs in on
+ * another; topic, modes, operators and bans set on one node are what members
+ * of every node see and what every node enforces; operators kick, ban and
+ * kill users of other nodes; and all of it outlives restarting every node.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type Frame, TestClient } from "../support/chat_client.ts";
+import { type ChatServerProcess, SERVER_RUNTIMES } from "../support/chat_server.ts";
+import { type RedisProcess, startNodes, startRedis } from "../support/redis_server.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let names = 0;
+const nick = (prefix: string) => `${prefix}${++names}`;
+const OPERATOR_FLAGS = ["--operators", "root"];
+
+/** Connects to `port` as `who` and registers the account (password `${who}-password`). */
+async function account(port: number, who: string): Promise<TestClient> {
+  const c = await TestClient.register(port, who, { defaultRoom: null });
+  expect(await c.request({ type: "register", password: `${who}-password` }, 5000)).toMatchObject({ type: "account", change: "registered" });
+  return c;
+}
+
+/** Logs in to `who`'s account on `port`. */
+async function login(port: number, who: string): Promise<TestClient> {
+  const c = await TestClient.connect(port);
+  expect(await c.request({ type: "hello", nick: who, password: `${who}-password` }, 5000)).toMatchObject({ type: "welcome", account: who });
+  return c;
+}
+
+describe.each(SERVER_RUNTIMES)("cluster moderation (%s)", (runtime) => {
+  let redis: RedisProcess;
+  let nodes: ChatServerProcess[];
+  let root: TestClient;
+  beforeAll(async () => {
+    redis = await startRedis();
+    nodes = await startNodes(runtime, redis.url, 3, OPERATOR_FLAGS);
+    root = await account(nodes[2].port, "root");
+  });
+  afterAll(async () => {
+    root?.destroy();
+    await Promise.all((nodes ?? []).map((n) => n.stop()));
+    await redis?.kill();
+  });
+
+  test("an account registered on node 1 logs in on node 2, and its nick needs the password there", async () => {
+    const who = nick("ada");
+    const first = await account(nodes[0].port, who);
+    first.destroy();
+    await sleep(100);
+    const guest = await TestClient.connect(nodes[1].port);
+    expect(await guest.request({ type: "hello", nick: who }, 5000)).toMatchObject({ type: "error", code: "nick_reserved" });
+    expect(await guest.request({ type: "hello", nick: who, password: "wrong-password-9" }, 5000)).toMatchObject({
+      type: "error",
+      code: "unauthorized",
+    });
+    guest.destroy();
+    (await login(nodes[1].port, who)).destroy();
+  }, 20_000);
+
+  test("a client that sends join right behind hello (without waiting for welcome) joins, as on one node", async () => {
+    const c = await TestClient.connect(nodes[1].port);
+    const who = nick("quick");
+    c.send(JSON.stringify({ type: "hello", nick: who }) + "\n" + JSON.stringify({ type: "join", room: "pipelined", id: "j1" }) + "\n");
+    expect(await c.waitFor((f) => f.id === "j1", 5000)).toMatchObject({ type: "room", room: "pipelined" });
+    c.destroy();
+  }, 10_000);
+
+  test("topic, modes and op set on node 1 reach members on node 2, who sees the operator marked in who", async () => {
+    const room = nick("garden");
+    const ownerNick = nick("own");
+    const owner = await account(nodes[0].port, ownerNick);
+    expect(await owner.request({ type: "join", room }, 5000)).toMatchObject({ ops: [ownerNick] });
+    const memberNick = nick("mem");
+    const member = await account(nodes[1].port, memberNick);
+    await member.request({ type: "join", room }, 5000);
+    owner.send({ type: "topic", room, topic: "roses and thorns" });
+    expect(await member.waitFor((f) => f.type === "topic", 5000)).toMatchObject({ room, topic: "roses and thorns", by: ownerNick });
+    owner.send({ type: "mode", room, invite_only: true });
+    expect(await member.waitFor((f) => f.type === "mode", 5000)).toMatchObject({ room, by: ownerNick, modes: { invite_only: true } });
+    const joinerNick = nick("late");
+    const joiner = await TestClient.register(nodes[2].port, joinerNick, { defaultRoom: null });
+    expect(await joiner.request({ type: "join", room }, 5000)).toMatchObject({ type: "error", code: "invite_only" });
+    const who = await member.request({ type: "who", room }, 5000);
+    const entries = Object.fromEntries((who.users as Frame[]).map((u) => [u.nick, u]));
+    expect(entries[ownerNick]).toMatchObject({ account: ownerNick, op: true });
+    expect(entries[memberNick]).toMatchObject({ account: memberNick });
+    expect(entries[memberNick].op).toBeUndefined();
+    // A plain member of node 2 may not invite to an invite-only room.
+    expect(await member.request({ type: "invite", room, nick: joinerNick }, 5000)).toMatchObject({ type: "error", code: "not_op" });
+    owner.send({ type: "op", room, nick: memberNick });
+    expect(await member.waitFor((f) => f.type === "role", 5000)).toMatchObject({ room, nick: memberNick, account: memberNick, op: true, by: ownerNick });
+    // Now an operator (node 2 learnt it from node 1), the member invites node 3's user past invite-only.
+    expect(await member.request({ type: "invite", room, nick: joinerNick }, 5000)).toMatchObject({ type: "invite", room, from: memberNick });
+    expect(await joiner.waitFor((f) => f.type === "invite", 5000)).toMatchObject({ room, from: memberNick });
+    expect(await joiner.request({ type: "join", room }, 5000)).toMatchObject({
+      type: "room",
+      topic: "roses and thorns",
+      modes: { invite_only: true },
+    });
+    const whoAgain = await joiner.request({ type: "who", room }, 5000);
+    expect((whoAgain.users as Frame[]).filter((u) => u.op).map((u) => u.nick).sort()).toEqual([memberNick, ownerNick].sort());
+    for (const c of [owner, member, joiner]) c.destroy();
+  }, 30_000);
+
+  test("an operator on node 1 kicks and bans a user of node 2: every member sees it, and the ban refuses a join on node 3", async () => {
+    const room = nick("yard");
+    const op = await account(nodes[0].port, nick("op"));
+    const opNick = (await op.request({ type: "join", room }, 5000)).ops[0];
+    const witness = await TestClient.register(nodes[2].port, nick("wit"), { defaultRoom: null });
+    await witness.request({ type: "join", room }, 5000);
+    const pestNick = nick("pest");
+    const pest = await TestClient.register(nodes[1].port, pestNick, { defaultRoom: null });
+    await pest.request({ type: "join", room }, 5000);
+    await sleep(100);
+    expect(await op.request({ type: "kick", room, nick: pestNick, reason: "calm down" }, 5000)).toMatchObject({
+      type: "leave",
+      room,
+      nick: pestNick,
+      reason: "kicked",
+      by: opNick,
+      note: "calm down",
+    });
+    for (const c of [pest, witness]) {
+      expect(await c.waitFor((f) => f.type === "leave", 5000)).toMatchObject({ room, nick: pestNick, reason: "kicked", by: opNick });
+    }
+    await pest.request({ type: "join", room }, 5000);
+    await sleep(100);
+    expect(await op.request({ type: "ban", room, nick: pestNick, reason: "again" }, 5000)).toMatchObject({
+      type: "ban",
+      mask: `nick:${pestNick}`,
+    });
+    expect(await pest.waitFor((f) => f.type === "leave", 5000)).toMatchObject({ room, nick: pestNick, reason: "banned", by: opNick });
+    expect(await witness.waitFor((f) => f.type === "leave", 5000)).toMatchObject({ nick: pestNick, reason: "banned" });
+    // The op's own copy of the leave came once, with the server's answer; no second copy from the relay.
+    await sleep(300);
+    expect(op.lines.map((l) => JSON.parse(l)).filter((f) => f.type === "leave" && f.nick === pestNick)).toHaveLength(1);
+    expect(await pest.request({ type: "join", room }, 5000)).toMatchObject({ type: "error", code: "banned" });
+    pest.destroy();
+    await sleep(100);
+    const again = await TestClient.register(nodes[2].port, pestNick, { defaultRoom: null });
+    expect(await again.request({ type: "join", room }, 5000)).toMatchObject({ type: "error", code: "banned" });
+    expect(await op.request({ type: "kick", room, nick: "nobody-here" }, 5000)).toMatchObject({ type: "error", code: "not_in_room" });
+    for (const c of [op, witness, again]) c.destroy();
+  }, 30_000);
+
+  test("a server operator on node 3 kills a user of node 1; killing a nick nobody holds is no_such_user", async () => {
+    const victimNick = nick("vic");
+    const victim = await TestClient.register(nodes[0].port, victimNick, { defaultRoom: null });
+    await sleep(100);
+    expect(await root.request({ type: "kill", nick: victimNick, reason: "spam" }, 5000)).toMatchObject({
+      type: "presence",
+      nick: victimNick,
+      status: "offline",
+      reason: "killed",
+    });
+    expect(await victim.waitFor((f) => f.type === "bye", 5000)).toMatchObject({ reason: "killed" });
+    expect(await root.request({ type: "kill", nick: "ghost-user" }, 5000)).toMatchObject({ type: "error", code: "no_such_user" });
+    const plain = await TestClient.register(nodes[1].port, nick("plain"), { defaultRoom: null });
+    expect(await plain.request({ type: "kill", nick: "root" }, 5000)).toMatchObject({ type: "error", code: "not_op" });
+    plain.destroy();
+  }, 20_000);
+
+  test("restarting every node keeps accounts, topic, modes, operators and bans", async () => {
+    const room = nick("keep");
+    const ownerNick = nick("keeper");
+    const owner = await account(nodes[0].port, ownerNick);
+    await owner.request({ type: "join", room }, 5000);
+    await owner.request({ type: "topic", room, topic: "kept across restarts" }, 5000);
+    await owner.request({ type: "mode", room, key: "door-key-1" }, 5000);
+    const banned = nick("out");
+    const bad = await TestClient.register(nodes[0].port, banned, { defaultRoom: null });
+    await owner.request({ type: "ban", room, nick: banned }, 5000);
+    bad.destroy();
+    owner.destroy();
+    root.destroy();
+    await Promise.all(nodes.map((n) => n.stop()));
+    nodes = await startNodes(runtime, redis.url, 3, OPERATOR_FLAGS);
+    root = await login(nodes[2].port, "root");
+    const back = await login(nodes[1].port, ownerNick);
+    expect(await back.request({ type: "join", room, key: "door-key-1" }, 5000)).toMatchObject({
+      type: "room",
+      topic: "kept across restarts",
+      ops: [ownerNick],
+      modes: { key: true, topic_lock: true, invite_only: false },
+    });
+    expect(await back.request({ type: "bans", room }, 5000)).toMatchObject({ bans: [{ mask: `nick:${banned}`, by: ownerNick }] });
+    const outsider = await TestClient.register(nodes[2].port, banned, { defaultRoom: null });
+    expect(await outsider.request({ type: "join", room, key: "door-key-1" }, 5000)).toMatchObject({ type: "error", code: "banned" });
+    for (const c of [back, outsider]) c.destroy();
+  }, 40_000);
+});
+
