@@ -8,6 +8,7 @@
  */
 import * as v from "valibot";
 import { ACCOUNT_FRAME_SCHEMAS, MAX_KEY, MAX_PASSWORD, MODERATION_FRAME_SCHEMAS } from "./moderation_frames.ts";
+import { fastMsg } from "./msg_fast_path.ts";
 import { ROOM_RULE, roomName } from "./names.ts";
 import { wellFormed } from "./well_formed.ts";
 
@@ -131,6 +132,10 @@ export function validateClientFrame(value: unknown): DecodeResult {
   if (typeof type !== "string") return problem("invalid", "type must be a string", "type", frameId);
   if (!Object.hasOwn(CLIENT_FRAME_SCHEMAS, type)) {
     return problem("invalid", `unknown frame type ${JSON.stringify(type.slice(0, 40))}`, "type", frameId);
+  }
+  if (type === "msg") {
+    const frame = fastMsg(record);
+    if (frame !== undefined) return { ok: true, frame };
   }
   const result = v.safeParse(CLIENT_FRAME_SCHEMAS[type as ClientFrameType], value);
   if (result.success) return { ok: true, frame: result.output as ClientFrame };

@@ -198,5 +198,14 @@ const encoder = new TextEncoder();
 
 /** Encodes a frame as one compact JSON line (with LF). */
 export function encodeJsonFrame(frame: ServerFrame): Uint8Array {
-  return encoder.encode(JSON.stringify(frame) + "\n");
+  const json = JSON.stringify(frame);
+  // Encoded into a scratch buffer and copied out once: `json + "\n"` made a
+  // second string, flattened again by the encoder, per frame (issue 15).
+  if (json.length * 3 + 1 > scratch.length) return encoder.encode(json + "\n");
+  const { written } = encoder.encodeInto(json, scratch);
+  scratch[written] = 0x0a;
+  return scratch.slice(0, written + 1);
 }
+
+/** Big enough for any frame under 5,461 UTF-16 units (3 bytes each at most); larger ones take the plain path. */
+const scratch = new Uint8Array(16 * 1024);

@@ -37,6 +37,7 @@ import type {
 } from "./types.ts";
 import { serveBunWebSocket } from "./_ws_bun.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
+import { WRITTEN } from "./types.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { checkCertificatePair, connectTls } from "./_tls.ts";
@@ -56,7 +57,8 @@ interface PendingWrite {
 }
 
 // Shared by every fully taken write: the common case allocates nothing.
-const RESOLVED: Promise<void> = Promise.resolve();
+/** Also what a write the socket took at once returns, so that callers can tell. */
+const RESOLVED: Promise<void> = WRITTEN;
 
 /** A {@linkcode Conn} over a Bun socket, plain or TLS (`_tls_bun.ts`). */
 export class BunConn implements Conn {

@@ -35,6 +35,7 @@ import type {
   WebSocketOptions,
 } from "./types.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
+import { WRITTEN } from "./types.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { serveNodeHttp } from "./_node_http.ts";
@@ -43,7 +44,8 @@ import { connectTls, listenTls } from "./_tls.ts";
 /** A write whose callback has not run yet; `null` when it was already resolved. */
 type PendingWrite = { resolve: () => void; reject: (error: Error) => void } | null;
 
-const RESOLVED: Promise<void> = Promise.resolve();
+/** Also what a write the socket took at once returns, so that callers can tell. */
+const RESOLVED: Promise<void> = WRITTEN;
 
 /** A {@linkcode Conn} over a `node:net` socket, or a `node:tls` one (`_tls.ts`: TLS clients on every runtime). */
 export class NodeConn implements Conn {

@@ -9,6 +9,14 @@
  * @module
  */
 
+/**
+ * What {@linkcode Conn.write} may return when the socket took every byte at
+ * once (Bun and Node often can): an already-resolved promise that callers may
+ * recognise and carry on synchronously, saving a promise and a reaction per
+ * write (issue 15). A write returns it only when every byte was taken.
+ */
+export const WRITTEN: Promise<void> = Promise.resolve();
+
 /** A TCP address. `port` is the real port even when 0 was asked for. */
 export interface NetAddr {
   /** Numeric IP address, e.g. `127.0.0.1` or `::1`. */

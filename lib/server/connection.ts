@@ -27,6 +27,7 @@ import { TelnetFilter } from "../protocol/telnet.ts";
 import { encodeLines, type IrcRenderCache, IrcSession, isIrcRegistrationLine, renderEvent } from "../dialect/irc/mod.ts";
 import { type ConnectionFields, traceError } from "../ops/trace.ts";
 import { LogThrottle } from "../ops/log_throttle.ts";
+import { WRITTEN } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
 import { plaintextAuthRefusal } from "./plaintext_auth.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
@@ -396,7 +397,9 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     this.#inFlightBytes = size;
     this.ctx.stats.bytesOut += size;
     this.writeStartedAt = this.ctx.now();
-    written.then(this.#onWriteSettled, this.#onWriteSettled);
+    // Taken at once (Bun, Node over TCP): settle now, without a promise and a reaction per write (issue 15).
+    if (written === WRITTEN) this.#onWriteSettled();
+    else written.then(this.#onWriteSettled, this.#onWriteSettled);
   }
 
   /** One callback for both outcomes (one function less per connection): an error means a failed write. */

@@ -18,7 +18,13 @@ export interface BatchCache {
 
 /** Bytes waiting for one connection. */
 export class OutboundQueue {
-  /** Null while empty, so idle connections hold no array. */
+  /**
+   * The only chunk, while there is just one: most turns queue one frame per
+   * connection (a broadcast), and an array per delivery was the biggest
+   * allocation of a fan-out after the socket write itself (issue 15).
+   */
+  #one: Uint8Array | null = null;
+  /** Two chunks or more, in order; null otherwise, so idle connections hold no array. */
   #chunks: Uint8Array[] | null = null;
   #bytes = 0;
 
@@ -29,18 +35,27 @@ export class OutboundQueue {
 
   /** Appends a frame's bytes (shared with other queues: never mutated). */
   push(bytes: Uint8Array): void {
-    (this.#chunks ??= []).push(bytes);
+    if (this.#chunks !== null) this.#chunks.push(bytes);
+    else if (this.#one === null) this.#one = bytes;
+    else {
+      this.#chunks = [this.#one, bytes];
+      this.#one = null;
+    }
     this.#bytes += bytes.length;
   }
 
   /** Takes everything queued as one buffer (never to be mutated), or null when empty. */
   take(cache?: BatchCache): Uint8Array | null {
+    const one = this.#one;
+    if (one !== null) {
+      this.#one = null;
+      this.#bytes = 0;
+      return one;
+    }
     const chunks = this.#chunks;
     if (chunks === null) return null;
     let out: Uint8Array;
-    if (chunks.length === 1) {
-      out = chunks[0];
-    } else if (cache && cache.chunks && sameChunks(cache.chunks, chunks)) {
+    if (cache && cache.chunks && sameChunks(cache.chunks, chunks)) {
       out = cache.joined!;
     } else {
       out = new Uint8Array(this.#bytes);
@@ -61,6 +76,12 @@ export class OutboundQueue {
 
   /** Takes the queued frames one by one (for a transport with message boundaries), or null when empty. */
   takeChunks(): Uint8Array[] | null {
+    const one = this.#one;
+    if (one !== null) {
+      this.#one = null;
+      this.#bytes = 0;
+      return [one];
+    }
     const chunks = this.#chunks;
     this.#chunks = null;
     this.#bytes = 0;
@@ -69,6 +90,7 @@ export class OutboundQueue {
 
   /** Drops everything queued (the connection is going away). */
   clear(): void {
+    this.#one = null;
     this.#chunks = null;
     this.#bytes = 0;
   }

@@ -24,6 +24,14 @@ const HOLD_RETRY_MS = 200;
 /** Runs each marked connection's flush once, after the current task. */
 export class WriteScheduler {
   #pending: Flushable[] = [];
+  /**
+   * The list of the previous run, emptied, for the next one: a fresh array
+   * per turn would grow again to the number of connections written to
+   * (issue 15). Null while a run is using it.
+   */
+  #spare: Flushable[] | null = [];
+  /** Reset at each run rather than made anew. */
+  readonly #cache: BatchCache = { chunks: null, joined: null };
   #scheduled = false;
   #holding = false;
   readonly #run = () => this.runNow();
@@ -89,11 +97,20 @@ export class WriteScheduler {
       return;
     }
     const pending = this.#pending;
-    this.#pending = [];
-    const cache: BatchCache = { chunks: null, joined: null };
-    for (const target of pending) {
+    this.#pending = this.#spare ?? [];
+    this.#spare = null;
+    const cache = this.#cache;
+    cache.chunks = null;
+    cache.joined = null;
+    for (let i = 0; i < pending.length; i++) {
+      const target = pending[i]!;
       target.flushPending = false;
       target.flush(cache);
     }
+    // Nothing of this run stays reachable from here.
+    cache.chunks = null;
+    cache.joined = null;
+    pending.length = 0;
+    this.#spare = pending;
   }
 }
