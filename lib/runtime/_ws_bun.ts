@@ -51,16 +51,11 @@ class BunWsPeer implements WsPeer {
   }
 
   close(code: number, reason = ""): void {
-    if (this.#latch.done || this.#latch.local) return;
-    this.#latch.local = true;
-    this.ws.close(code, reason);
+    if (this.#latch.beginClose()) this.ws.close(code, reason);
   }
 
   terminate(): void {
-    if (this.#latch.done) return;
-    this.#latch.local = true;
-    this.ws.terminate();
-    this.#latch.settle(WS_ABNORMAL);
+    this.#latch.terminate(() => this.ws.terminate());
   }
 
   get closed(): Promise<WsClosed> {

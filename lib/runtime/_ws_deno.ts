@@ -60,13 +60,7 @@ class DenoWsPeer implements WsPeer {
   }
 
   close(code: number, reason = ""): void {
-    if (this.#latch.done || this.#latch.local) return;
-    this.#latch.local = true;
-    try {
-      this.socket.close(code, reason);
-    } catch {
-      // Already closing.
-    }
+    if (this.#latch.beginClose()) this.#closeSocket(code, reason);
   }
 
   /**
@@ -75,9 +69,15 @@ class DenoWsPeer implements WsPeer {
    * the peer answers, goes away, or its own close timeout passes.
    */
   terminate(): void {
-    if (this.#latch.done) return;
-    this.close(1008, "terminated");
-    this.#latch.settle(WS_ABNORMAL);
+    this.#latch.terminate(() => this.#closeSocket(1008, "terminated"));
+  }
+
+  #closeSocket(code: number, reason: string): void {
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // Already closing.
+    }
   }
 
   get closed(): Promise<WsClosed> {

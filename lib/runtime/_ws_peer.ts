@@ -28,6 +28,27 @@ export class ClosedLatch {
     return this.#done;
   }
 
+  /**
+   * Whether this side may start a close now: false once closed or already
+   * closing; true (and from now on counted as a local close) otherwise.
+   */
+  beginClose(): boolean {
+    if (this.#done || this.local) return false;
+    this.local = true;
+    return true;
+  }
+
+  /**
+   * Drops the connection through `drop` (the runtime's terminate) unless it
+   * has closed already, and settles `closed` as abnormal at once.
+   */
+  terminate(drop: () => void): void {
+    if (this.#done) return;
+    this.local = true;
+    drop();
+    this.settle(WS_ABNORMAL);
+  }
+
   /** Settles `closed` with `code` (once; later calls are ignored). */
   settle(code: number): void {
     if (this.#done) return;
