@@ -21,7 +21,8 @@ function webPort(server: ChatServerProcess): number {
 }
 
 async function start(runtime: (typeof SERVER_RUNTIMES)[number], flags: string[] = []): Promise<ChatServerProcess & { web: number }> {
-  const server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0", ...flags]);
+  // Tests leave their WebSocket users connected; a short shutdown grace keeps each server's stop quick.
+  const server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0", "--shutdown-grace", "300ms", ...flags]);
   return Object.assign(server, { web: webPort(server) });
 }
 
