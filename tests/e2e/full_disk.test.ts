@@ -5,37 +5,15 @@
  * serving and stores again by itself once space returns; after a kill -9
  * every acked message is still there.
  */
-import { afterAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Frame, TestClient } from "../support/chat_client.ts";
 import { SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+import { fillDisk, mountSmallDisk } from "../support/small_disk.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const root = mkdtempSync(join(tmpdir(), "tcpchat-fulldisk-"));
-const mnt = join(root, "mnt");
-mkdirSync(mnt);
-const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=16m", "tcpchat-test", mnt]).status === 0;
-if (!mounted) console.warn("note: cannot mount a tmpfs here (needs root); the full-disk test is skipped");
-afterAll(() => {
-  if (mounted) spawnSync("umount", ["-l", mnt]);
-  rmSync(root, { recursive: true, force: true });
-});
-
-/** Fills the file system holding `path` until it is full. */
-function fill(path: string): void {
-  const fd = openSync(path, "w");
-  const chunk = new Uint8Array(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch {
-    // ENOSPC: full.
-  } finally {
-    closeSync(fd);
-  }
-}
+const { path: mnt, mounted } = mountSmallDisk("tcpchat-test", "16m");
 
 describe.skipIf(!mounted).each(SERVER_RUNTIMES)("a full disk (%s)", (runtime) => {
   test("writes get unavailable with retry_after_ms, never a false ack; space back, the server stores again; nothing acked is lost", async () => {
@@ -47,7 +25,7 @@ describe.skipIf(!mounted).each(SERVER_RUNTIMES)("a full disk (%s)", (runtime) =>
       const c = await TestClient.register(server.port, "ann", { defaultRoom: null });
       await c.request({ type: "join", room: "ops" });
       expect((await c.request({ type: "msg", room: "ops", text: "before" })).seq).toBe(1);
-      fill(filler);
+      fillDisk(filler);
       const text = "x".repeat(3000);
       const acked: Frame[] = [];
       let refusal: Frame | undefined;

@@ -4,37 +4,15 @@
  * never `registered`, while the disk is full; once space returns it works,
  * and after a kill -9 the account and a topic set meanwhile are still there.
  */
-import { afterAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Frame, TestClient } from "../support/chat_client.ts";
 import { SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+import { fillDisk, mountSmallDisk } from "../support/small_disk.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const root = mkdtempSync(join(tmpdir(), "tcpchat-fulldisk-accounts-"));
-const mnt = join(root, "mnt");
-mkdirSync(mnt);
-const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tcpchat-test-accounts", mnt]).status === 0;
-if (!mounted) console.warn("note: cannot mount a tmpfs here (needs root); the full-disk accounts test is skipped");
-afterAll(() => {
-  if (mounted) spawnSync("umount", ["-l", mnt]);
-  rmSync(root, { recursive: true, force: true });
-});
-
-/** Fills the file system holding `path` until it is full. */
-function fill(path: string): void {
-  const fd = openSync(path, "w");
-  const chunk = new Uint8Array(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch {
-    // ENOSPC: full.
-  } finally {
-    closeSync(fd);
-  }
-}
+const { path: mnt, mounted } = mountSmallDisk("tcpchat-test-accounts", "8m");
 
 describe.skipIf(!mounted).each(SERVER_RUNTIMES)("accounts on a full disk (%s)", (runtime) => {
   test("register is refused with unavailable while the disk is full, works once space is back, and survives kill -9", async () => {
@@ -45,7 +23,7 @@ describe.skipIf(!mounted).each(SERVER_RUNTIMES)("accounts on a full disk (%s)", 
     try {
       const ann = await TestClient.register(server.port, "ann", { defaultRoom: null });
       await ann.request({ type: "join", room: "ops" });
-      fill(filler);
+      fillDisk(filler);
       // Messages until the store refuses writes (the reserve absorbs the first full commit).
       const text = "x".repeat(3000);
       let refusal: Frame | undefined;
