@@ -9,6 +9,7 @@ import { type Frame, TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES } from "../support/chat_server.ts";
 import { freePort, type RedisProcess, startNodes, startRedis } from "../support/redis_server.ts";
 import { commandFor, REPO_ROOT } from "../support/runtimes.ts";
+import { eventually } from "../support/eventually.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const frames = (c: TestClient): Frame[] => c.lines.map((l) => JSON.parse(l));
@@ -23,27 +24,7 @@ async function member(port: number, who: string, room: string): Promise<TestClie
   return c;
 }
 
-/** Joins `room` with `since` and pages the rest of the history when the snapshot says `more`: every kept message after `since`. */
-async function resume(c: TestClient, room: string, since: number): Promise<{ snap: Frame; history: Frame[] }> {
-  const snap = await c.request({ type: "join", room, since }, 5000);
-  const history: Frame[] = [...snap.history];
-  let more = snap.more === true;
-  while (more) {
-    const page = await c.request({ type: "history", room, after: history.at(-1)?.seq ?? since, limit: 100 }, 5000);
-    history.push(...page.msgs);
-    more = page.more;
-  }
-  return { snap, history };
-}
 
-/** Waits until `check` holds, polling; fails with `what` after `timeoutMs`. */
-async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe.each(SERVER_RUNTIMES)("cluster (%s)", (runtime) => {
   let redis: RedisProcess;
@@ -132,7 +113,8 @@ describe.each(SERVER_RUNTIMES)("cluster (%s)", (runtime) => {
     const a = await member(nodes[0].port, nick("w"), room);
     for (let i = 1; i <= 10; i++) await a.request({ type: "msg", room, text: `m${i}` });
     const b = await TestClient.register(nodes[1].port, nick("r"), { defaultRoom: null });
-    const { snap, history } = await resume(b, room, 4);
+    const snap = await b.joinSince(room, 4, 5000);
+    const history: Frame[] = snap.history;
     expect(snap.seq).toBe(10);
     expect(history.map((m: Frame) => m.text)).toEqual(["m5", "m6", "m7", "m8", "m9", "m10"]);
     const page = await b.request({ type: "history", room, before: 5, limit: 2 });

@@ -12,6 +12,7 @@ import { type Frame, TestClient } from "../support/chat_client.ts";
 import { SERVER_RUNTIMES } from "../support/chat_server.ts";
 import { startNode, startNodes, startRedis } from "../support/redis_server.ts";
 import { startTcpProxy } from "../support/tcp_proxy.ts";
+import { eventually } from "../support/eventually.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const recorded = new WeakMap<TestClient, Frame[]>();
@@ -32,27 +33,7 @@ function record(c: TestClient): TestClient {
 const frames = (c: TestClient): Frame[] => recorded.get(c)!;
 const msgsOf = (c: TestClient, room: string) => frames(c).filter((f) => f.type === "msg" && f.room === room);
 
-/** Joins `room` with `since` and pages the rest of the history when the snapshot says `more`: every kept message after `since`. */
-async function resume(c: TestClient, room: string, since: number): Promise<{ snap: Frame; history: Frame[] }> {
-  const snap = await c.request({ type: "join", room, since }, 5000);
-  const history: Frame[] = [...snap.history];
-  let more = snap.more === true;
-  while (more) {
-    const page = await c.request({ type: "history", room, after: history.at(-1)?.seq ?? since, limit: 100 }, 5000);
-    history.push(...page.msgs);
-    more = page.more;
-  }
-  return { snap, history };
-}
 
-/** Waits until `check` holds, polling; fails with `what` after `timeoutMs`. */
-async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Registers `nick` on `port`, retrying while the nick is still held (by a dead node not yet reaped). */
 async function registerRetrying(port: number, nick: string, timeoutMs = 6000): Promise<TestClient> {
@@ -99,7 +80,8 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
       victim.destroy();
       expectConsecutive(seen);
       const back = record(await registerRetrying(nodes[1].port, "victim"));
-      const { snap, history } = await resume(back, room, seen.at(-1)!);
+      const snap = await back.joinSince(room, seen.at(-1)!, 5000);
+      const history: Frame[] = snap.history;
       await eventually(() => msgsOf(writer, room).length >= total, "every ack");
       await eventually(() => snap.seq + msgsOf(back, room).length >= total, "the rest", 5000);
       const all = [...seen, ...history.map((m: Frame) => m.seq), ...msgsOf(back, room).map((f) => f.seq)];
@@ -229,7 +211,7 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
       const acks = answers.filter((f) => f.type === "msg");
       expect(answers.filter((f) => f.type === "error").every((f) => f.code === "unavailable")).toBe(true);
       // Every ack is in the room's history under its seq, and the seqs have no gap.
-      const { history } = await resume(reader, room, 0);
+      const history: Frame[] = (await reader.joinSince(room, 0, 5000)).history;
       const kept = new Map(history.map((m) => [m.seq, m.text]));
       for (const ack of acks) expect([ack.seq, kept.get(ack.seq)]).toEqual([ack.seq, ack.text]);
       expectConsecutive(history.map((m) => m.seq));
@@ -258,7 +240,8 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
       await Promise.all(nodes.map((n) => n.stop()));
       nodes = await startNodes(runtime, redis.url, 2);
       const d = await TestClient.register(nodes[1].port, "second", { defaultRoom: null });
-      const { snap: again, history } = await resume(d, room, 0);
+      const again = await d.joinSince(room, 0, 5000);
+      const history: Frame[] = again.history;
       expect(again.epoch).toBe(snap.epoch);
       expect(again.seq).toBe(5);
       expect(history.map((m) => m.text)).toEqual(["m1", "m2", "m3", "m4", "m5"]);
@@ -311,7 +294,7 @@ describe.each(SERVER_RUNTIMES)("cluster faults (%s)", (runtime) => {
       expect(frames(mover).find((f) => f.type === "bye")).toMatchObject({ reason: "shutdown" });
       for (let i = 4; i <= 6; i++) await talker.request({ type: "msg", room, text: `m${i}` });
       const back = record(await registerRetrying(b.port, "mover"));
-      const { history } = await resume(back, room, 3);
+      const history: Frame[] = (await back.joinSince(room, 3, 5000)).history;
       expect(history.map((m) => m.text)).toEqual(["m4", "m5", "m6"]);
       await a.exited;
       const leaves = frames(talker).filter((f) => f.type === "leave" && f.nick === "mover");

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+import { eventuallyMatches } from "../support/eventually.ts";
 
 const GREETING = /^\* Welcome to tcpchat\. Type a nick to sign in/;
 
@@ -51,17 +52,6 @@ async function holdingProxy(port: number, holdMs: number): Promise<{ port: numbe
   };
 }
 
-/** Polls `read` until `match` holds; fails with the last value after `timeoutMs`. */
-async function eventually(read: () => string, match: RegExp, timeoutMs = 8000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    last = read();
-    if (match.test(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${match} within ${timeoutMs} ms in:\n${last}`);
-}
 
 const withWeechat = spawnSync("sh", ["-c", "command -v weechat-headless"]).status === 0;
 const withIi = spawnSync("sh", ["-c", "command -v ii"]).status === 0;
@@ -98,7 +88,7 @@ describe.each(SERVER_RUNTIMES)("IRC clients that wait for the server (%s)", (run
       weechat = spawn("weechat-headless", ["--dir", dir, "--plugins", "irc,logger", "-r", setup], { stdio: "ignore" });
       expect(await json.waitFor((f) => f.type === "join" && f.nick === "waitwee", 10_000)).toMatchObject({ room: "lobby" });
       const serverLog = join(dir, "logs", "irc.server.t.weechatlog");
-      const log = await eventually(() => existsSync(serverLog) ? readFileSync(serverLog, "utf8") : "", /Welcome to the tcpchat IRC network waitwee/);
+      const log = await eventuallyMatches(() => existsSync(serverLog) ? readFileSync(serverLog, "utf8") : "", /Welcome to the tcpchat IRC network waitwee/);
       // One warning line in the server buffer, before everything else; then a normal session.
       const warnings = log.split("\n").filter((line) => line.includes("\t=!=\t"));
       expect(warnings).toHaveLength(1);
@@ -120,13 +110,13 @@ describe.each(SERVER_RUNTIMES)("IRC clients that wait for the server (%s)", (run
     try {
       ii = spawn("ii", ["-s", "127.0.0.1", "-p", String(proxy.port), "-n", "waitii", "-i", dir], { stdio: "ignore" });
       expect(await json.waitFor((f) => f.type === "join" && f.nick === "waitii", 10_000)).toMatchObject({ room: "lobby" });
-      const out = await eventually(() => {
+      const out = await eventuallyMatches(() => {
         const path = join(dir, "127.0.0.1", "out");
         return existsSync(path) ? readFileSync(path, "utf8") : "";
       }, /Welcome to the tcpchat IRC network waitii/);
       // ii shows the greeting cut (it reads `*` as a command and `Welcome` as its target), then a normal session.
       expect(out.split("\n")[0]).toMatch(/^\d+ to tcpchat\. Type a nick to sign in/);
-      await eventually(() => {
+      await eventuallyMatches(() => {
         const path = join(dir, "127.0.0.1", "#lobby", "out");
         return existsSync(path) ? readFileSync(path, "utf8") : "";
       }, /waitii.* has joined #lobby/);

@@ -11,21 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+import { eventuallyMatches } from "../support/eventually.ts";
 
 const withIrssi = ["irssi", "tmux"].every((p) => spawnSync("sh", ["-c", `command -v ${p}`]).status === 0);
 if (!withIrssi) console.warn("note: skipping the irssi moderation test: irssi or tmux not installed");
 
-/** Polls `read` until `match` holds; fails with the last value after `timeoutMs`. */
-async function eventually(read: () => string, match: RegExp, timeoutMs = 8000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    last = read();
-    if (match.test(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${match} within ${timeoutMs} ms in:\n${last}`);
-}
 
 describe.each(SERVER_RUNTIMES)("irssi operating a channel (%s)", (runtime) => {
   let server: ChatServerProcess;
@@ -48,25 +38,25 @@ describe.each(SERVER_RUNTIMES)("irssi operating a channel (%s)", (runtime) => {
     const json = await TestClient.register(server.port, "jules", { defaultRoom: null });
     try {
       expect(tmux("new-session", "-d", "-s", "irc", "-x", "200", "-y", "50", `irssi --home=${home} -c 127.0.0.1 -p ${server.port} -n irsop`).status).toBe(0);
-      await eventually(screen, /Welcome to the tcpchat IRC network irsop/, 10_000);
+      await eventuallyMatches(screen, /Welcome to the tcpchat IRC network irsop/, 10_000);
       type("/join #irsroom");
-      await eventually(screen, /irsop.*has joined #irsroom/);
+      await eventuallyMatches(screen, /irsop.*has joined #irsroom/);
       await json.request({ type: "join", room: "irsroom" });
-      await eventually(screen, /jules.*has joined #irsroom/);
+      await eventuallyMatches(screen, /jules.*has joined #irsroom/);
       type("/mode #irsroom +o jules");
       expect(await json.waitFor((f) => f.type === "role", 5000)).toMatchObject({ nick: "jules", op: true, by: "irsop" });
-      await eventually(screen, /mode\/#irsroom \[\+o jules\] by irsop/);
+      await eventuallyMatches(screen, /mode\/#irsroom \[\+o jules\] by irsop/);
       type("/mode #irsroom +i");
       expect(await json.waitFor((f) => f.type === "mode", 5000)).toMatchObject({ by: "irsop", modes: { invite_only: true } });
       await json.request({ type: "mode", room: "irsroom", invite_only: false, key: "sesame" });
-      await eventually(screen, /mode\/#irsroom \[\+k-i \*\] by jules/);
+      await eventuallyMatches(screen, /mode\/#irsroom \[\+k-i \*\] by jules/);
       await json.request({ type: "deop", room: "irsroom", nick: "jules" });
       type("/kick jules out you go");
       expect(await json.waitFor((f) => f.type === "leave", 5000)).toMatchObject({ nick: "jules", reason: "kicked", by: "irsop", note: "out you go" });
-      await eventually(screen, /jules was kicked from #irsroom by irsop \[out you go\]/);
+      await eventuallyMatches(screen, /jules was kicked from #irsroom by irsop \[out you go\]/);
       type("/msg NickServ REGISTER irssi-password-1");
       // irssi shows a service's NOTICE in the NickServ query or the status window; look through them.
-      await eventually(() => {
+      await eventuallyMatches(() => {
         type("/window goto NickServ");
         return screen();
       }, /NickServ.*irsop is now registered to you/);
@@ -95,12 +85,12 @@ describe.each(SERVER_RUNTIMES)("irssi operating a channel (%s)", (runtime) => {
     const json = await TestClient.register(server.port, "watcher", { defaultRoom: null });
     try {
       expect(tmux("new-session", "-d", "-s", "irc", "-x", "200", "-y", "50", `irssi --home=${home} -n irsasl`).status).toBe(0);
-      await eventually(screen, /Irssi/);
+      await eventuallyMatches(screen, /Irssi/);
       type("/network add -sasl_mechanism plain -sasl_username saslacct -sasl_password sasl-password-1 tcpnet");
       type(`/server add -network tcpnet 127.0.0.1 ${server.port}`);
       type("/connect tcpnet");
-      await eventually(screen, /You are now logged in as saslacct/, 10_000);
-      await eventually(screen, /Welcome to the tcpchat IRC network irsasl/);
+      await eventuallyMatches(screen, /You are now logged in as saslacct/, 10_000);
+      await eventuallyMatches(screen, /Welcome to the tcpchat IRC network irsasl/);
       await json.request({ type: "join", room: "saslden" });
       type("/join #saslden");
       await json.waitFor((f) => f.type === "join" && f.nick === "irsasl", 5000);

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+import { eventuallyMatches } from "../support/eventually.ts";
 
 /** Whether every named program is on PATH; prints a note naming the missing ones. */
 function have(...programs: string[]): boolean {
@@ -21,17 +22,6 @@ function have(...programs: string[]): boolean {
   return missing.length === 0;
 }
 
-/** Polls `read` until `match` holds; fails with the last value after `timeoutMs`. */
-async function eventually(read: () => string, match: RegExp, timeoutMs = 8000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    last = read();
-    if (match.test(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${match} within ${timeoutMs} ms in:\n${last}`);
-}
 
 const withIrssi = have("irssi", "tmux");
 const withIi = have("ii");
@@ -66,21 +56,21 @@ describe.each(SERVER_RUNTIMES)("real IRC clients (%s)", (runtime) => {
       );
       expect(started.status).toBe(0);
       expect(await json.waitFor((f) => f.type === "join" && f.nick === "irssiuser", 10_000)).toMatchObject({ room: "lobby" });
-      await eventually(screen, /Welcome to the tcpchat IRC network irssiuser/);
+      await eventuallyMatches(screen, /Welcome to the tcpchat IRC network irssiuser/);
       type("/join #dev");
       expect(await json.waitFor((f) => f.type === "join" && f.room === "dev" && f.nick === "irssiuser", 5000)).toBeTruthy();
-      await eventually(screen, /irssiuser.*has joined #dev/);
+      await eventuallyMatches(screen, /irssiuser.*has joined #dev/);
       type("hello from irssi");
       expect(await json.waitFor((f) => f.type === "msg" && f.from === "irssiuser")).toMatchObject({ room: "dev", text: "hello from irssi" });
       json.send({ type: "msg", room: "dev", text: "hi irssi" });
-      await eventually(screen, /<.?jay> hi irssi/);
+      await eventuallyMatches(screen, /<.?jay> hi irssi/);
       type("/me waves");
       expect(await json.waitFor((f) => f.type === "msg" && f.from === "irssiuser")).toMatchObject({ text: "/me waves" });
       type("/msg jay psst");
       expect(await json.waitFor((f) => f.type === "dm")).toMatchObject({ from: "irssiuser", to: "jay", text: "psst" });
       // A JSON user's nick change shows in the channel.
       json.send({ type: "nick", nick: "jay2" });
-      await eventually(screen, /jay is now known as jay2/);
+      await eventuallyMatches(screen, /jay is now known as jay2/);
       type("/quit see you");
       expect(await json.waitFor((f) => f.type === "leave" && f.nick === "irssiuser", 5000)).toMatchObject({ reason: "quit" });
     } catch (error) {
@@ -115,16 +105,16 @@ describe.each(SERVER_RUNTIMES)("real IRC clients (%s)", (runtime) => {
       const devLog = join(dir, "logs", "irc.t.#dev.weechatlog");
       const read = () => existsSync(devLog) ? readFileSync(devLog, "utf8") : "";
       // The channel's buffer (and its log) exists once WeeChat has read the server's JOIN.
-      await eventually(read, /weeuser.*has joined #dev/);
+      await eventuallyMatches(read, /weeuser.*has joined #dev/);
       appendFileSync(fifo(), "irc.t.#dev *hello from weechat\n");
       expect(await json.waitFor((f) => f.type === "msg" && f.from === "weeuser")).toMatchObject({ room: "dev", text: "hello from weechat" });
       appendFileSync(fifo(), "irc.t.#dev */me juggles\n");
       expect(await json.waitFor((f) => f.type === "msg" && f.from === "weeuser")).toMatchObject({ text: "/me juggles" });
       json.send({ type: "msg", room: "dev", text: "nice one" });
       // wendy created #dev, so WeeChat shows her with the operator prefix.
-      await eventually(read, /\t@wendy\tnice one/);
+      await eventuallyMatches(read, /\t@wendy\tnice one/);
       json.send({ type: "leave", room: "dev" });
-      await eventually(read, /wendy.*has left #dev/);
+      await eventuallyMatches(read, /wendy.*has left #dev/);
     } finally {
       weechat?.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
@@ -142,15 +132,15 @@ describe.each(SERVER_RUNTIMES)("real IRC clients (%s)", (runtime) => {
       const lobbyOut = join(serverDir, "#lobby", "out");
       const read = (path: string) => () => existsSync(path) ? readFileSync(path, "utf8") : "";
       // ii creates the channel's files when the server's JOIN for the default room arrives.
-      await eventually(read(join(serverDir, "out")), /Welcome to the tcpchat IRC network iiuser/);
-      await eventually(read(lobbyOut), /iiuser.* has joined #lobby/);
+      await eventuallyMatches(read(join(serverDir, "out")), /Welcome to the tcpchat IRC network iiuser/);
+      await eventuallyMatches(read(lobbyOut), /iiuser.* has joined #lobby/);
       expect(await json.waitFor((f) => f.type === "join" && f.nick === "iiuser")).toMatchObject({ room: "lobby" });
       appendFileSync(join(serverDir, "#lobby", "in"), "hello from ii\n");
       expect(await json.waitFor((f) => f.type === "msg" && f.from === "iiuser")).toMatchObject({ room: "lobby", text: "hello from ii" });
       json.send({ type: "msg", room: "lobby", text: "hi ii" });
-      await eventually(read(lobbyOut), /<jo> hi ii/);
+      await eventuallyMatches(read(lobbyOut), /<jo> hi ii/);
       appendFileSync(join(serverDir, "in"), "/j #ii-room\n");
-      await eventually(read(join(serverDir, "#ii-room", "out")), /iiuser.* has joined #ii-room/);
+      await eventuallyMatches(read(join(serverDir, "#ii-room", "out")), /iiuser.* has joined #ii-room/);
       ii.kill("SIGKILL");
       expect(await json.waitFor((f) => f.type === "presence" && f.nick === "iiuser")).toMatchObject({ status: "offline", reason: "disconnect" });
       // The nick is free at once.
