@@ -19,7 +19,7 @@ import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
 import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
-import { pageUrl, serveWeb, webUsesTls } from "../server/web_listener.ts";
+import { pageUrl, reloadWebCertificate, serveWeb, webUsesTls } from "../server/web_listener.ts";
 import { VERSION } from "../version.ts";
 import { openStore, storeServices, withMemoryFlag } from "./serve_store.ts";
 import { clusterStores, joinCluster, redactedUrl } from "./serve_cluster.ts";
@@ -204,7 +204,8 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   let reloading = Promise.resolve();
   runtime.onSignal("SIGHUP", () => {
     // The TLS pair is re-read even when the configuration is refused: a renewed certificate must not wait.
-    reloading = reloading.then(() => reload(runtime, configArgs, server)).finally(() => server.reloadTls()).catch((error) =>
+    reloading = reloading.then(() => reload(runtime, configArgs, server)).finally(() => server.reloadTls())
+      .finally(() => web && reloadWebCertificate(runtime, web, server.settings)).catch((error) =>
       log("config").error("reload failed, the running configuration is unchanged: {error}", { error: String(error) })
     );
   });

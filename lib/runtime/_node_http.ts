@@ -2,7 +2,9 @@
  * Bridges `node:http` (https://nodejs.org/api/http.html) to a fetch-style
  * handler: each `IncomingMessage` becomes a `Request`, and the handler's
  * `Response` is written back with the socket's backpressure respected.
- * Used by the Node adapter only; Deno and Bun serve `Request`s natively.
+ * Used by the Node adapter, and by Deno for HTTPS: `Deno.serve` cannot change
+ * its pair, and stopping it to bind again closes its WebSockets (with 1001,
+ * checked on Deno 2.9.6), whereas `setSecureContext` swaps the pair in place.
  *
  * @module
  */
@@ -11,9 +13,9 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import type { HttpHandler, HttpListenOptions, HttpServer, WebSocketOptions } from "./types.ts";
+import type { CertificatePair, HttpHandler, HttpListenOptions, HttpServer, WebSocketOptions } from "./types.ts";
 import { attachNodeWebSocket } from "./_ws_node.ts";
-import { listenError, normalizeHostname } from "./_net.ts";
+import { listenError, netError, normalizeHostname } from "./_net.ts";
 import { checkCertificatePair, MIN_VERSION } from "./_tls.ts";
 
 /** Builds a `Request` from Node's request; the body streams, it is not read up front. */
@@ -55,7 +57,26 @@ async function writeResponse(response: Response, res: http.ServerResponse): Prom
   res.end();
 }
 
-/** Serves `handler` over `node:http` (`node:https` with `options.tls`); a throwing handler becomes a 500. */
+/**
+ * Swaps the pair of a `node:https` server for new connections; open ones keep
+ * theirs. The pair is checked first: Deno's `node:tls` does not match the key
+ * to the certificate, and a bad pair must leave the one in use unchanged.
+ */
+function setServerCertificate(server: https.Server, pair: CertificatePair): Promise<void> {
+  try {
+    checkCertificatePair(pair);
+    server.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: MIN_VERSION });
+    return Promise.resolve();
+  } catch (error) {
+    if ((error as { code?: string }).code === "bad_certificate") return Promise.reject(error);
+    return Promise.reject(netError("bad_certificate", (error as Error).message, error));
+  }
+}
+
+/**
+ * Serves `handler` over `node:http` (`node:https` with `options.tls`, whose
+ * pair `setCertificate` swaps); a throwing handler becomes a 500.
+ */
 export function serveNodeHttp(options: HttpListenOptions, handler: HttpHandler, websocket?: WebSocketOptions): Promise<HttpServer> {
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     (async () => writeResponse(await serve(toRequest(req)), res))().catch(() => {
@@ -81,6 +102,7 @@ export function serveNodeHttp(options: HttpListenOptions, handler: HttpHandler, 
       const address = server.address() as AddressInfo;
       resolve({
         addr: { hostname: normalizeHostname(address.address), port: address.port },
+        ...(options.tls ? { setCertificate: (pair: CertificatePair) => setServerCertificate(server as https.Server, pair) } : {}),
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

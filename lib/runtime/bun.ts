@@ -24,6 +24,7 @@
  */
 
 import type {
+  CertificatePair,
   CloseReason,
   Conn,
   HttpHandler,
@@ -42,6 +43,7 @@ import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { checkCertificatePair, connectTls } from "./_tls.ts";
 import { listenTlsBun } from "./_tls_bun.ts";
+import { rebindingHttpsServer } from "./_bun_https_rebind.ts";
 
 /** A Bun socket whose `data` is its {@linkcode BunConn}. */
 export type BunSocket = Bun.Socket<BunConn>;
@@ -294,14 +296,18 @@ function serveHttp(options: HttpListenOptions, handler: HttpHandler, websocket?:
   } catch (error) {
     return Promise.reject(error);
   }
-  try {
-    const server = websocket ? serveBunWebSocket(options, handler, websocket) : Bun.serve({
+  const make = (tls: CertificatePair | undefined, port: number) =>
+    websocket ? serveBunWebSocket({ ...options, port, tls }, handler, websocket) : Bun.serve({
       hostname: options.hostname,
-      port: options.port,
-      ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
+      port,
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
       fetch: (request) => handler(request),
     });
+  try {
+    const server = make(options.tls, options.port);
     const addr = { hostname: server.hostname ?? options.hostname, port: server.port ?? options.port };
+    // HTTPS takes a new pair by binding a new server on the port (_bun_https_rebind.ts).
+    if (options.tls) return Promise.resolve(rebindingHttpsServer(addr, server, options.tls, make));
     return Promise.resolve({ addr, close: () => server.stop() });
   } catch (error) {
     return Promise.reject(listenError(options, error));

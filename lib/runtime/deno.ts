@@ -44,6 +44,7 @@ import {
   normalizeHostname,
 } from "./_net.ts";
 import { checkCertificatePair, connectTls, listenTls } from "./_tls.ts";
+import { serveNodeHttp } from "./_node_http.ts";
 
 /**
  * Each connection reads into a buffer that starts small and grows x4 after a
@@ -267,6 +268,8 @@ function serveHttp(options: HttpListenOptions, handler: HttpHandler, websocket?:
   } catch (error) {
     return Promise.reject(error);
   }
+  // HTTPS through node:https, whose pair can be swapped in place: see _node_http.ts for why.
+  if (options.tls) return serveNodeHttp(options, handler, websocket);
   try {
     const server = Deno.serve(
       // A no-op onListen stops Deno printing "Listening on ..." to stdout.

@@ -135,6 +135,12 @@ export interface HttpServer {
   readonly addr: NetAddr;
   /** Stops the server. */
   close(): Promise<void>;
+  /**
+   * Present when served over HTTPS: uses `pair` for connections accepted from
+   * now on (open ones keep theirs). Rejects with `code` `bad_certificate`
+   * when the pair is unusable; the pair in use is then unchanged.
+   */
+  setCertificate?(pair: CertificatePair): Promise<void>;
 }
 
 /**

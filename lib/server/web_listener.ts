@@ -65,9 +65,8 @@ export function webUsesTls(settings: Pick<Settings, "http_tls" | "tls_listen">):
 
 /**
  * Starts the endpoint on `settings.http_listen` (HOST:PORT), over HTTPS with
- * the `tls_cert`/`tls_key` pair when {@linkcode webUsesTls}. The pair is read
- * once here: a renewed certificate reaches this port at the next restart
- * (SIGHUP reloads it for `tls_listen` only).
+ * the `tls_cert`/`tls_key` pair when {@linkcode webUsesTls}; SIGHUP reads the
+ * pair again through {@linkcode reloadWebCertificate}.
  */
 export async function serveWeb(runtime: Runtime, target: WebTarget): Promise<HttpServer> {
   const { settings } = target;
@@ -96,4 +95,31 @@ export async function serveWeb(runtime: Runtime, target: WebTarget): Promise<Htt
 export function pageUrl(addr: NetAddr, secure = false): string {
   const host = addr.hostname === "0.0.0.0" || addr.hostname === "::" ? "localhost" : addr.hostname;
   return `${secure ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${addr.port}/`;
+}
+
+/**
+ * SIGHUP for an HTTPS `http_listen`: reads `tls_cert` and `tls_key` again
+ * (their current paths) and serves new connections with that pair; open ones
+ * (pages, WebSockets) keep theirs. On any problem logs it and keeps the pair
+ * in use, as `tls_listen` does. Resolves with whether the new pair is in use
+ * (false, with nothing logged, for a plain-http listener).
+ */
+export async function reloadWebCertificate(
+  runtime: Pick<Runtime, "readTextFile">,
+  web: HttpServer,
+  settings: Pick<Settings, "tls_cert" | "tls_key">,
+): Promise<boolean> {
+  if (!web.setCertificate) return false;
+  try {
+    await web.setCertificate(await readCertificatePair(runtime, settings));
+  } catch (error) {
+    logger.error("web listener certificate reload failed, still serving the previous pair: {error}", {
+      error: (error as Error).message,
+      cert: settings.tls_cert,
+      key: settings.tls_key,
+    });
+    return false;
+  }
+  logger.info("web listener certificate reloaded from {cert}", { cert: settings.tls_cert, key: settings.tls_key });
+  return true;
 }
