@@ -1,11 +1,17 @@
 /**
  * Accounts and moderation as IRC clients see them: PASS logs in to the
  * account NICK names (464 for a wrong password, 433 without one), and a kick
- * or ban arrives as KICK, a topic change as TOPIC.
+ * or ban arrives as KICK, a topic change as TOPIC; every IRC path that
+ * carries a password (SASL PLAIN, OPER, NickServ IDENTIFY and REGISTER, PASS)
+ * obeys `plaintext_auth`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { networkInterfaces } from "node:os";
 import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
+import { makeTestCerts } from "../support/tls_certs.ts";
+
+const OUTSIDE_ADDRESS = Object.values(networkInterfaces()).flat().find((a) => a?.family === "IPv4" && !a.internal)?.address;
 
 describe.each(SERVER_RUNTIMES)("IRC accounts and moderation (%s)", (runtime) => {
   let server: ChatServerProcess;
@@ -87,5 +93,72 @@ describe.each(SERVER_RUNTIMES)("IRC accounts and moderation (%s)", (runtime) => 
     expect(await ircop.waitForLine(/ 474 /)).toBe(":tcpchat 474 ircop #locked :Cannot join channel (+b)");
     ircop.destroy();
     victim.destroy();
+  });
+});
+
+// The rule lives in the connection, the same on every runtime: one runtime is enough here.
+describe.skipIf(OUTSIDE_ADDRESS === undefined)("IRC passwords and plaintext_auth (bun)", () => {
+  const password = "irc-keeper-password";
+  const sasl = (account: string) => Buffer.from(`${account}\0${account}\0${password}`).toString("base64");
+
+  test("SASL PLAIN, OPER, NickServ IDENTIFY/REGISTER and PASS over plain TCP from another host answer tls_required and check nothing", async () => {
+    const certs = makeTestCerts();
+    await using server = await startChatServer("bun", [
+      "--host", "0.0.0.0",
+      "--tls-listen", "0.0.0.0:0",
+      "--tls-cert", certs.server.cert,
+      "--tls-key", certs.server.key,
+      "--operators", "keeper",
+    ]);
+    const tlsLine = await server.waitForLine(/^listening tls /);
+    const tlsPort = Number(tlsLine.slice(tlsLine.lastIndexOf(":") + 1));
+    const owner = await TestClient.register(server.port, "keeper");
+    expect(await owner.request({ type: "register", password })).toMatchObject({ type: "account" });
+    owner.destroy();
+
+    const remote = await TestClient.connect(server.port, { host: OUTSIDE_ADDRESS });
+    let heard = "";
+    remote.socket.on("data", (data: string) => (heard += data));
+    remote.send("CAP LS 302\r\nNICK roamer\r\nUSER r 0 * :R\r\n");
+    await remote.waitForLine(/ CAP \* LS /);
+    remote.send("CAP REQ :sasl\r\n");
+    await remote.waitForLine(/ CAP \* ACK /);
+    remote.send("AUTHENTICATE PLAIN\r\n");
+    await remote.waitForLine("AUTHENTICATE +");
+    remote.send(`AUTHENTICATE ${sasl("keeper")}\r\n`);
+    const saslRefusal = await remote.waitForLine(/ 904 /);
+    expect(saslRefusal).toContain("connect with TLS");
+    expect(saslRefusal).toContain(`port ${tlsPort}`);
+    remote.send("CAP END\r\n");
+    await remote.waitForLine(/ 001 roamer /);
+    remote.send(`OPER keeper ${password}\r\n`);
+    expect(await remote.waitForLine(/ 464 /)).toContain("connect with TLS");
+    remote.send(`PRIVMSG NickServ :IDENTIFY keeper ${password}\r\n`);
+    expect(await remote.waitForLine(/NOTICE roamer :/)).toContain("tls_required");
+    remote.send(`PRIVMSG NickServ :REGISTER ${password}\r\n`);
+    expect(await remote.waitForLine(/NOTICE roamer :/)).toContain("tls_required");
+    // Nothing above logged in (900, 903, WHOIS 330), made an operator (381) or registered the nick.
+    remote.send("WHOIS roamer\r\n");
+    await remote.waitForLine(/ 318 /);
+    expect(heard).toContain(" 311 roamer roamer ");
+    expect(heard).not.toMatch(/ (900|903|330|381) /);
+
+    // PASS before registration carries a password too.
+    const passer = await TestClient.connect(server.port, { host: OUTSIDE_ADDRESS });
+    passer.send(`PASS ${password}\r\nNICK keeper\r\nUSER k 0 * :K\r\n`);
+    expect(await passer.waitForLine(/tls_required|connect with TLS/)).toContain(`port ${tlsPort}`);
+
+    // None of the refusals counted as a wrong guess, and over TLS the same client logs in and opers up.
+    const secure = await TestClient.connectTls(tlsPort, { host: OUTSIDE_ADDRESS, insecure: true });
+    secure.send("CAP LS 302\r\nCAP REQ :sasl\r\nNICK keeper\r\nUSER k 0 * :K\r\nAUTHENTICATE PLAIN\r\n");
+    await secure.waitForLine("AUTHENTICATE +");
+    secure.send(`AUTHENTICATE ${sasl("keeper")}\r\n`);
+    await secure.waitForLine(/ 903 /);
+    secure.send("CAP END\r\n");
+    await secure.waitForLine(/ 001 keeper /);
+    secure.send(`OPER keeper ${password}\r\n`);
+    await secure.waitForLine(/ 381 /);
+    expect(server.stdout() + server.stderr()).not.toContain(password);
+    for (const client of [remote, passer, secure]) client.destroy();
   });
 });
