@@ -16,6 +16,7 @@
 import type { PasswordHasher } from "../hub/password_hasher.ts";
 import { passwordProblem } from "../hub/password_rules.ts";
 import { nickKey, nickProblem } from "../protocol/names.ts";
+import { serviceHolding } from "../protocol/service_nicks.ts";
 import type { AccountStore } from "../store/account_store.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
@@ -77,6 +78,8 @@ export async function accountAdmin(
   if (verb === "add") {
     const problem = nickProblem(name);
     if (problem) return refuse(problem);
+    const service = serviceHolding(name, key);
+    if (service) return refuse(`${name} is held by the ${service} service`);
     if (existing) return refuse(`${existing.name} is already registered`);
   } else if (!existing) return refuse(`no account ${name}`);
   const password = await io.readPassword(`password for ${existing?.name ?? name}: `);

@@ -12,6 +12,7 @@
  */
 import type { ClientFrameOf } from "../protocol/client_frames.ts";
 import { nickKey, nickProblem } from "../protocol/names.ts";
+import { serviceHolding } from "../protocol/service_nicks.ts";
 import { withId } from "../protocol/server_frames.ts";
 import type { AccountRecord } from "../store/account_store.ts";
 import { GuessLimiter, type GuessTicket } from "./guess_limiter.ts";
@@ -43,6 +44,8 @@ export class AccountDesk<P> {
     const problem = nickProblem(nick);
     if (problem) return this.hub.error(session, "nick_invalid", problem, id);
     const key = nickKey(nick);
+    const service = serviceHolding(nick, key);
+    if (service) return this.hub.error(session, "nick_taken", `${nick} is held by the ${service} service`, id);
     const holder = this.hub.sessionByNick(nick);
     if (holder && holder !== session) return this.hub.error(session, "nick_taken", `${nick} is already in use`, id);
     // A logged-in user changing the case of its own nick needs no password.

@@ -41,6 +41,30 @@ describe.each(SERVER_RUNTIMES)("IRC accounts and moderation (%s)", (runtime) => 
     for (const c of [none, wrong, right, json]) c.destroy();
   });
 
+  test("no user takes NickServ or a look-alike of it, on any dialect: nick_taken (IRC 433)", async () => {
+    const json = await TestClient.connect(server.port);
+    expect(await json.request({ type: "hello", nick: "nickserv" })).toMatchObject({ type: "error", code: "nick_taken" });
+    expect(await json.request({ type: "hello", nick: "jsonuser" })).toMatchObject({ type: "welcome" });
+    // Cyrillic е: the same skeleton.
+    const renamed = await json.request({ type: "nick", nick: "NickS\u0435rv" });
+    expect(renamed).toMatchObject({ type: "error", code: "nick_taken" });
+    expect(renamed.message).toContain("NickServ service");
+    const text = await TestClient.connect(server.port);
+    text.send("NICKSERV\r\n");
+    expect(await text.waitForLine(/nick_taken/)).toContain("NickServ service");
+    const irc = await TestClient.connect(server.port);
+    irc.send("NICK NickServ\r\nUSER n 0 * :N\r\n");
+    expect(await irc.waitForLine(/ 433 /)).toContain("NickServ");
+    irc.send("NICK servfan\r\n");
+    await irc.waitForLine(/ 001 servfan /);
+    irc.send("NICK nickServ\r\n");
+    expect(await irc.waitForLine(/ 433 /)).toContain("nickServ");
+    // NickServ still answers.
+    irc.send("PRIVMSG NickServ :HELP\r\n");
+    expect(await irc.waitForLine(/^:NickServ!NickServ@services.tcpchat NOTICE servfan :/)).toBeString();
+    for (const c of [json, text, irc]) c.destroy();
+  });
+
   test("a kick reaches an IRC member as KICK with the reason; a topic as TOPIC", async () => {
     const op = await TestClient.register(server.port, "chanop");
     await op.request({ type: "join", room: "ircden" });
