@@ -2,7 +2,8 @@
  * Password hashing with scrypt through `node:crypto`, which Bun, Deno and
  * Node all implement off the main thread, so a storm of logins does not stall
  * chat. Work is bounded twice: at most `maxConcurrent` hashes run at once
- * (each holds 128·N·r bytes, 16 MiB at the default cost), and at most
+ * (each holds 128·N·r bytes, 16 MiB at the default cost; by default one core
+ * fewer than the machine has, see {@linkcode defaultHashConcurrency}), and at most
  * `maxQueued` wait; past that a request is refused at once with
  * {@linkcode HasherBusyError}, so memory never grows with the number of
  * people trying to log in.
@@ -10,6 +11,7 @@
  * @module
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import * as os from "node:os";
 import { HasherBusyError, type PasswordHasher } from "../hub/password_hasher.ts";
 import type { PasswordRecord } from "../store/account_store.ts";
 
@@ -19,10 +21,29 @@ export interface ScryptOptions {
   N?: number;
   r?: number;
   p?: number;
-  /** Hashes computed at once (default 2). */
+  /** Hashes computed at once (default {@linkcode defaultHashConcurrency} of this machine's cores). */
   maxConcurrent?: number;
   /** Requests waiting beyond those (default 64). */
   maxQueued?: number;
+}
+
+/** Most hashes at once by default, whatever the cores: 8 × 16 MiB bounds the memory logins can take. */
+export const MAX_DEFAULT_HASH_CONCURRENCY = 8;
+
+/**
+ * How many hashes run at once by default on a machine with `cores` cores:
+ * one fewer than the cores, so a storm of logins always leaves one core to
+ * the chat (on 2 cores, 2 hashes at once took both and chat p99 suffered),
+ * at least 1, and at most {@linkcode MAX_DEFAULT_HASH_CONCURRENCY}.
+ */
+export function defaultHashConcurrency(cores: number): number {
+  const usable = Number.isFinite(cores) ? Math.floor(cores) : 1;
+  return Math.min(MAX_DEFAULT_HASH_CONCURRENCY, Math.max(1, usable - 1));
+}
+
+/** The cores this process may use (`os.availableParallelism`, which Bun, Deno and Node provide). */
+function machineCores(): number {
+  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
 
 const KEY_BYTES = 32;
@@ -54,8 +75,13 @@ export class ScryptHasher implements PasswordHasher {
     this.#N = options.N ?? 16384;
     this.#r = options.r ?? 8;
     this.#p = options.p ?? 1;
-    this.#maxConcurrent = options.maxConcurrent ?? 2;
+    this.#maxConcurrent = options.maxConcurrent ?? defaultHashConcurrency(machineCores());
     this.#maxQueued = options.maxQueued ?? 64;
+  }
+
+  /** Hashes computed at once. */
+  get maxConcurrent(): number {
+    return this.#maxConcurrent;
   }
 
   /** Hashes running or waiting now. */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { HasherBusyError } from "../../lib/hub/password_hasher.ts";
-import { ScryptHasher } from "../../lib/server/scrypt_hasher.ts";
+import { availableParallelism } from "node:os";
+import { defaultHashConcurrency, MAX_DEFAULT_HASH_CONCURRENCY, ScryptHasher } from "../../lib/server/scrypt_hasher.ts";
 
 describe("scrypt hasher", () => {
   test("a hash verifies its password only, and never contains it", async () => {
@@ -30,5 +31,17 @@ describe("scrypt hasher", () => {
     await Promise.all(accepted);
     expect(hasher.load).toBe(0);
     expect(await hasher.hash("e")).toMatchObject({ algo: "scrypt" });
+  });
+
+  test("by default hashes leave one core to the chat: cores - 1, at least 1, at most 8", () => {
+    expect(defaultHashConcurrency(1)).toBe(1);
+    expect(defaultHashConcurrency(2)).toBe(1);
+    expect(defaultHashConcurrency(3)).toBe(2);
+    expect(defaultHashConcurrency(4)).toBe(3);
+    expect(defaultHashConcurrency(64)).toBe(MAX_DEFAULT_HASH_CONCURRENCY);
+    expect(defaultHashConcurrency(0)).toBe(1);
+    expect(defaultHashConcurrency(Number.NaN)).toBe(1);
+    expect(new ScryptHasher().maxConcurrent).toBe(defaultHashConcurrency(availableParallelism()));
+    expect(new ScryptHasher({ maxConcurrent: 5 }).maxConcurrent).toBe(5);
   });
 });
