@@ -9,23 +9,17 @@
  * the page and the browser are the same whatever runs the server, and the
  * WebSocket suite already covers every runtime.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
 import * as net from "node:net";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { BROWSER_RUNTIMES, openPage, pageUrl, SHOTS, say, type TestPage, useBrowser, waitForLine } from "../support/browser.ts";
 import { TestClient } from "../support/chat_client.ts";
-import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
-import { REPO_ROOT } from "../support/runtimes.ts";
+import { startChatServer } from "../support/chat_server.ts";
 import { startTcpProxy } from "../support/tcp_proxy.ts";
 
-const CHROMIUM = process.env.TCPCHAT_CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = join(REPO_ROOT, "test-artifacts", "browser");
 const TIMEOUT_MS = 30_000;
-const RUNTIMES = SERVER_RUNTIMES.filter((r) => r === "bun" || r === "node");
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`no browser at ${CHROMIUM}: install chromium`);
-if (!available) console.warn(`note: no browser at ${CHROMIUM}; browser tests skipped`);
+const browser = useBrowser();
 
 /** A port that was free a moment ago. */
 function freePort(): Promise<number> {
@@ -37,25 +31,9 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The port of the server's `web http://host:port/` line. */
-function webPort(server: ChatServerProcess): number {
-  return Number(new URL(server.lines().find((l) => l.startsWith("web "))!.slice(4)).port);
-}
-
-let browser: Browser;
-beforeAll(async () => {
-  if (!available) return;
-  mkdirSync(SHOTS, { recursive: true });
-  // --no-sandbox: CI containers run as root, where chromium's sandbox cannot start.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-});
-afterAll(async () => await browser?.close());
-
 /** A page signed in as `nick`; page errors fail the test through `errors`. */
-async function openPage(context: BrowserContext, url: string, nick: string): Promise<Page & { errors: string[] }> {
-  const page = Object.assign(await context.newPage(), { errors: [] as string[] });
-  page.on("pageerror", (error) => page.errors.push(String(error)));
-  await page.goto(url);
+async function signedIn(context: BrowserContext, url: string, nick: string): Promise<TestPage> {
+  const page = await openPage(context, url);
   await page.getByLabel("Nick").fill(nick);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.locator("#chat").waitFor({ state: "visible" });
@@ -63,29 +41,20 @@ async function openPage(context: BrowserContext, url: string, nick: string): Pro
   return page;
 }
 
-async function say(page: Page, text: string): Promise<void> {
-  await page.getByLabel("Message", { exact: true }).fill(text);
-  await page.getByLabel("Message", { exact: true }).press("Enter");
-}
-
 /** Texts of the message lines on screen (not events). */
 function messages(page: Page): Promise<string[]> {
   return page.locator("#lines li.msg .text, #lines li.action .text").allTextContents();
 }
 
-async function waitForLine(page: Page, text: string): Promise<void> {
-  await page.locator("#lines li", { hasText: text }).first().waitFor({ timeout: 10_000 });
-}
-
-for (const runtime of available ? RUNTIMES : []) {
+for (const runtime of BROWSER_RUNTIMES) {
   describe(`browser client, server on ${runtime}`, () => {
     test("two pages and a TCP client chat in one room, with timestamps and /me", async () => {
       await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0"]);
-      const url = `http://127.0.0.1:${webPort(server)}/`;
-      const context = await browser.newContext();
+      const url = pageUrl(server);
+      const context = await browser().newContext();
       try {
-        const alice = await openPage(context, url, "alice");
-        const bob = await openPage(context, url, "bob");
+        const alice = await signedIn(context, url, "alice");
+        const bob = await signedIn(context, url, "bob");
         const carol = await TestClient.register(server.port, "carol");
         await say(alice, "hello from alice");
         await waitForLine(bob, "hello from alice");
@@ -109,11 +78,11 @@ for (const runtime of available ? RUNTIMES : []) {
 
     test("a DM opens its own conversation with an unread count; away notes show to others", async () => {
       await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0"]);
-      const url = `http://127.0.0.1:${webPort(server)}/`;
-      const context = await browser.newContext();
+      const url = pageUrl(server);
+      const context = await browser().newContext();
       try {
-        const alice = await openPage(context, url, "alice");
-        const bob = await openPage(context, url, "bob");
+        const alice = await signedIn(context, url, "alice");
+        const bob = await signedIn(context, url, "bob");
         await alice.locator("#members button", { hasText: "bob" }).click();
         await say(alice, "a secret for bob");
         const dm = bob.locator("#conversations button", { hasText: "@alice" });
@@ -137,10 +106,10 @@ for (const runtime of available ? RUNTIMES : []) {
 
     test("markup in messages is shown as text and runs nothing", async () => {
       await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0"]);
-      const url = `http://127.0.0.1:${webPort(server)}/`;
-      const context = await browser.newContext();
+      const url = pageUrl(server);
+      const context = await browser().newContext();
       try {
-        const alice = await openPage(context, url, "alice");
+        const alice = await signedIn(context, url, "alice");
         const mallory = await TestClient.register(server.port, "mallory");
         const hostile = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>`;
         mallory.send({ type: "msg", room: "lobby", text: hostile });
@@ -161,10 +130,10 @@ for (const runtime of available ? RUNTIMES : []) {
 
     test("at 375 px wide the page fits, and signing in, joining and sending work", async () => {
       await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0"]);
-      const url = `http://127.0.0.1:${webPort(server)}/`;
-      const context = await browser.newContext({ viewport: { width: 375, height: 720 }, isMobile: true, hasTouch: true });
+      const url = pageUrl(server);
+      const context = await browser().newContext({ viewport: { width: 375, height: 720 }, isMobile: true, hasTouch: true });
       try {
-        const phone = await openPage(context, url, "phoney");
+        const phone = await signedIn(context, url, "phoney");
         await phone.getByLabel("Join room").fill("#random");
         await phone.getByRole("button", { name: "Join" }).click();
         await phone.locator("#title", { hasText: "#random" }).waitFor();
@@ -187,9 +156,9 @@ for (const runtime of available ? RUNTIMES : []) {
       let server = await startChatServer(runtime, flags);
       // The page reaches the server through a proxy that can play a network outage.
       const proxy = await startTcpProxy(web);
-      const context = await browser.newContext();
+      const context = await browser().newContext();
       try {
-        const alice = await openPage(context, `http://127.0.0.1:${proxy.port}/`, "alice");
+        const alice = await signedIn(context, `http://127.0.0.1:${proxy.port}/`, "alice");
         const carol = await TestClient.register(server.port, "carol");
         for (const text of ["before 1", "before 2"]) carol.send({ type: "msg", room: "lobby", text, id: text });
         await waitForLine(alice, "before 2");

@@ -9,47 +9,18 @@
  *
  * The server runs under bun (add node with TCPCHAT_TEST_RUNTIMES=bun,node).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { BROWSER_RUNTIMES, openPage, pageUrl, SHOTS, say, type TestPage, useBrowser, waitForLine } from "../support/browser.ts";
 import { TestClient } from "../support/chat_client.ts";
-import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
-import { REPO_ROOT } from "../support/runtimes.ts";
+import { startChatServer } from "../support/chat_server.ts";
 import { startTcpProxy } from "../support/tcp_proxy.ts";
 
-const CHROMIUM = process.env.TCPCHAT_CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = join(REPO_ROOT, "test-artifacts", "browser");
 const TIMEOUT_MS = 40_000;
-const RUNTIMES = SERVER_RUNTIMES.filter((r) => r === "bun" || r === "node");
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`no browser at ${CHROMIUM}: install chromium`);
-if (!available) console.warn(`note: no browser at ${CHROMIUM}; browser tests skipped`);
+const browser = useBrowser();
 
 const PASSWORD = "correct horse battery";
-
-/** The URL of the page, from the server's `web http://host:port/` line. */
-function pageUrl(server: ChatServerProcess): string {
-  return server.lines().find((l) => l.startsWith("web "))!.slice(4);
-}
-
-let browser: Browser;
-beforeAll(async () => {
-  if (!available) return;
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-});
-afterAll(async () => await browser?.close());
-
-type TestPage = Page & { errors: string[] };
-
-/** A page at the sign-in form; page errors are collected in `errors`. */
-async function openPage(context: BrowserContext, url: string): Promise<TestPage> {
-  const page = Object.assign(await context.newPage(), { errors: [] as string[] });
-  page.on("pageerror", (error) => page.errors.push(String(error)));
-  await page.goto(url);
-  return page;
-}
 
 /** Fills the sign-in form and submits it (does not wait for the outcome). */
 async function submitSignIn(page: Page, nick: string, password = "", register = false): Promise<void> {
@@ -65,15 +36,6 @@ async function signedIn(context: BrowserContext, url: string, nick: string): Pro
   await submitSignIn(page, nick);
   await page.locator("#conversations button", { hasText: "#lobby" }).waitFor();
   return page;
-}
-
-async function say(page: Page, text: string): Promise<void> {
-  await page.getByLabel("Message", { exact: true }).fill(text);
-  await page.getByLabel("Message", { exact: true }).press("Enter");
-}
-
-async function waitForLine(page: Page, text: string): Promise<void> {
-  await page.locator("#lines li", { hasText: text }).first().waitFor({ timeout: 10_000 });
 }
 
 /** Texts of the message lines on screen (not events). */
@@ -100,12 +62,12 @@ function pageText(page: Page): Promise<string> {
   });
 }
 
-for (const runtime of available ? RUNTIMES : []) {
+for (const runtime of BROWSER_RUNTIMES) {
   describe(`browser client accounts and moderation, server on ${runtime}`, () => {
     test("register in the page, then sign in from another page with the password; missing, wrong and throttled passwords are said plainly", async () => {
       await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0"]);
       const url = pageUrl(server);
-      const context = await browser.newContext();
+      const context = await browser().newContext();
       try {
         const first = await openPage(context, url);
         await submitSignIn(first, "ada", PASSWORD, true);
@@ -149,7 +111,7 @@ for (const runtime of available ? RUNTIMES : []) {
     test("after a lost connection an account page logs in to its account again by itself", async () => {
       await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0"]);
       const proxy = await startTcpProxy(Number(new URL(pageUrl(server)).port));
-      const context = await browser.newContext();
+      const context = await browser().newContext();
       try {
         const page = await openPage(context, `http://127.0.0.1:${proxy.port}/`);
         await submitSignIn(page, "ada", PASSWORD, true);
@@ -172,7 +134,7 @@ for (const runtime of available ? RUNTIMES : []) {
     test("an operator page kicks, sets a topic TCP users see (markup stays text), and a non-operator is told not_op", async () => {
       await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0"]);
       const url = pageUrl(server);
-      const context = await browser.newContext();
+      const context = await browser().newContext();
       try {
         const op = await signedIn(context, url, "opal");
         await say(op, "/join ops");
@@ -235,7 +197,7 @@ for (const runtime of available ? RUNTIMES : []) {
     test("a server operator's page kills a user; the killed page and the room say so", async () => {
       await using server = await startChatServer(runtime, ["--http-listen", "127.0.0.1:0", "--operators", "root"]);
       const url = pageUrl(server);
-      const context = await browser.newContext();
+      const context = await browser().newContext();
       try {
         const root = await openPage(context, url);
         await submitSignIn(root, "root", PASSWORD, true);
@@ -262,7 +224,7 @@ for (const runtime of available ? RUNTIMES : []) {
       const sent = Array.from({ length: 120 }, (_, i) => `old ${i + 1}`);
       for (const text of sent) carol.send({ type: "msg", room: "lobby", text, id: text });
       await carol.waitFor((f) => f.type === "msg" && f.id === "old 120");
-      const context = await browser.newContext();
+      const context = await browser().newContext();
       try {
         const page = await signedIn(context, url, "reader");
         await waitForLine(page, "old 120");
