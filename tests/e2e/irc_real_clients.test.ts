@@ -8,12 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
 import { eventuallyMatches } from "../support/eventually.ts";
+import { HAVE_IRSSI, withIrssi } from "../support/irssi.ts";
 
 /** Whether every named program is on PATH; prints a note naming the missing ones. */
 function have(...programs: string[]): boolean {
@@ -22,8 +23,6 @@ function have(...programs: string[]): boolean {
   return missing.length === 0;
 }
 
-
-const withIrssi = have("irssi", "tmux");
 const withIi = have("ii");
 const withWeechat = have("weechat-headless");
 
@@ -34,50 +33,31 @@ describe.each(SERVER_RUNTIMES)("real IRC clients (%s)", (runtime) => {
   });
   afterAll(() => server.stop());
 
-  test.skipIf(!withIrssi)("irssi in tmux registers, joins, chats, acts, sends a DM and quits, with a JSON user", async () => {
+  test.skipIf(!HAVE_IRSSI)("irssi in tmux registers, joins, chats, acts, sends a DM and quits, with a JSON user", async () => {
     const json = await TestClient.register(server.port, "jay");
     await json.request({ type: "join", room: "dev" });
-    const home = mkdtempSync(join(tmpdir(), "tcpchat-irssi-"));
-    // irssi paces its commands (one per 2.2 s after a burst) so as not to be closed for flooding:
-    // the server's rate limit is the test here, so let it send at once. Keys typed by tmux come
-    // faster than a person types: without paste detection they are not held as a paste.
-    writeFileSync(
-      join(home, "config"),
-      'settings = { "irc/core" = { cmd_queue_speed = "0"; }; "fe-text" = { paste_detect_time = "0"; }; };\n',
-    );
-    const socket = `tcpchat-irc-${process.pid}-${runtime}`;
-    const tmux = (...args: string[]) => spawnSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
-    const screen = () => tmux("capture-pane", "-p", "-t", "irc").stdout ?? "";
-    const type = (text: string) => tmux("send-keys", "-t", "irc", "-l", text).status === 0 && tmux("send-keys", "-t", "irc", "Enter");
     try {
-      const started = tmux(
-        "new-session", "-d", "-s", "irc", "-x", "200", "-y", "50",
-        `irssi --home=${home} -c 127.0.0.1 -p ${server.port} -n irssiuser`,
-      );
-      expect(started.status).toBe(0);
-      expect(await json.waitFor((f) => f.type === "join" && f.nick === "irssiuser", 10_000)).toMatchObject({ room: "lobby" });
-      await eventuallyMatches(screen, /Welcome to the tcpchat IRC network irssiuser/);
-      type("/join #dev");
-      expect(await json.waitFor((f) => f.type === "join" && f.room === "dev" && f.nick === "irssiuser", 5000)).toBeTruthy();
-      await eventuallyMatches(screen, /irssiuser.*has joined #dev/);
-      type("hello from irssi");
-      expect(await json.waitFor((f) => f.type === "msg" && f.from === "irssiuser")).toMatchObject({ room: "dev", text: "hello from irssi" });
-      json.send({ type: "msg", room: "dev", text: "hi irssi" });
-      await eventuallyMatches(screen, /<.?jay> hi irssi/);
-      type("/me waves");
-      expect(await json.waitFor((f) => f.type === "msg" && f.from === "irssiuser")).toMatchObject({ text: "/me waves" });
-      type("/msg jay psst");
-      expect(await json.waitFor((f) => f.type === "dm")).toMatchObject({ from: "irssiuser", to: "jay", text: "psst" });
-      // A JSON user's nick change shows in the channel.
-      json.send({ type: "nick", nick: "jay2" });
-      await eventuallyMatches(screen, /jay is now known as jay2/);
-      type("/quit see you");
-      expect(await json.waitFor((f) => f.type === "leave" && f.nick === "irssiuser", 5000)).toMatchObject({ reason: "quit" });
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- irssi screen ---\n${screen()}`);
+      await withIrssi(`chat-${runtime}`, `-c 127.0.0.1 -p ${server.port} -n irssiuser`, async ({ screen, type }) => {
+        expect(await json.waitFor((f) => f.type === "join" && f.nick === "irssiuser", 10_000)).toMatchObject({ room: "lobby" });
+        await eventuallyMatches(screen, /Welcome to the tcpchat IRC network irssiuser/);
+        type("/join #dev");
+        expect(await json.waitFor((f) => f.type === "join" && f.room === "dev" && f.nick === "irssiuser", 5000)).toBeTruthy();
+        await eventuallyMatches(screen, /irssiuser.*has joined #dev/);
+        type("hello from irssi");
+        expect(await json.waitFor((f) => f.type === "msg" && f.from === "irssiuser")).toMatchObject({ room: "dev", text: "hello from irssi" });
+        json.send({ type: "msg", room: "dev", text: "hi irssi" });
+        await eventuallyMatches(screen, /<.?jay> hi irssi/);
+        type("/me waves");
+        expect(await json.waitFor((f) => f.type === "msg" && f.from === "irssiuser")).toMatchObject({ text: "/me waves" });
+        type("/msg jay psst");
+        expect(await json.waitFor((f) => f.type === "dm")).toMatchObject({ from: "irssiuser", to: "jay", text: "psst" });
+        // A JSON user's nick change shows in the channel.
+        json.send({ type: "nick", nick: "jay2" });
+        await eventuallyMatches(screen, /jay is now known as jay2/);
+        type("/quit see you");
+        expect(await json.waitFor((f) => f.type === "leave" && f.nick === "irssiuser", 5000)).toMatchObject({ reason: "quit" });
+      });
     } finally {
-      tmux("kill-server");
-      rmSync(home, { recursive: true, force: true });
       json.destroy();
     }
   }, 30_000);
