@@ -47,6 +47,7 @@ describe("tcpchat account (on any store)", () => {
     const cases: [string[], string[], RegExp][] = [
       [["add", "bob"], ["another-pw"], /already registered/],
       [["add", "al ice"], ["another-pw"], /nick may contain only/],
+      [["add", "nickserv"], ["another-pw"], /held by the NickServ service/],
       [["add", "carl"], ["short"], /at least 8 characters/],
       [["add", "carlos8x"], ["Carlos8x"], /must not be the nick/],
       [["passwd", "nobody"], ["whatever-pw"], /no account nobody/],
