@@ -260,7 +260,7 @@ describe("TLS clients and settings", () => {
     const both = await send(goodPort, "--ca", certs.ca, "--insecure");
     expect(both.code).toBe(2);
     watcher.destroy();
-  });
+  }, 20_000); // two servers and five client processes: seconds on a loaded 2-core machine
 
   test("tcpchat bench --ca drives the TLS port: every message reaches every subscriber", async () => {
     await using server = await startChatServer("bun", [...tlsFlags(certDir()), "--rate-per-s", "0", "--default-room", ""]);
