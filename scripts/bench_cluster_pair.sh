@@ -4,6 +4,7 @@
 # Besides deliveries/s it records load-independent figures per cluster case: Redis commands and
 # bytes per message (INFO commandstats / stats deltas) and node CPU microseconds per delivery
 # (utime+stime of both nodes from /proc). Writes $OUT/*.json and prints one summary line per case.
+# LATENCY=1 adds scenario B (1000 msgs/s, p99) single vs cluster to each pass.
 cd "$(dirname "$0")/.."
 B=node_modules/.bin/bun
 OUT=${OUT:-/tmp/tcpchat-bench-cluster-pair}; mkdir -p $OUT
@@ -35,7 +36,7 @@ run() {
     const j = JSON.parse(require("fs").readFileSync(process.env.OUT + "/" + process.env.NAME + ".json", "utf8"));
     const e = process.env, hz = Number(e.HZ);
     const m = +e.M, cpu1 = +e.D1 / hz, cpu2 = +e.D2 / hz;
-    const line = { case: e.NAME, deliveries_per_s: Math.round(j.deliveries_per_s), p99_ms: Math.round(j.latency.p99_us / 1000),
+    const line = { case: e.NAME, deliveries_per_s: Math.round(j.deliveries_per_s), p50_ms: +(j.latency.p50_us / 1000).toFixed(1), p99_ms: +(j.latency.p99_us / 1000).toFixed(1),
       node1_cores: j.server_cpu_cores, node1_us_per_delivery: +(1e6 * j.server_cpu_cores / j.deliveries_per_s).toFixed(3) };
     if (m > 0) Object.assign(line, { msgs_stored: m, redis_cmds_per_msg: +(+e.C / m).toFixed(3), evals_per_msg: +(+e.V / m).toFixed(3), redis_in_bytes_per_msg: Math.round(+e.I / m),
       redis_out_bytes_per_msg: Math.round(+e.O / m), redis_cpu_us_per_msg: +(1e6 * +e.U / m).toFixed(1),
@@ -45,5 +46,9 @@ run() {
 for p in $(seq 1 $PASSES); do
   run A_single_$p 127.0.0.1:7200 --pid $SINGLE --subs 100
   run A_c2_$p 127.0.0.1:7201 --pid $NODE1 --subs 100 --sub-addrs 127.0.0.1:7201,127.0.0.1:7202
+  if [ -n "$LATENCY" ]; then  # scenario B too: p99 at 1000 msgs/s
+    run B_single_$p 127.0.0.1:7200 -s latency --pid $SINGLE --subs 100
+    run B_c2_$p 127.0.0.1:7201 -s latency --pid $NODE1 --subs 100 --sub-addrs 127.0.0.1:7201,127.0.0.1:7202
+  fi
 done
 kill $SINGLE $NODE1 $NODE2; sleep 1; kill $REDIS
