@@ -4,7 +4,7 @@
 # Besides deliveries/s it records load-independent figures per cluster case: Redis commands and
 # bytes per message (INFO commandstats / stats deltas) and node CPU microseconds per delivery
 # (utime+stime of both nodes from /proc). Writes $OUT/*.json and prints one summary line per case.
-# LATENCY=1 adds scenario B (1000 msgs/s, p99) single vs cluster to each pass.
+# LATENCY=1 adds scenario B (1000 msgs/s, p99) single vs cluster to each pass; NO_A=1 leaves A out.
 cd "$(dirname "$0")/.."
 B=node_modules/.bin/bun
 OUT=${OUT:-/tmp/tcpchat-bench-cluster-pair}; mkdir -p $OUT
@@ -44,8 +44,8 @@ run() {
     console.log(JSON.stringify(line));' | tee -a $OUT/summary.jsonl
 }
 for p in $(seq 1 $PASSES); do
-  run A_single_$p 127.0.0.1:7200 --pid $SINGLE --subs 100
-  run A_c2_$p 127.0.0.1:7201 --pid $NODE1 --subs 100 --sub-addrs 127.0.0.1:7201,127.0.0.1:7202
+  [ -z "$NO_A" ] && run A_single_$p 127.0.0.1:7200 --pid $SINGLE --subs 100
+  [ -z "$NO_A" ] && run A_c2_$p 127.0.0.1:7201 --pid $NODE1 --subs 100 --sub-addrs 127.0.0.1:7201,127.0.0.1:7202
   if [ -n "$LATENCY" ]; then  # scenario B too: p99 at 1000 msgs/s
     run B_single_$p 127.0.0.1:7200 -s latency --pid $SINGLE --subs 100
     run B_c2_$p 127.0.0.1:7201 -s latency --pid $NODE1 --subs 100 --sub-addrs 127.0.0.1:7201,127.0.0.1:7202
