@@ -34,6 +34,7 @@ export type SendBatch = (room: string, bodies: string[]) => Promise<number>;
 interface Waiting {
   bodies: string[];
   bytes: number;
+  /** Per message: settles its promise with its seq (through its `make`) or the batch's error. */
   settle: { resolve: (seq: number) => void; reject: (error: unknown) => void }[];
 }
 
@@ -48,8 +49,14 @@ export class AppendBatches {
 
   constructor(readonly send: SendBatch) {}
 
-  /** Queues `body` for `room`; resolves with its seq once its batch is stored. */
-  add(room: string, body: string): Promise<number> {
+  /**
+   * Queues `body` for `room`; resolves with its seq once its batch is
+   * stored, or with `make(seq)` (the caller's frame, without a second
+   * promise per message).
+   */
+  add(room: string, body: string): Promise<number>;
+  add<T>(room: string, body: string, make: (seq: number) => T): Promise<T>;
+  add<T>(room: string, body: string, make?: (seq: number) => T): Promise<T | number> {
     let waiting = this.#waiting.get(room);
     if (waiting && (waiting.bodies.length >= MAX_BATCH || waiting.bytes + body.length > MAX_BATCH_BYTES)) {
       this.#send(room, waiting);
@@ -61,7 +68,9 @@ export class AppendBatches {
     }
     waiting.bodies.push(body);
     waiting.bytes += body.length;
-    const done = new Promise<number>((resolve, reject) => waiting.settle.push({ resolve, reject }));
+    const done = new Promise<T | number>((resolve, reject) =>
+      waiting.settle.push({ resolve: make === undefined ? resolve : (seq) => resolve(make(seq)), reject })
+    );
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.flush());

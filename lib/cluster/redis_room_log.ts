@@ -145,9 +145,9 @@ export class RedisRoomLog implements RoomLog {
    * and turn); the frame carries the seq Redis gave it, and is only made
    * once Redis answered.
    */
-  async append(room: StoredRoom, from: string, text: string, ts: number, origin?: string): Promise<MsgFrame> {
-    const seq = await this.batches.add(room.name, storedBody(from, text, ts, origin));
-    return { type: "msg", room: room.name, from, text, seq, ts };
+  append(room: StoredRoom, from: string, text: string, ts: number, origin?: string): Promise<MsgFrame> {
+    const name = room.name;
+    return this.batches.add(name, storedBody(from, text, ts, origin), (seq): MsgFrame => ({ type: "msg", room: name, from, text, seq, ts }));
   }
 
   #sendBatch(room: string, bodies: string[]): Promise<number> {
@@ -188,8 +188,13 @@ export class RedisRoomLog implements RoomLog {
   /** Other nodes may use the room: retention is the stream's MAXLEN, nothing to delete here. */
   forget(_room: string): void {}
 
-  /** Every append is in Redis once its script answered. */
+  /**
+   * Sends the appends waiting for the end of the turn (called before the
+   * node's output leaves). Nothing to wait for here: a message goes out
+   * only after its script answered.
+   */
   flush(): boolean {
+    this.batches.flush();
     return true;
   }
 
