@@ -20,6 +20,8 @@ export function renderClusterMetrics(link: RedisLink, node: ClusterNode): string
   family("tcpchat_redis_reconnects_total", "counter", "Times the subscriber connection came back.", s.reconnects);
   family("tcpchat_cluster_relayed_total", "counter", "Messages and events received over Redis pub/sub.", s.relayed);
   family("tcpchat_cluster_filled_total", "counter", "Messages delivered from a room's stream to fill a gap.", node.feeds.filled);
+  family("tcpchat_cluster_append_calls_total", "counter", "Append script calls (each stores a batch of one room's messages).", node.log.batches.batches);
+  family("tcpchat_cluster_appended_total", "counter", "Messages this node sent to Redis in those calls.", node.log.batches.messages);
   family("tcpchat_cluster_reaped_total", "counter", "Memberships of dead nodes' users this node ended.", node.reaped);
   return lines.join("\n") + "\n";
 }

@@ -31,7 +31,7 @@ import {
   ROOMS_KEY,
 } from "./redis_keys.ts";
 import type { RedisLink } from "./redis_link.ts";
-import { parseRelayedMsg, type RedisRoomLog } from "./redis_room_log.ts";
+import type { RedisRoomLog } from "./redis_room_log.ts";
 import type { StateNote } from "./redis_room_state_store.ts";
 import { type FeedTarget, RoomFeeds } from "./room_feeds.ts";
 
@@ -239,11 +239,8 @@ export class ClusterNode implements HubCluster {
   }
 
   #onRoomPayload(room: string, payload: string): void {
-    const relayed = parseRelayedMsg(room, payload);
-    if (relayed) {
-      this.link.stats.relayed++;
-      return this.feeds.fromChannel(relayed);
-    }
+    const messages = this.feeds.fromPayload(room, payload);
+    if (messages >= 0) return void (this.link.stats.relayed += messages);
     if (payload[0] === "s") {
       const note = JSON.parse(payload.slice(1)) as StateNote;
       if (note.n !== this.id) this.hub.roomStateChanged(room, note.c);

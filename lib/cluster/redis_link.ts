@@ -49,6 +49,8 @@ export class RedisLink {
   readonly #subscriber: Client;
   /** Called once both connections are back after a loss (the client resubscribes the channels itself). */
   onResubscribed: () => void = () => {};
+  /** Called before every command: sends what waits to be batched (appends), so commands reach Redis in the order they were made. */
+  beforeCall: () => void = () => {};
   /** Called once per connection loss, with a line for the log. */
   onLost: (message: string) => void = () => {};
   #needsResume = false;
@@ -111,6 +113,7 @@ export class RedisLink {
    * the one `NOSCRIPT` answer (the script did not run) is retried as `EVAL`.
    */
   async call(args: (string | number)[]): Promise<Reply> {
+    this.beforeCall();
     if (args[0] !== "EVAL") return await this.#send(args);
     const script = String(args[1]);
     // One load per script, awaited by every call: each call waits exactly one turn, so calls reach Redis in the

@@ -12,7 +12,7 @@
  * @module
  */
 import type { MsgFrame } from "../protocol/server_frames.ts";
-import type { RelayedMsg } from "./redis_room_log.ts";
+import { parseBatch, parseBatchHeader, type RelayedMsg } from "./redis_room_log.ts";
 
 /** Where messages go: the hub's `deliver` and `roomSeq`. */
 export interface FeedTarget {
@@ -34,6 +34,22 @@ export class RoomFeeds {
   filled = 0;
 
   constructor(readonly target: FeedTarget, readonly readAfter: ReadAfter, readonly onError: (error: unknown) => void) {}
+
+  /**
+   * A payload from the room's channel: a batch of messages
+   * (`redis_room_log.ts`). Returns how many messages it carried, or -1 when
+   * it is not a message payload. A batch this node delivered already (its
+   * own, from the script's answer) is dropped without being parsed.
+   */
+  fromPayload(room: string, payload: string): number {
+    const header = parseBatchHeader(payload);
+    if (!header) return -1;
+    const filling = this.#filling.has(room);
+    const after = filling ? 0 : this.target.roomSeq(room) ?? 0;
+    if (header.first + header.count - 1 <= after) return header.count;
+    for (const relayed of parseBatch(room, payload, after)) this.fromChannel(relayed);
+    return header.count;
+  }
 
   /** A message from the room's channel. */
   fromChannel(relayed: RelayedMsg): void {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { MsgFrame } from "../../lib/protocol/server_frames.ts";
-import type { RelayedMsg } from "../../lib/cluster/redis_room_log.ts";
+import { batchPayload, type RelayedMsg, storedBody } from "../../lib/cluster/redis_room_log.ts";
 import { FILL_PAGE, RoomFeeds } from "../../lib/cluster/room_feeds.ts";
 
 const msg = (seq: number): RelayedMsg => ({ msg: { type: "msg", room: "r", from: "a", text: `t${seq}`, seq, ts: 0 }, origin: undefined });
@@ -85,4 +85,38 @@ describe("RoomFeeds", () => {
     await feeds.catchUp("r");
     expect(delivered).toEqual([1, 2, 3, 4, 5]);
   });
+
+  test("a batch payload is delivered in order; a node's own batch, delivered from the script's answer, is dropped", () => {
+    const { feeds, delivered } = setup(6);
+    expect(feeds.fromPayload("r", batch(1, 3))).toBe(3);
+    for (const s of [4, 5]) feeds.fromReply(msg(s));
+    expect(feeds.fromPayload("r", batch(4, 2))).toBe(2);
+    expect(delivered).toEqual([1, 2, 3, 4, 5]);
+    expect(feeds.fromPayload("r", "e{}")).toBe(-1);
+  });
+
+  test("a batch straddling a Redis cut: what was delivered is not again, the gap is read from the stream, each seq once and in order", async () => {
+    const { feeds, delivered } = setup(9);
+    feeds.fromPayload("r", batch(1, 2));
+    // The channel copy of 3..4 was lost in the cut; 3 came back in the script's answer before it.
+    feeds.fromReply(msg(3));
+    // After the cut: a batch overlapping what was delivered and beyond what the channel brought.
+    feeds.fromPayload("r", batch(3, 4));
+    feeds.fromPayload("r", batch(8, 2));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(delivered).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test("a batch that arrives while the stream is being read waits, and follows it without duplicates", async () => {
+    const { feeds, delivered } = setup(6);
+    const reading = feeds.catchUp("r");
+    feeds.fromPayload("r", batch(4, 3));
+    await reading;
+    expect(delivered).toEqual([1, 2, 3, 4, 5, 6]);
+  });
 });
+
+/** The channel payload of seqs first..first+count-1, as the append script publishes it. */
+function batch(first: number, count: number): string {
+  return batchPayload(first, Array.from({ length: count }, (_, i) => storedBody("a", `t${first + i}`, 0)));
+}
