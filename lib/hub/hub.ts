@@ -560,9 +560,9 @@ export class Hub<P = unknown> implements HubCore<P> {
   }
 
   /** Cluster: an event from another node for the operators of `room` here (`ban`, `unban`). */
-  relayToOperators(room: string, frame: ServerFrame): void {
+  relayToOperators(room: string, frame: ServerFrame, reply?: { nick: string; id?: string }): void {
     const live = this.#rooms.get(room);
-    if (live) this.#moderation.relayToOperators(live, frame);
+    if (live) this.#moderation.relayToOperators(live, frame, reply);
   }
 
   /** Cluster: Redis is back; topic, modes, operators and bans of every followed room are read again. */
