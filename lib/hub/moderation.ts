@@ -234,12 +234,17 @@ export class ModerationDesk<P> {
     room.moderation.sessionOps.delete(session);
   }
 
-  topic(session: Session<P>, frame: ClientFrameOf<"topic">, now: number): void {
+  topic(session: Session<P>, frame: ClientFrameOf<"topic">, now: number, lockCheckedElsewhere = false): void {
     const room = this.#roomFor(session, frame.room, frame.id);
     if (!room) return;
     const mod = room.moderation;
     if (mod.modes.topic_lock && !this.isOperator(room, session) && this.#operatorPresent(room)) {
       return this.hub.error(session, "not_op", `the topic of #${room.name} is locked to its operators`, frame.id);
+    }
+    // Cluster: an operator present on another node locks the topic as well (asked of the shared member list, then done).
+    const remote = this.#remote;
+    if (remote && mod.modes.topic_lock && !lockCheckedElsewhere && !this.isOperator(room, session)) {
+      return remote.unlessOperatorElsewhere(session, room, frame.id, now, (now) => this.topic(session, frame, now, true));
     }
     const by = session.nick!;
     mod.topic = frame.topic === "" ? null : { text: frame.topic, by, ts: now };

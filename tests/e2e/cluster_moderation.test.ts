@@ -87,6 +87,8 @@ describe.each(SERVER_RUNTIMES)("cluster moderation (%s)", (runtime) => {
     expect(entries[ownerNick]).toMatchObject({ account: ownerNick, op: true });
     expect(entries[memberNick]).toMatchObject({ account: memberNick });
     expect(entries[memberNick].op).toBeUndefined();
+    // The operator on node 1 locks the topic (topic_lock, the default) for a plain member on node 2 too.
+    expect(await member.request({ type: "topic", room, topic: "mine now" }, 5000)).toMatchObject({ type: "error", code: "not_op" });
     // A plain member of node 2 may not invite to an invite-only room.
     expect(await member.request({ type: "invite", room, nick: joinerNick }, 5000)).toMatchObject({ type: "error", code: "not_op" });
     owner.send({ type: "op", room, nick: memberNick });
