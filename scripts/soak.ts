@@ -142,12 +142,27 @@ export class Wire {
   }
 }
 
-/** A request, sent again after `retry_after_ms` while the answer is `rate_limited` (paging history spends tokens). */
+/** Once a connection was told `rate_limited`, the gap its later {@linkcode patiently} requests keep (under the default 5/s). */
+const PACE_MS = 250;
+/** When each paced connection may send its next request. */
+const pacedUntil = new WeakMap<Wire, number>();
+
+/**
+ * A request, sent again after `retry_after_ms` while the answer is
+ * `rate_limited` (joins and history pages spend tokens; an auditor or a
+ * resumer paging many rooms runs out). From the first refusal on, the
+ * connection paces itself under the rate, as a polite client does: retrying
+ * at once each time would pile up strikes until the server closes it for
+ * flooding.
+ */
 async function patiently(wire: Wire, frame: Frame): Promise<Frame> {
   for (;;) {
+    const at = pacedUntil.get(wire);
+    if (at !== undefined && at > Date.now()) await sleep(at - Date.now());
     const answer = await wire.request(frame);
-    if (answer.type !== "error" || answer.code !== "rate_limited") return answer;
-    await sleep(Number(answer.retry_after_ms ?? 100));
+    const refused = answer.type === "error" && answer.code === "rate_limited";
+    if (refused || at !== undefined) pacedUntil.set(wire, Date.now() + Math.max(PACE_MS, refused ? Number(answer.retry_after_ms ?? 0) : 0));
+    if (!refused) return answer;
   }
 }
 
