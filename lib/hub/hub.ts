@@ -689,7 +689,7 @@ export class Hub<P = unknown> implements HubCore<P> {
    * snapshot is built then, from what this node has delivered so far, so
    * nothing is missed or sent twice). Older history is paged from the store.
    */
-  #clusterJoin(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key: string | undefined): void {
+  #clusterJoin(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key: string | undefined, recordedBefore = false): void {
     const cluster = this.cluster!;
     // The room's kept state is read after subscribing, so a change made meanwhile is in the read or on the channel.
     const opened = this.#rooms.has(name)
@@ -715,18 +715,18 @@ export class Hub<P = unknown> implements HubCore<P> {
       const member = room.members.has(session);
       const leaveFrame: ServerFrame = { type: "leave", room: name, nick: session.nick!, reason: "left" };
       // Recorded before the snapshot goes out, so whoever asks `who` after it sees the joiner on any node.
-      const recorded = member
+      const recorded = member || recordedBefore
         ? undefined
         : cluster.memberEvent(name, session.nickKey!, this.#member(session), { type: "join", room: name, nick: session.nick! }, {
           countDelta: 1,
         });
       return Promise.all([cluster.members(name), recorded]).then(([elsewhere]) => {
         if (session.departed) {
-          if (recorded) cluster.memberEvent(name, session.nickKey!, null, leaveFrame, { countDelta: -1 });
+          if (recorded || recordedBefore) cluster.memberEvent(name, session.nickKey!, null, leaveFrame, { countDelta: -1 });
           return this.#dropIfUnfollowed(room);
         }
-        // Everyone here left meanwhile, so the room was dropped: start again.
-        if (this.#rooms.get(name) !== room) return this.#clusterJoin(session, name, since, id, key);
+        // Everyone here left meanwhile, so the room was dropped: start again (the joiner is on record already: counted once).
+        if (this.#rooms.get(name) !== room) return this.#clusterJoin(session, name, since, id, key, recorded !== undefined || recordedBefore);
         this.#join(session, name, since, id, key, elsewhere);
       });
     }).catch((error) => this.#storeError(session, error, id));
