@@ -4,8 +4,8 @@
  * `cluster` from the config file) are what the node logs in against at
  * once; passwords come from TCPCHAT_PASSWORD or stdin, never argv, and
  * appear in no output; Redis that cannot be reached is one line and exit 2.
- * The command runs under each runtime; the node is Bun's (its own suites
- * cover the nodes on every runtime).
+ * The command runs under each source runtime and the executable; the node is
+ * Bun's (its own suites cover the nodes on every runtime).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
@@ -57,7 +57,13 @@ async function hello(port: number, nick: string, password: string): Promise<Reco
   }
 }
 
-describe.each(SERVER_RUNTIMES)("tcpchat account on a cluster (%s)", (runtime) => {
+/**
+ * The source runtimes and the executable; the bundles run the same code as
+ * the source under Deno and Node (and connect to Redis in the cluster suites).
+ */
+const CLI_RUNTIMES = SERVER_RUNTIMES.filter((r) => r !== "deno-dist" && r !== "node-dist");
+
+describe.each(CLI_RUNTIMES)("tcpchat account on a cluster (%s)", (runtime) => {
   let redis: RedisProcess;
   let node: ChatServerProcess;
   beforeAll(async () => {
