@@ -695,13 +695,19 @@ export class Hub<P = unknown> implements HubCore<P> {
     const opened = this.#rooms.has(name)
       ? undefined
       : cluster.openRoom(name).then(async (stored) => ({ stored, record: await this.services.roomStates.load(name) }));
+    // A join started over (recordedBefore) was checked and recorded already: it is not checked again, and is taken off record if it fails.
+    const unrecord = () => recordedBefore && cluster.memberEvent(name, session.nickKey!, null, { type: "leave", room: name, nick: session.nick!, reason: "left" }, { countDelta: -1 });
     Promise.resolve(opened).then((loaded) => {
       const stored = loaded?.stored;
-      if (session.departed) return stored && !this.#rooms.has(name) && cluster.closeRoom(name);
+      if (session.departed) {
+        unrecord();
+        return stored && !this.#rooms.has(name) && cluster.closeRoom(name);
+      }
       if (stored && !this.#rooms.has(name)) {
-        if (this.#refuseJoin(session, undefined, key, id)) return cluster.closeRoom(name);
+        if (!recordedBefore && this.#refuseJoin(session, undefined, key, id)) return cluster.closeRoom(name);
         if (!this.#makeRoomFor()) {
           cluster.closeRoom(name);
+          unrecord();
           return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
         }
         const room = new Room<P>(name, this.settings.history, stored.epoch, stored.seq);
@@ -711,7 +717,7 @@ export class Hub<P = unknown> implements HubCore<P> {
         this.#moderation.roomCreated(room, loaded);
       }
       const room = this.#rooms.get(name)!;
-      if (this.#refuseJoin(session, room, key, id)) return this.#dropIfUnfollowed(room);
+      if (!recordedBefore && this.#refuseJoin(session, room, key, id)) return this.#dropIfUnfollowed(room);
       const member = room.members.has(session);
       const leaveFrame: ServerFrame = { type: "leave", room: name, nick: session.nick!, reason: "left" };
       // Recorded before the snapshot goes out, so whoever asks `who` after it sees the joiner on any node.

@@ -30,9 +30,13 @@ class FakeCluster implements HubCluster {
   readonly records = new Map<string, Set<string>>();
   hold = false;
   readonly held: (() => void)[] = [];
+  holdOpens = false;
+  readonly heldOpens: (() => void)[] = [];
 
   openRoom(name: string): Promise<StoredRoom> {
-    return Promise.resolve({ name, seq: 0, epoch: "e1" });
+    const room = { name, seq: 0, epoch: "e1" };
+    if (!this.holdOpens) return Promise.resolve(room);
+    return new Promise((resolve) => this.heldOpens.push(() => resolve(room)));
   }
   closeRoom(): void {}
   appended(): void {}
@@ -71,18 +75,25 @@ class FakeCluster implements HubCluster {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
+/** A hub on a fake cluster with `ann` and `bob` registered. */
+async function twoUsers() {
+  const settings = { ...defaultSettings(), default_room: "" };
+  const hub = new Hub<Peer>(settings, "test", sink);
+  const cluster = new FakeCluster();
+  hub.cluster = cluster;
+  const ann = hub.attach({ got: [] }, now);
+  const bob = hub.attach({ got: [] }, now);
+  hub.handle(ann, { type: "hello", nick: "ann" }, now);
+  hub.handle(bob, { type: "hello", nick: "bob" }, now);
+  await settle();
+  return { hub, cluster, ann, bob };
+}
+
+const now = 1_000_000;
+
 describe("cluster join", () => {
   test("a join recorded while the room's last local member leaves counts its joiner once", async () => {
-    const settings = { ...defaultSettings(), default_room: "" };
-    const hub = new Hub<Peer>(settings, "test", sink);
-    const cluster = new FakeCluster();
-    hub.cluster = cluster;
-    const now = 1_000_000;
-    const ann = hub.attach({ got: [] }, now);
-    const bob = hub.attach({ got: [] }, now);
-    hub.handle(ann, { type: "hello", nick: "ann" }, now);
-    hub.handle(bob, { type: "hello", nick: "bob" }, now);
-    await settle();
+    const { hub, cluster, ann, bob } = await twoUsers();
     hub.handle(ann, { type: "join", room: "r" }, now);
     await settle();
     expect(cluster.counts.get("r")).toBe(1);
@@ -98,6 +109,47 @@ describe("cluster join", () => {
     expect(bob.peer.got.find((f) => "id" in f && f.id === "j")).toMatchObject({ type: "room", room: "r" });
     expect([cluster.counts.get("r"), [...cluster.records.get("r")!]]).toEqual([1, ["bob"]]);
     hub.handle(bob, { type: "leave", room: "r" }, now);
+    await settle();
+    expect([cluster.counts.get("r"), [...cluster.records.get("r")!]]).toEqual([0, []]);
+  });
+
+  test("an invited join that starts over because the room's last local member left is not refused for the invite it spent", async () => {
+    const { hub, cluster, ann, bob } = await twoUsers();
+    hub.handle(ann, { type: "join", room: "r" }, now);
+    await settle();
+    // Ann, first in the room, operates it as a guest: invite-only, and Bob invited.
+    hub.handle(ann, { type: "mode", room: "r", invite_only: true }, now);
+    hub.handle(ann, { type: "invite", room: "r", nick: "bob" }, now);
+    cluster.hold = true;
+    hub.handle(bob, { type: "join", room: "r", id: "j" }, now);
+    await settle();
+    cluster.hold = false;
+    hub.handle(ann, { type: "leave", room: "r" }, now);
+    await settle();
+    while (cluster.held.length > 0) cluster.held.shift()!();
+    await settle();
+    expect(bob.peer.got.find((f) => "id" in f && f.id === "j")).toMatchObject({ type: "room", room: "r" });
+    expect([cluster.counts.get("r"), [...cluster.records.get("r")!]]).toEqual([1, ["bob"]]);
+  });
+
+  test("a joiner who disconnects while its started-over join is under way is taken off record", async () => {
+    const { hub, cluster, ann, bob } = await twoUsers();
+    hub.handle(ann, { type: "join", room: "r" }, now);
+    await settle();
+    cluster.hold = true;
+    hub.handle(bob, { type: "join", room: "r" }, now);
+    await settle();
+    cluster.hold = false;
+    hub.handle(ann, { type: "leave", room: "r" }, now);
+    await settle();
+    // Bob's record goes through; its join starts over (the room was dropped), and Bob leaves before the room is open again.
+    cluster.holdOpens = true;
+    cluster.held.shift()!();
+    await settle();
+    expect(cluster.heldOpens).toHaveLength(1);
+    hub.detach(bob, "disconnect");
+    cluster.heldOpens.shift()!();
+    while (cluster.held.length > 0) cluster.held.shift()!();
     await settle();
     expect([cluster.counts.get("r"), [...cluster.records.get("r")!]]).toEqual([0, []]);
   });
