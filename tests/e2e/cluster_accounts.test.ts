@@ -89,7 +89,11 @@ describe.each(CLI_RUNTIMES)("tcpchat account on a cluster (%s)", (runtime) => {
     });
     expect([changed.code, changed.stdout.trim()]).toEqual([0, `password of ${name} changed`]);
     expect(await hello(node.port, name, SECRETS[0])).toMatchObject({ type: "error", code: "unauthorized" });
-    expect(await hello(node.port, name, SECRETS[1])).toMatchObject({ type: "welcome", account: name });
+    // Logged in with the new password, the account makes a room and operates it (until it is deleted, below).
+    const owner = await TestClient.connect(node.port);
+    expect(await owner.request({ type: "hello", nick: name, password: SECRETS[1] }, 5000)).toMatchObject({ type: "welcome", account: name });
+    const room = `deck${runtime.replace(/\W/g, "")}`;
+    expect(await owner.request({ type: "join", room }, 5000)).toMatchObject({ type: "room", ops: [name] });
     // The cluster named by a config file.
     const config = join(dir, `${runtime}.toml`);
     writeFileSync(config, `cluster = "${redis.url}"\n`);
@@ -100,6 +104,12 @@ describe.each(CLI_RUNTIMES)("tcpchat account on a cluster (%s)", (runtime) => {
     expect([twice.code, twice.stderr.trim()]).toEqual([3, `tcpchat account add: ${name} is already registered`]);
     const deleted = await run(runtime, ["account", "del", name, "--cluster", redis.url]);
     expect([deleted.code, deleted.stdout.trim()]).toEqual([0, `deleted ${name}`]);
+    // Deleted, it operates no room any more: the node that follows the room was told.
+    const other = await TestClient.register(node.port, `deckhand${runtime.replace(/\W/g, "")}`, { defaultRoom: null });
+    expect(await other.request({ type: "join", room }, 5000)).toMatchObject({ type: "room", ops: [] });
+    other.destroy();
+    owner.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
     // The nick is free again: a guest takes it.
     const c = await TestClient.connect(node.port);
     expect(await c.request({ type: "hello", nick: name }, 5000)).toMatchObject({ type: "welcome", nick: name });
