@@ -30,7 +30,8 @@ import {
   roomMetaKey,
   ROOMS_KEY,
 } from "./redis_keys.ts";
-import type { RedisLink } from "./redis_link.ts";
+import { guestOpCommand, guestOpsKey, MEMBERS_AND_GUEST_OPS, NICK_PREFIX } from "./guest_operators.ts";
+import type { RedisLink, Reply } from "./redis_link.ts";
 import { parseRelayedMsg, type RedisRoomLog } from "./redis_room_log.ts";
 import type { StateNote } from "./redis_room_state_store.ts";
 import { type FeedTarget, RoomFeeds } from "./room_feeds.ts";
@@ -213,8 +214,22 @@ export class ClusterNode implements HubCluster {
     });
   }
 
+  /** One EVAL: the member list, guest operators marked `op` (guest_operators.ts). */
   async members(room: string): Promise<ClusterMember[]> {
-    return hashEntries(await this.link.call(["HGETALL", roomMembersKey(room)])).map(([, json]) => JSON.parse(json) as ClusterMember);
+    const [flat, ops] = await this.link.call(["EVAL", MEMBERS_AND_GUEST_OPS, 2, roomMembersKey(room), guestOpsKey(room), NICK_PREFIX]) as [Reply, Reply[]];
+    const guestOps = new Set(ops.map(String));
+    return hashEntries(flat).map(([key, json]) => {
+      const member = JSON.parse(json) as ClusterMember;
+      if (guestOps.has(key)) member.op = true;
+      return member;
+    });
+  }
+
+  guestOperator(room: string, key: string, sessionId: string, op: boolean): void {
+    this.link.call(guestOpCommand(room, key, `${this.id} ${sessionId}`, op)).catch((error) =>
+      // Lost: other nodes do not see this guest operator (or see it until its session ends).
+      this.report.warning("cannot record guest operator {key} of {room}: {error}", { key, room, error: String(error) })
+    );
   }
 
   async rooms(): Promise<ClusterRoom[]> {

@@ -18,6 +18,8 @@ export interface ClusterMember {
   note?: string;
   /** The member's account name, when logged in (for `who` and remote moderation). */
   account?: string;
+  /** A guest operator of the room (on its node), as read from the store; never written in a member record. */
+  op?: true;
 }
 
 /**
@@ -96,8 +98,10 @@ export interface HubCluster {
     frame: ServerFrame,
     options?: { dedupe?: string; rooms?: string[]; oldKey?: string; countDelta?: number },
   ): Promise<boolean>;
-  /** Members of a room on every node. */
+  /** Members of a room on every node (guest operators marked `op`). */
   members(room: string): Promise<ClusterMember[]>;
+  /** A guest of this node (`key`, session `sessionId`) became (`op`) or stopped being an operator of `room`: on record for other nodes. */
+  guestOperator?(room: string, key: string, sessionId: string, op: boolean): void;
   /** Rooms with members on any node. */
   rooms(): Promise<ClusterRoom[]>;
   /** Sends a DM to a user on another node; false when nobody holds `key`. */

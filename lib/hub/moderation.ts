@@ -79,7 +79,7 @@ export class ModerationDesk<P> {
       mod.accountOps.set(session.account.key, session.account.name);
       void this.hub.services.roomStates.setOperator(room.name, session.account.name, true);
     } else {
-      mod.sessionOps.add(session);
+      this.#setGuestOp(room, session, true);
     }
   }
 
@@ -231,7 +231,16 @@ export class ModerationDesk<P> {
 
   /** A member left `room` (any reason): a guest operator stops being one. */
   memberLeft(room: Room<P>, session: Session<P>): void {
-    room.moderation.sessionOps.delete(session);
+    this.#setGuestOp(room, session, false);
+  }
+
+  /** Makes `session` a guest operator of `room`, or not; in a cluster on record for other nodes (who, a locked topic). */
+  #setGuestOp(room: Room<P>, session: Session<P>, op: boolean): void {
+    const ops = room.moderation.sessionOps;
+    if (ops.has(session) === op) return;
+    if (op) ops.add(session);
+    else ops.delete(session);
+    if (session.nickKey !== null) this.hub.cluster?.guestOperator?.(room.name, session.nickKey, session.id, op);
   }
 
   topic(session: Session<P>, frame: ClientFrameOf<"topic">, now: number, lockCheckedElsewhere = false): void {
@@ -293,8 +302,8 @@ export class ModerationDesk<P> {
       else mod.accountOps.delete(target.account.key);
       void this.hub.services.roomStates.setOperator(room.name, target.account.name, op);
     }
-    if (op && target.account === null) mod.sessionOps.add(target);
-    if (!op) mod.sessionOps.delete(target);
+    if (op && target.account === null) this.#setGuestOp(room, target, true);
+    if (!op) this.#setGuestOp(room, target, false);
     this.hub.audit({ action: frame.type, by: session.nick!, target: target.nick!, room: room.name }, session);
     const event: ServerFrame = {
       type: "role",

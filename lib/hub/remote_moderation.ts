@@ -72,15 +72,14 @@ export class RemoteModeration<P> {
 
   /**
    * Runs `then` unless a member of `room` on another node operates it (by
-   * its account, or as a server operator); else answers `not_op` (a locked
-   * topic). A guest operator of another node is not seen from here: its
-   * operator status lives in its node's session only.
+   * its account, as a server operator, or as a guest operator on record);
+   * else answers `not_op` (a locked topic).
    */
   unlessOperatorElsewhere(session: Session<P>, room: Room<P>, id: string | undefined, now: number, then: (now: number) => void): void {
     this.hub.defer(session, this.cluster.members(room.name), now, (members, now) => {
       const operating = members.some((m) =>
-        m.account !== undefined && nickKey(m.nick) !== session.nickKey &&
-        (room.moderation.accountOps.has(nickKey(m.account)) || this.isServerOperator(m))
+        nickKey(m.nick) !== session.nickKey &&
+        (m.op === true || (m.account !== undefined && (room.moderation.accountOps.has(nickKey(m.account)) || this.isServerOperator(m))))
       );
       if (operating) return this.hub.error(session, "not_op", `the topic of #${room.name} is locked to its operators`, id);
       then(now);

@@ -71,7 +71,9 @@ export function banHere<P>(
 /** Makes `target`, a guest of this node, an operator of `room` here (or no longer one). */
 export function guestRoleHere<P>(hub: HubCore<P>, target: Session<P>, room: string, op: boolean): void {
   const live = hub.room(room);
-  if (!live || !live.members.has(target)) return;
+  if (!live || !live.members.has(target) || live.moderation.sessionOps.has(target) === op) return;
   if (op) live.moderation.sessionOps.add(target);
   else live.moderation.sessionOps.delete(target);
+  // On record, so every node's `who` marks it (guest_operators.ts).
+  if (target.nickKey !== null) hub.cluster?.guestOperator?.(room, target.nickKey, target.id, op);
 }

@@ -185,7 +185,7 @@ describe.each(SERVER_RUNTIMES)("cluster moderation (%s)", (runtime) => {
     for (const c of [op, guest, logged]) c.destroy();
   }, 30_000);
 
-  test("a guest operator on node 1 ops a guest of node 2, kicks and sets the topic there; the new operator acts from node 2", async () => {
+  test("a guest operator on node 1 ops a guest of node 2, kicks and sets the topic there; the new operator acts from node 2; who and a locked topic count guest operators of every node", async () => {
     const room = nick("shed");
     const opNick = nick("gop");
     const op = await TestClient.register(nodes[0].port, opNick, { defaultRoom: null });
@@ -200,8 +200,14 @@ describe.each(SERVER_RUNTIMES)("cluster moderation (%s)", (runtime) => {
     expect(await helper.request({ type: "kick", room, nick: pestNick }, 5000)).toMatchObject({ type: "error", code: "not_op" });
     expect(await op.request({ type: "topic", room, topic: "tools only" }, 5000)).toMatchObject({ type: "topic", by: opNick });
     expect(await pest.waitFor((f) => f.type === "topic" && f.topic === "tools only", 5000)).toMatchObject({ by: opNick });
+    // The guest operator of node 1 counts on node 2: the topic is locked to a plain member there, and who marks it.
+    expect(await pest.request({ type: "topic", room, topic: "pests rule" }, 5000)).toMatchObject({ type: "error", code: "not_op" });
+    const opsSeen = async (c: TestClient) => ((await c.request({ type: "who", room }, 5000)).users as Frame[]).filter((u) => u.op).map((u) => u.nick).sort();
+    expect(await opsSeen(pest)).toEqual([opNick]);
     expect(await op.request({ type: "op", room, nick: helperNick }, 5000)).toMatchObject({ type: "role", room, nick: helperNick, op: true, by: opNick });
     expect(await helper.waitFor((f) => f.type === "role", 5000)).toMatchObject({ nick: helperNick, op: true, by: opNick });
+    await sleep(100);
+    expect(await opsSeen(op)).toEqual([helperNick, opNick].sort());
     expect(await helper.request({ type: "kick", room, nick: pestNick, reason: "out" }, 5000)).toMatchObject({
       type: "leave",
       nick: pestNick,
@@ -214,8 +220,16 @@ describe.each(SERVER_RUNTIMES)("cluster moderation (%s)", (runtime) => {
     expect(await pest.waitFor((f) => f.type === "leave" && f.by === opNick, 5000)).toMatchObject({ nick: pestNick });
     expect(await op.request({ type: "deop", room, nick: helperNick }, 5000)).toMatchObject({ type: "role", op: false });
     expect(await helper.waitFor((f) => f.type === "role" && f.op === false, 5000)).toMatchObject({ nick: helperNick });
+    await sleep(100);
+    expect(await opsSeen(op)).toEqual([opNick]);
+    // Once the guest operator is gone, node 2 no longer counts it: the topic is free to a plain member again (as on one node).
+    await pest.request({ type: "join", room }, 5000);
+    op.destroy();
+    await sleep(200);
+    expect(await opsSeen(pest)).toEqual([]);
+    expect(await pest.request({ type: "topic", room, topic: "free again" }, 5000)).toMatchObject({ type: "topic", by: pestNick });
     expect(await helper.request({ type: "mode", room, invite_only: true }, 5000)).toMatchObject({ type: "error", code: "not_op" });
-    for (const c of [op, helper, pest]) c.destroy();
+    for (const c of [helper, pest]) c.destroy();
   }, 30_000);
 
   test("a server operator on node 3 kills a user of node 1; killing a nick nobody holds is no_such_user", async () => {
