@@ -26,7 +26,7 @@ const COMMANDS: Record<string, Command> = {
   config: { summary: "check or print the configuration: tcpchat config check|print|example", run: configCommand },
   connect: { summary: "chat in the terminal: tcpchat connect [HOST:PORT] --nick NAME", run: connectCommand },
   send: { summary: "send a message from a script: tcpchat send [HOST:PORT] --nick NAME --room ROOM TEXT", run: sendCommand },
-  account: { summary: "manage accounts while the server is stopped: tcpchat account add|passwd|del|list --data-dir DIR", run: async (rt, args) => (await import("./lib/cli/account_command.ts")).accountCommand(rt, args) },
+  account: { summary: "manage accounts: tcpchat account add|passwd|del|list --data-dir DIR (server stopped) or --cluster URL", run: async (rt, args) => (await import("./lib/cli/account_command.ts")).accountCommand(rt, args) },
   backup: { summary: "copy a data directory's database while the server runs: tcpchat backup --data-dir DIR FILE", run: async (rt, args) => (await import("./lib/cli/backup.ts")).backupCommand(rt, args) },
 };
 

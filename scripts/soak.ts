@@ -19,12 +19,21 @@
  *   (SIGKILL) and started again on it N times per wave while clients churn:
  *   clients reconnect and resume with `since` (exactly what they missed),
  *   and every acknowledged message is still in its room's history, under
- *   the seq its ack carried.
+ *   the seq its ack carried;
+ * - with `--cluster N`, the same holds of N nodes sharing a redis-server
+ *   the soak starts on a free port (soak_cluster.ts): clients are spread
+ *   over the nodes and come back through another node each time, so every
+ *   resume crosses nodes; each node logs one `disconnect` per connection
+ *   it took and ends with empty gauges. With `--restarts`, a node (in
+ *   turn) is killed with SIGKILL and started again on its port; its users
+ *   come back through the next node once the dead node's lease let go of
+ *   their nicks.
  *
  * ```sh
  * npm run soak -- --seconds 300 --clients 2000 --waves 3 --runtime bun
  * npm run soak -- --seconds 120 --clients 500 --restarts 3
  * npm run soak -- --seconds 60 --clients 1000 --abuse
+ * npm run soak -- --seconds 120 --clients 1000 --cluster 3 --restarts 2
  * ```
  *
  * With `--abuse`, hostile clients play issue 17's attacks during every wave
@@ -48,6 +57,7 @@ import { ALL_RUNTIMES, type RuntimeName } from "../tests/support/runtimes.ts";
 import { Rng } from "./fuzz.ts";
 import { logFloodProblems } from "./fuzz_abuse.ts";
 import { abuseWave, type AbuseCounts } from "./soak_abuse.ts";
+import { startSoakCluster } from "./soak_cluster.ts";
 
 const HISTORY = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -132,6 +142,54 @@ export class Wire {
   }
 }
 
+/** Once a connection was told `rate_limited`, the gap its later {@linkcode patiently} requests keep (under the default 5/s). */
+const PACE_MS = 250;
+/** When each paced connection may send its next request. */
+const pacedUntil = new WeakMap<Wire, number>();
+
+/**
+ * A request, sent again after `retry_after_ms` while the answer is
+ * `rate_limited` (joins and history pages spend tokens; an auditor or a
+ * resumer paging many rooms runs out). From the first refusal on, the
+ * connection paces itself under the rate, as a polite client does: retrying
+ * at once each time would pile up strikes until the server closes it for
+ * flooding.
+ */
+async function patiently(wire: Wire, frame: Frame): Promise<Frame> {
+  for (;;) {
+    const at = pacedUntil.get(wire);
+    if (at !== undefined && at > Date.now()) await sleep(at - Date.now());
+    const answer = await wire.request(frame);
+    const refused = answer.type === "error" && answer.code === "rate_limited";
+    if (refused || at !== undefined) pacedUntil.set(wire, Date.now() + Math.max(PACE_MS, refused ? Number(answer.retry_after_ms ?? 0) : 0));
+    if (!refused) return answer;
+  }
+}
+
+/**
+ * A `join` snapshot's history and, when it says `more`, the rest up to its
+ * seq, paged with `history` `after` (later messages come live). Undefined
+ * when the connection closed or a page was refused (told to `problem`).
+ */
+async function fullHistory(wire: Wire, snapshot: Frame, since: number, problem: (text: string) => void): Promise<Frame[] | undefined> {
+  const history = [...(snapshot.history as Frame[])];
+  const room = snapshot.room as string;
+  for (let more = snapshot.more === true; more;) {
+    const after = (history.at(-1)?.seq as number | undefined) ?? since;
+    if (after >= snapshot.seq) break;
+    const page = await patiently(wire, { type: "history", room, after, limit: 100 });
+    if (page.type === "closed") return undefined;
+    if (page.type !== "history") {
+      problem(`history ${room} after ${after} answered with ${JSON.stringify(page).slice(0, 200)}`);
+      return undefined;
+    }
+    const msgs = (page.msgs as Frame[]).filter((m) => m.seq <= snapshot.seq);
+    history.push(...msgs);
+    more = page.more === true && msgs.length > 0;
+  }
+  return history;
+}
+
 /** What everyone saw of one room: seq -> "from\0text", from whoever saw it first, and the acks. */
 class RoomLog {
   readonly bySeq = new Map<number, string>();
@@ -144,8 +202,8 @@ class Ledger {
   readonly sent = new Map<string, string>();
   /** Acknowledged messages per room: seq -> "from\0text". */
   readonly acks = new Map<string, Map<number, string>>();
-  /** Connections opened before the current server started (their disconnect lines died with an earlier one). */
-  connectionsBefore = 0;
+  /** Connections opened per port since the server (or node) on it started: its disconnect lines must match. */
+  readonly connectionsAt = new Map<number, number>();
   readonly problems: string[] = [];
   /** Round trips of the steady clients' pings, in milliseconds. */
   readonly pingsMs: number[] = [];
@@ -161,6 +219,12 @@ class Ledger {
     nickRetries: 0,
     departures: {} as Record<string, number>,
   };
+
+  /** Counts a connection opened to `port`. */
+  connected(port: number): void {
+    this.counts.connections++;
+    this.connectionsAt.set(port, (this.connectionsAt.get(port) ?? 0) + 1);
+  }
 
   problem(text: string): void {
     if (this.problems.length < 200) this.problems.push(text);
@@ -202,6 +266,8 @@ class SoakUser {
   wire: Wire | null = null;
   /** The loopback address it connects from (with --abuse every user has its own, as on the internet). */
   localAddress: string | undefined = undefined;
+  /** How many times it moved on to another node (a cluster's port for it is picked from this). */
+  hops = 0;
   /** Rooms being joined, with the `since` asked for. */
   readonly #joining = new Map<string, number | undefined>();
   #counter = 0;
@@ -224,24 +290,29 @@ class SoakUser {
     return this.wire !== null && this.wire.isClosed;
   }
 
-  /** Connects, registers (waiting out its previous session if the server still holds it) and joins its rooms. */
-  async connect(port: number): Promise<boolean> {
+  /**
+   * Connects, registers (waiting out its previous session if the server still holds it) and joins its rooms.
+   * `portOf` names the port to try, from {@linkcode hops} (a refused connection moves on a hop).
+   */
+  async connect(portOf: (hops: number) => number): Promise<boolean> {
     this.#generation++;
     this.wire = null;
     for (let attempt = 0; attempt < 50; attempt++) {
       let wire: Wire;
+      const port = portOf(this.hops);
       try {
         wire = await Wire.open(port, this.localAddress);
       } catch (error) {
         if (this.restarts && attempt < 49) {
-          // The server is being restarted: come back shortly.
+          // The server (or this node) is being restarted: come back shortly, through the next node if there are several.
+          this.hops++;
           await sleep(100 + this.rng.int(200));
           continue;
         }
         this.ledger.problem(`${this.nick}: cannot connect: ${(error as Error).message}`);
         return false;
       }
-      this.ledger.counts.connections++;
+      this.ledger.connected(port);
       wire.onFrame = (frame) => this.#onFrame(frame);
       const welcome = await wire.request({ type: "hello", nick: this.nick });
       if (welcome.type === "welcome") {
@@ -274,7 +345,9 @@ class SoakUser {
   async #join(room: string): Promise<boolean> {
     const since = this.places.get(room)?.lastSeq;
     this.#joining.set(room, since);
-    const snapshot = await this.wire!.request(since === undefined ? { type: "join", room } : { type: "join", room, since });
+    const wire = this.wire!;
+    const snapshot = await wire.request(since === undefined ? { type: "join", room } : { type: "join", room, since });
+    if (snapshot.type === "room" && snapshot.more === true && since !== undefined) return await this.#pageRest(wire, snapshot, since);
     if (snapshot.type === "room" || snapshot.type === "closed") return snapshot.type === "room";
     this.ledger.problem(`${this.nick}: join ${room} answered with ${JSON.stringify(snapshot)}`);
     return false;
@@ -283,24 +356,38 @@ class SoakUser {
   /**
    * A snapshot, handled as it arrives (messages right behind it in the same read follow from
    * its seq): the history must be exactly what was missed, or what history still keeps of it.
+   * A snapshot with `more` (a cluster node that just started following the room sends its
+   * older history by `history` paging) is checked once {@linkcode #pageRest} has the rest.
    */
   #onSnapshot(snapshot: Frame): void {
     const since = this.#joining.get(snapshot.room);
     this.#joining.delete(snapshot.room);
     const history = snapshot.history as Frame[];
     for (const m of history) this.ledger.see(m, this.nick);
-    if (since !== undefined) {
-      this.ledger.counts.resumes++;
-      const seqs = history.map((m) => m.seq);
-      const first = Math.max(since + 1, snapshot.seq - HISTORY + 1);
-      const expected = Array.from({ length: Math.max(0, snapshot.seq - first + 1) }, (_, i) => first + i);
-      if (JSON.stringify(seqs) !== JSON.stringify(expected)) {
-        this.ledger.problem(`${this.nick}: join ${snapshot.room} since ${since} at seq ${snapshot.seq} got history ${seqs.join(",")}`);
-      }
-      this.ledger.counts.caughtUp += seqs.length;
-      this.ledger.counts.lostToHistory += Math.max(0, first - since - 1);
-    }
+    if (since !== undefined && snapshot.more !== true) this.#checkResume(snapshot.room, since, snapshot.seq, history);
     this.places.set(snapshot.room, { lastSeq: snapshot.seq });
+  }
+
+  /** A resume's history, all of it: exactly the seqs after `since` up to the snapshot's `seq` that history still keeps. */
+  #checkResume(room: string, since: number, seq: number, history: Frame[]): void {
+    this.ledger.counts.resumes++;
+    const seqs = history.map((m) => m.seq);
+    const first = Math.max(since + 1, seq - HISTORY + 1);
+    const expected = Array.from({ length: Math.max(0, seq - first + 1) }, (_, i) => first + i);
+    if (JSON.stringify(seqs) !== JSON.stringify(expected)) {
+      this.ledger.problem(`${this.nick}: join ${room} since ${since} at seq ${seq} got history ${seqs.join(",")}`);
+    }
+    this.ledger.counts.caughtUp += seqs.length;
+    this.ledger.counts.lostToHistory += Math.max(0, first - since - 1);
+  }
+
+  /** Pages the rest of a resume's history (`more`), then checks it. */
+  async #pageRest(wire: Wire, snapshot: Frame, since: number): Promise<boolean> {
+    const history = await fullHistory(wire, snapshot, since, (text) => this.ledger.problem(`${this.nick}: ${text}`));
+    if (!history) return false;
+    for (const m of history.slice((snapshot.history as Frame[]).length)) this.ledger.see(m, this.nick);
+    this.#checkResume(snapshot.room, since, snapshot.seq, history);
+    return true;
   }
 
   #onFrame(frame: Frame): void {
@@ -405,8 +492,10 @@ export interface SoakOptions {
   waves?: number;
   /** SIGKILL restarts per wave, on a data directory (default 0: memory only, no restarts). */
   restarts?: number;
-  /** Hostile clients play the abuse table during every wave (scripts/soak_abuse.ts); not with restarts. */
+  /** Hostile clients play the abuse table during every wave (scripts/soak_abuse.ts); not with restarts or a cluster. */
   abuse?: boolean;
+  /** Nodes of a cluster over a redis-server of the run's own (soak_cluster.ts); 0 or absent: one server. */
+  cluster?: number;
   seed: number;
   log?: (line: string) => void;
 }
@@ -415,9 +504,11 @@ export interface SoakOptions {
 export interface SoakReport {
   options: SoakOptions;
   rooms: number;
+  /** Servers the run used: 1, or the nodes of the cluster. */
+  nodes: number;
   counts: Ledger["counts"];
   disconnectLines: number;
-  /** Before any client, the highest seen, and after each wave once everyone left. */
+  /** Before any client, the highest seen, and after each wave once everyone left (summed over a cluster's nodes). */
   rss: { coldMiB: number; peakMiB: number; afterWaveMiB: number[] };
   metrics: Record<string, number> | null;
   /** The steady clients' ping round trips, in milliseconds. */
@@ -463,11 +554,17 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: numbe
 
 /** The run's setting: the server, its users, and where the counts go. */
 interface SoakContext {
+  /** The server, or a cluster's first node (the observer's and the auditor's). */
   server: ChatServerProcess;
+  /** Every server: the one, or each node of a cluster. */
+  nodes: ChatServerProcess[];
+  /** The `/metrics` address of each of `nodes`. */
+  metricsAddresses: (string | null)[];
+  /** The port `user` connects to after `hops` moves. */
+  portOf: (user: SoakUser, hops: number) => number;
   ledger: Ledger;
   users: SoakUser[];
   rooms: string[];
-  metricsAddress: string | null;
   /** A client's pause between two messages. */
   gap: (rng: Rng) => number;
   /** SIGKILL restarts per wave (on a data directory); 0 for none. */
@@ -480,24 +577,30 @@ interface SoakContext {
  */
 async function checkAcksKept({ server, ledger }: SoakContext, finalSeq: Map<string, number>): Promise<void> {
   const auditor = await Wire.open(server.port);
-  ledger.counts.connections++;
+  ledger.connected(server.port);
   await auditor.request({ type: "hello", nick: "auditor" });
   for (const [room, acks] of ledger.acks) {
     const last = finalSeq.get(room) ?? 0;
     const newest = Math.max(...acks.keys());
     if (newest > last) ledger.problem(`${room}: acked seq ${newest}, but the room is at ${last} after the restarts`);
-    const snap = await auditor.request({ type: "join", room, since: Math.max(0, last - HISTORY) });
-    const kept = new Map(((snap.history ?? []) as Frame[]).map((m) => [m.seq as number, `${m.from}\u0000${m.text}`]));
+    const since = Math.max(0, last - HISTORY);
+    const snap = await patiently(auditor, { type: "join", room, since });
+    const history = snap.type === "room" ? await fullHistory(auditor, snap, since, (text) => ledger.problem(`auditor: ${text}`)) : [];
+    const kept = new Map((history ?? []).map((m) => [m.seq as number, `${m.from}\u0000${m.text}`]));
     let lost = 0;
     for (const [seq, entry] of acks) if (seq > last - HISTORY && kept.get(seq) !== entry) lost++;
     if (lost > 0) ledger.problem(`${room}: ${lost} acked messages missing or changed after the restarts`);
-    await auditor.request({ type: "leave", room });
+    await patiently(auditor, { type: "leave", room });
   }
   await auditor.request({ type: "quit" });
   auditor.socket.destroy();
 }
 
-/** Kills the server with SIGKILL `count` times, evenly over `spanMs`, starting it again on the same port and data directory. */
+/**
+ * Kills the server (a cluster's nodes in turn, from `first`) with SIGKILL
+ * `count` times, evenly over `spanMs`, starting it again on the same port
+ * (and data directory, or cluster).
+ */
 async function restartDuring(
   ctx: SoakContext,
   count: number,
@@ -505,38 +608,46 @@ async function restartDuring(
   start: (port: number) => Promise<ChatServerProcess>,
   metricsOf: (server: ChatServerProcess) => Promise<string | null>,
   log: (line: string) => void,
+  first = 0,
 ): Promise<void> {
   for (let i = 1; i <= count; i++) {
     await sleep(spanMs / (count + 1));
-    const port = ctx.server.port;
-    ctx.server.signal("SIGKILL");
-    await ctx.server.exited;
-    ctx.ledger.connectionsBefore = ctx.ledger.counts.connections;
-    ctx.server = await start(port);
-    ctx.metricsAddress = await metricsOf(ctx.server);
-    log(`restart ${i}: killed with SIGKILL and started again on port ${port}`);
+    const k = (first + i - 1) % ctx.nodes.length;
+    const port = ctx.nodes[k].port;
+    ctx.nodes[k].signal("SIGKILL");
+    await ctx.nodes[k].exited;
+    // Its disconnect lines died with it.
+    ctx.ledger.connectionsAt.set(port, 0);
+    ctx.nodes[k] = await start(port);
+    if (k === 0) ctx.server = ctx.nodes[0];
+    ctx.metricsAddresses[k] = await metricsOf(ctx.nodes[k]);
+    log(`restart ${i}: ${ctx.nodes.length > 1 ? `node ${k + 1}` : "the server"} killed with SIGKILL and started again on port ${port}`);
   }
 }
 
 /** One wave: everyone arrives (spread over `rampMs`), steady users stay and chat, churners come and go, until `endAt`. */
-async function wave({ server, users, gap }: SoakContext, endAt: number, rampMs: number): Promise<void> {
+async function wave({ users, gap, portOf, nodes }: SoakContext, endAt: number, rampMs: number): Promise<void> {
   await Promise.all(users.map(async (user) => {
+    const port = (hops: number) => portOf(user, hops);
     await sleep(user.rng.int(rampMs));
     if (user.steady) {
-      if (!(await user.connect(server.port))) return;
+      if (!(await user.connect(port))) return;
       // Every fourth steady client measures round trips meanwhile.
       const pinging = user.index % 8 === 0 ? user.pingUntil(endAt) : undefined;
       while (Date.now() < endAt) {
         await sleep(Math.min(gap(user.rng), 20_000, Math.max(0, endAt - Date.now())));
-        // A restart took the connection: back, resuming each room with since.
-        if (user.lostConnection && !(await user.connect(server.port))) return;
+        // A restart took the connection: back (through the next node of a cluster), resuming each room with since.
+        if (user.lostConnection && nodes.length > 1) user.hops++;
+        if (user.lostConnection && !(await user.connect(port))) return;
         if (Date.now() < endAt) await user.chat();
       }
       await pinging;
       return;
     }
     while (Date.now() < endAt) {
-      if (!(await user.connect(server.port))) return;
+      // In a cluster each return is through another node: every resume crosses nodes.
+      if (nodes.length > 1) user.hops++;
+      if (!(await user.connect(port))) return;
       const stayUntil = Math.min(endAt, Date.now() + 500 + user.rng.int(4000));
       while (Date.now() < stayUntil) {
         await sleep(Math.min(gap(user.rng), Math.max(0, stayUntil - Date.now())));
@@ -553,10 +664,10 @@ async function wave({ server, users, gap }: SoakContext, endAt: number, rampMs: 
  * too, and nothing may be left behind. Returns the last metrics scrape.
  */
 async function checkWave(ctx: SoakContext): Promise<Record<string, number> | null> {
-  const { server, ledger, users, rooms, metricsAddress } = ctx;
+  const { server, ledger, users, rooms } = ctx;
   // Everything sent has an answer by now; every steady client must reach each room's last seq.
   const observer = await Wire.open(server.port);
-  ledger.counts.connections++;
+  ledger.connected(server.port);
   await observer.request({ type: "hello", nick: "observer" });
   const finalSeq = new Map<string, number>();
   for (const r of (await observer.request({ type: "rooms" })).rooms as Frame[]) finalSeq.set(r.name, r.seq);
@@ -587,21 +698,34 @@ async function checkWave(ctx: SoakContext): Promise<Record<string, number> | nul
   await observer.request({ type: "quit" });
   observer.socket.destroy();
   if (ledger.acks.size > 0 && ctx.restarts) await checkAcksKept(ctx, finalSeq);
-  const opened = ledger.counts.connections - ledger.connectionsBefore;
-  await waitFor(() => disconnectRecords(server.stderr()).length >= opened, 10_000);
-  const records = disconnectRecords(server.stderr());
-  const ids = new Set(records.map((r) => r.conn));
-  if (records.length !== opened || ids.size !== opened) {
-    ledger.problem(`${opened} connections but ${records.length} disconnect lines for ${ids.size} connections`);
+  let last: Record<string, number> | null = null;
+  for (const [k, node] of ctx.nodes.entries()) {
+    const name = ctx.nodes.length > 1 ? `node ${k + 1}: ` : "";
+    const opened = ledger.connectionsAt.get(node.port) ?? 0;
+    await waitFor(() => disconnectRecords(node.stderr()).length >= opened, 10_000);
+    const records = disconnectRecords(node.stderr());
+    const ids = new Set(records.map((r) => r.conn));
+    if (records.length !== opened || ids.size !== opened) {
+      ledger.problem(`${name}${opened} connections but ${records.length} disconnect lines for ${ids.size} connections`);
+    }
+    const address = ctx.metricsAddresses[k];
+    if (!address) continue;
+    let metrics: Record<string, number> = {};
+    const settled = async () => {
+      metrics = await scrapeMetrics(address);
+      return metrics.tcpchat_connections === 0 && metrics.tcpchat_users_registered === 0 && metrics.tcpchat_outbound_queue_bytes === 0;
+    };
+    if (!(await waitFor(settled, 10_000))) ledger.problem(`${name}metrics after everyone left: ${JSON.stringify(pick(metrics))}`);
+    last = last ? sumMetrics(last, metrics) : metrics;
   }
-  if (!metricsAddress) return null;
-  let metrics: Record<string, number> = {};
-  const settled = async () => {
-    metrics = await scrapeMetrics(metricsAddress);
-    return metrics.tcpchat_connections === 0 && metrics.tcpchat_users_registered === 0 && metrics.tcpchat_outbound_queue_bytes === 0;
-  };
-  if (!(await waitFor(settled, 10_000))) ledger.problem(`metrics after everyone left: ${JSON.stringify(pick(metrics))}`);
-  return metrics;
+  return last;
+}
+
+/** Two scrapes added up (a cluster's nodes together). */
+function sumMetrics(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [name, value] of Object.entries(b)) out[name] = (out[name] ?? 0) + value;
+  return out;
 }
 
 /**
@@ -616,7 +740,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const rng = new Rng(options.seed);
   const withMetrics = "metrics" in SETTING_SPECS;
   const restarts = Math.max(0, options.restarts ?? 0);
-  const dataDir = restarts > 0 ? mkdtempSync(join(tmpdir(), "tcpchat-soak-")) : "";
+  const nodeCount = Math.max(0, options.cluster ?? 0);
+  if (options.abuse && nodeCount > 0) throw new Error("abuse and cluster do not mix: pick one");
+  const dataDir = restarts > 0 && nodeCount === 0 ? mkdtempSync(join(tmpdir(), "tcpchat-soak-")) : "";
   const flags = [
     "--default-room",
     "",
@@ -628,12 +754,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ...(options.abuse ? ["--per-ip-exempt-loopback", "false"] : []),
     ...(withMetrics ? ["--metrics", "127.0.0.1:0"] : []),
   ];
-  const startServer = (port = 0) => startChatServer(options.runtime, [...flags, "--port", String(port)]);
-  let server = await startServer();
+  const cluster = nodeCount > 0 ? await startSoakCluster(options.runtime, nodeCount, flags) : undefined;
+  const startServer = cluster ? cluster.startNode : (port = 0) => startChatServer(options.runtime, [...flags, "--port", String(port)]);
+  const nodes = cluster ? cluster.nodes : [await startServer()];
+  let server = nodes[0];
   const ledger = new Ledger();
   const metricsOf = async (process: ChatServerProcess) =>
     withMetrics ? (await process.waitForLine(/^metrics /, { timeoutMs: 5000 }).catch(() => "")).slice(8) || null : null;
-  const metricsAddress = await metricsOf(server);
+  const metricsAddresses = await Promise.all(nodes.map(metricsOf));
   const roomCount = Math.max(4, Math.round(options.clients / 25));
   const rooms = Array.from({ length: roomCount }, (_, i) => `soak${i}`);
   for (const room of rooms) ledger.rooms.set(room, new RoomLog());
@@ -651,25 +779,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const meanGapMs = (options.clients / options.msgRate) * 1000;
   const ctx: SoakContext = {
     server,
+    nodes,
+    metricsAddresses,
+    // One server: its port, whatever the hops. A cluster: the users spread over the nodes, each hop to the next.
+    portOf: (user, hops) => ctx.nodes[(user.index + hops) % ctx.nodes.length].port,
     ledger,
     users,
     rooms,
-    metricsAddress,
     gap: (r) => Math.max(20, -Math.log(1 - r.next()) * meanGapMs),
     restarts,
   };
-  const rssCold = server.rssBytes();
+  // RSS of the server, or of a cluster's nodes together (a node down for a restart counts nothing).
+  const rssNow = () => ctx.nodes.reduce((sum, node) => sum + (node.alive() ? node.rssBytes() : 0), 0);
+  const rssCold = rssNow();
   let rssPeak = rssCold;
   const afterWave: number[] = [];
   let metrics: Record<string, number> | null = null;
   const sampler = setInterval(() => {
-    server = ctx.server;
-    if (server.alive()) rssPeak = Math.max(rssPeak, server.rssBytes());
+    rssPeak = Math.max(rssPeak, rssNow());
   }, 500);
   const progress = setInterval(() => {
     const c = ledger.counts;
     log(`${((Date.now() - started) / 1000).toFixed(0)} s: ${c.connections} connections, ${c.acked} acked, ${c.delivered} delivered, ` +
-      `${c.resumes} resumes, RSS ${mib(server.alive() ? server.rssBytes() : 0)} MiB, ${ledger.problems.length} problems`);
+      `${c.resumes} resumes, RSS ${mib(rssNow())} MiB, ${ledger.problems.length} problems`);
   }, 10_000);
   try {
     const waves = Math.max(1, options.waves ?? 2);
@@ -681,23 +813,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await Promise.all([
         wave(ctx, endAt, rampMs),
         options.abuse ? abuse(ctx, w, endAt, rampMs).then((c) => abuseCounts.push(c)) : undefined,
-        restarts > 0 ? restartDuring(ctx, restarts, waveMs * 0.8, startServer, metricsOf, log) : undefined,
+        restarts > 0 ? restartDuring(ctx, restarts, waveMs * 0.8, startServer, metricsOf, log, w * restarts) : undefined,
       ]);
-      server = ctx.server;
-      if (!server.alive()) throw new Error(`the server exited (${await server.exited})`);
+      for (const node of ctx.nodes) if (!node.alive()) throw new Error(`the server exited (${await node.exited})`);
       metrics = await checkWave(ctx);
       // Once everyone is gone, memory must come back to where the first wave left it
       // (not checked with restarts: each restart is a fresh process).
       const warm = restarts > 0 ? undefined : afterWave[0];
       const limit = warm === undefined ? Infinity : warm + Math.max(24 * 1024 * 1024, warm * 0.15);
-      let rss = server.rssBytes();
-      if (!(await waitFor(() => (rss = server.rssBytes()) <= limit, 15_000))) {
+      let rss = rssNow();
+      if (!(await waitFor(() => (rss = rssNow()) <= limit, 15_000))) {
         ledger.problem(`RSS ${mib(rss)} MiB after wave ${w + 1}; ${mib(warm ?? 0)} MiB after wave 1 (peak ${mib(rssPeak)})`);
       }
       afterWave.push(rss);
       log(`wave ${w + 1} done: RSS ${mib(rss)} MiB with everyone gone (peak ${mib(rssPeak)} MiB)`);
     }
-    ledger.problems.push(...logErrors(server));
+    server = ctx.server;
+    for (const node of ctx.nodes) ledger.problems.push(...logErrors(node));
     if (options.abuse) ledger.problems.push(...logFloodProblems(server.stderr(), (Date.now() - started) / 1000));
     const pings = pingSummary(ledger.pingsMs);
     if (options.abuse && pings.p99Ms > ABUSE_PING_P99_MS) {
@@ -706,8 +838,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     return {
       options,
       rooms: roomCount,
+      nodes: ctx.nodes.length,
       counts: ledger.counts,
-      disconnectLines: disconnectRecords(server.stderr()).length,
+      disconnectLines: ctx.nodes.reduce((sum, node) => sum + disconnectRecords(node.stderr()).length, 0),
       rss: { coldMiB: mib(rssCold), peakMiB: mib(rssPeak), afterWaveMiB: afterWave.map(mib) },
       metrics: metrics ? pick(metrics) : null,
       pings,
@@ -719,7 +852,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     clearInterval(sampler);
     clearInterval(progress);
     for (const user of users) user.wire?.socket.destroy();
-    await ctx.server.stop();
+    await Promise.all(ctx.nodes.map((node) => node.stop()));
+    await cluster?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -754,7 +888,7 @@ async function abuse(ctx: SoakContext, w: number, endAt: number, rampMs: number)
     busyRoom,
     victim: victim.nick,
     sent: (text, nick) => ctx.ledger.sent.set(text, nick),
-    connected: () => ctx.ledger.counts.connections++,
+    connected: () => ctx.ledger.connected(ctx.server.port),
     problem: (text) => ctx.ledger.problem(text),
     tag: `w${w}`,
   }, endAt);
@@ -779,6 +913,7 @@ async function main(): Promise<number> {
       waves: { type: "string", default: "2" },
       restarts: { type: "string", default: "0" },
       abuse: { type: "boolean", default: false },
+      cluster: { type: "string", default: "0" },
       runtime: { type: "string", default: "bun" },
       seed: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -788,6 +923,7 @@ async function main(): Promise<number> {
     console.log(
       "Usage: npm run soak -- [--seconds 60] [--clients 2000] [--msg-rate N/s (clients/10)] [--waves 2]\n" +
         "                       [--restarts N per wave, SIGKILL on a data directory] [--abuse] [--runtime bun|deno|node] [--seed N]\n" +
+        "                       [--cluster N nodes over a redis-server of its own; --restarts then kills nodes in turn]\n" +
         "Soaks a fresh server on 127.0.0.1; exits 1 if anything was lost or left behind.",
     );
     return 0;
@@ -803,10 +939,12 @@ async function main(): Promise<number> {
     waves: Number(values.waves),
     restarts: Number(values.restarts),
     abuse: values.abuse,
+    cluster: Number(values.cluster),
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed),
     log: (line) => console.log(line),
   };
-  console.log(`soaking ${runtime}: ${clients} clients, ${options.msgRate} msg/s, ${options.seconds} s in ${options.waves} waves, seed ${options.seed}`);
+  const where = options.cluster ? `${options.cluster} nodes over Redis` : "one server";
+  console.log(`soaking ${runtime} (${where}): ${clients} clients, ${options.msgRate} msg/s, ${options.seconds} s in ${options.waves} waves, seed ${options.seed}`);
   const report = await runSoak(options);
   console.log(JSON.stringify({ ...report, options: { ...options, log: undefined } }, null, 1));
   return report.problems.length === 0 ? 0 : 1;

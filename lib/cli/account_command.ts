@@ -1,8 +1,10 @@
 /**
- * `tcpchat account add|passwd|del|list --data-dir DIR`: the account
- * commands (lib/cli/account_admin.ts) on a data directory's database.
+ * `tcpchat account add|passwd|del|list [--data-dir DIR | --cluster URL]`:
+ * the account commands (lib/cli/account_admin.ts) on a data directory's
+ * database, or on a cluster's Redis (account_cluster.ts; chosen as
+ * account_target.ts says, as `serve` chooses its store).
  *
- * Only while no server runs: the command takes the directory's lock, and
+ * A data directory only while no server runs: the command takes the directory's lock, and
  * while a server holds it refuses with one sentence (exit 2) saying to stop
  * the server or to register through it. (Working beside a running server
  * would let the two disagree: the server caches nothing about accounts, but
@@ -26,6 +28,8 @@ import { ACCOUNT_USAGE, accountAdmin } from "./account_admin.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
 import { PASSWORD_ENV, promptHidden } from "./client_security.ts";
+import { openClusterAccounts, withRedisErrors } from "./account_cluster.ts";
+import { resolveAccountTarget, takeTargetOptions } from "./account_target.ts";
 
 /** Longest stdin line taken as a password (far above any password a server accepts). */
 const MAX_LINE = 64 * 1024;
@@ -36,46 +40,60 @@ export const ACCOUNT_COMMAND_USAGE = ACCOUNT_USAGE.replace(
   `
 Options:
   --data-dir DIR   the server's data directory [TCPCHAT_DATA_DIR, else tcpchat-data]
+  --cluster URL    the cluster's Redis (redis:// or rediss://) instead [TCPCHAT_CLUSTER]
+  --config FILE    read data_dir and cluster from FILE [TCPCHAT_CONFIG, else ./tcpchat.toml]
   --email ADDRESS  contact address kept with a new account (add only)
 
 Manages accounts`,
 ) + `
 
-Works only while no server runs on DIR (exit 2 otherwise); a running
-server takes new accounts through register (or /register) instead.
+With a data directory, works only while no server runs on DIR (exit 2
+otherwise); a running server takes new accounts through register (or
+/register) instead. With a cluster (--cluster, or cluster set in the
+environment or config file), works while the nodes run: every node logs
+in against the accounts in Redis (exit 2 when Redis cannot be reached).
 Passwords are checked against TCPCHAT_PASSWORD_MIN_LENGTH when set,
 else the default minimum of ${defaultSettings().password_min_length}.`;
 
 /** Runs `tcpchat account`; resolves with the exit code. */
 export async function accountCommand(runtime: Runtime, args: string[]): Promise<number> {
   const usage = ACCOUNT_COMMAND_USAGE;
-  const dirAt = args.findIndex((a) => a === "--data-dir" || a.startsWith("--data-dir="));
-  let dir = runtime.env("TCPCHAT_DATA_DIR") ?? "tcpchat-data";
   const rest = [...args];
-  if (dirAt >= 0) {
-    const arg = args[dirAt];
-    if (arg.includes("=")) {
-      dir = arg.slice(arg.indexOf("=") + 1);
-      rest.splice(dirAt, 1);
-    } else {
-      if (args[dirAt + 1] === undefined) throw new CliError("--data-dir needs a directory", usage);
-      dir = args[dirAt + 1];
-      rest.splice(dirAt, 2);
-    }
-  }
-  // Usage mistakes (and --help) are reported before the directory is touched.
+  const options = takeTargetOptions(rest, usage);
+  // Usage mistakes (and --help) are reported before the directory or Redis is touched.
   const { positionals } = parseCommandArgs(rest, { email: { type: "string" } }, usage);
   const verb = positionals[0];
   if (verb !== "add" && verb !== "passwd" && verb !== "del" && verb !== "list") {
     throw new CliError(`unknown account command ${verb ?? "(none)"}`, usage);
   }
-  if (dir === "") throw new CliError("--data-dir is empty: accounts of a memory-only server live and die with it", usage);
+  const target = await resolveAccountTarget(runtime, options, usage);
+  if ("dir" in target && target.dir === "") {
+    throw new CliError("--data-dir is empty: accounts of a memory-only server live and die with it", usage);
+  }
   const minLength = passwordMinLength(runtime);
+  const io = {
+    readPassword: (question: string) => readPassword(runtime, question),
+    out: (line: string) => console.log(line),
+    err: (line: string) => console.error(line),
+    now: Date.now,
+  };
+  if ("cluster" in target) {
+    // Redis is reached first (it holds no lock a prompt could keep): nobody types a password only to hear Redis is down.
+    const url = target.cluster;
+    const opened = await openClusterAccounts(url);
+    try {
+      return await withRedisErrors(url, () => accountAdmin(rest, opened.store, new ScryptHasher(), io, minLength));
+    } finally {
+      await opened.close();
+    }
+  }
   // Asked before the lock is taken: a person typing must not keep a server from starting meanwhile.
   const name = positionals[1];
   const early = (verb === "add" || verb === "passwd") && name !== undefined && positionals.length === 2
     ? await readPassword(runtime, `password for ${name}: `)
     : undefined;
+  if (early !== undefined) io.readPassword = () => Promise.resolve(early);
+  const dir = target.dir;
   let opened;
   try {
     opened = await openDataDirOffline(
@@ -88,12 +106,7 @@ export async function accountCommand(runtime: Runtime, args: string[]): Promise<
     throw error;
   }
   try {
-    return await accountAdmin(rest, new SqliteAccountStore(opened.db), new ScryptHasher(), {
-      readPassword: (question) => early !== undefined ? Promise.resolve(early) : readPassword(runtime, question),
-      out: (line) => console.log(line),
-      err: (line) => console.error(line),
-      now: Date.now,
-    }, minLength);
+    return await accountAdmin(rest, new SqliteAccountStore(opened.db), new ScryptHasher(), io, minLength);
   } finally {
     opened.close();
   }

@@ -14,7 +14,7 @@
  * @module
  */
 import type { Settings } from "../config/settings.ts";
-import type { ClusterMember, ClusterRoom, HubCluster, RemoteAction, RoomStateChange } from "../hub/hub_cluster.ts";
+import type { ClusterMember, ClusterRoom, HubCluster, RelayReply, RemoteAction, RoomStateChange } from "../hub/hub_cluster.ts";
 import type { MsgFrame, ServerFrame } from "../protocol/server_frames.ts";
 import type { StoredRoom } from "../store/types.ts";
 import { CLAIM_NICK, MEMBER_EVENT, PUBLISH, REAP_NODE, RELEASE_NICK, SEND_DM } from "./cluster_scripts.ts";
@@ -30,7 +30,8 @@ import {
   roomMetaKey,
   ROOMS_KEY,
 } from "./redis_keys.ts";
-import type { RedisLink } from "./redis_link.ts";
+import { guestOpCommand, guestOpsKey, MEMBERS_AND_GUEST_OPS, NICK_PREFIX } from "./guest_operators.ts";
+import type { RedisLink, Reply } from "./redis_link.ts";
 import type { RedisRoomLog } from "./redis_room_log.ts";
 import type { StateNote } from "./redis_room_state_store.ts";
 import { type FeedTarget, RoomFeeds } from "./room_feeds.ts";
@@ -41,8 +42,8 @@ export interface ClusterHub extends FeedTarget {
   deliverDm(key: string, frame: ServerFrame): boolean;
   /** Another node changed a room's kept state (topic, modes, operators, bans): apply it to the live copy. */
   roomStateChanged(room: string, change: RoomStateChange): void;
-  /** An event from another node for the operators of `room` here only (`ban`, `unban`). */
-  relayToOperators(room: string, frame: ServerFrame): void;
+  /** An event from another node for the operators of `room` here only (`ban`, `unban`); `reply` names who asked for it. */
+  relayToOperators(room: string, frame: ServerFrame, reply?: RelayReply): void;
   /** A moderation action from another node on the local holder of `key`. */
   remoteAction(key: string, action: RemoteAction): void;
   /** Redis is back: re-read the kept state of every followed room (changes published meanwhile were missed). */
@@ -66,7 +67,8 @@ export interface ClusterReport {
 
 /**
  * An event on a room channel: from node `n`, frame `f`; `x` and `r` for one
- * event sent to several rooms; `o` for the room's operators only.
+ * event sent to several rooms; `o` for the room's operators only; `i` the
+ * session (on some other node) whose frame it answers.
  */
 interface RoomEvent {
   n: string;
@@ -74,6 +76,7 @@ interface RoomEvent {
   x?: string;
   r?: string[];
   o?: 1;
+  i?: RelayReply;
 }
 
 /** How many event ids a node remembers to tell each event once. */
@@ -211,8 +214,22 @@ export class ClusterNode implements HubCluster {
     });
   }
 
+  /** One EVAL: the member list, guest operators marked `op` (guest_operators.ts). */
   async members(room: string): Promise<ClusterMember[]> {
-    return hashEntries(await this.link.call(["HGETALL", roomMembersKey(room)])).map(([, json]) => JSON.parse(json) as ClusterMember);
+    const [flat, ops] = await this.link.call(["EVAL", MEMBERS_AND_GUEST_OPS, 2, roomMembersKey(room), guestOpsKey(room), NICK_PREFIX]) as [Reply, Reply[]];
+    const guestOps = new Set(ops.map(String));
+    return hashEntries(flat).map(([key, json]) => {
+      const member = JSON.parse(json) as ClusterMember;
+      if (guestOps.has(key)) member.op = true;
+      return member;
+    });
+  }
+
+  guestOperator(room: string, key: string, sessionId: string, op: boolean): void {
+    this.link.call(guestOpCommand(room, key, `${this.id} ${sessionId}`, op)).catch((error) =>
+      // Lost: other nodes do not see this guest operator (or see it until its session ends).
+      this.report.warning("cannot record guest operator {key} of {room}: {error}", { key, room, error: String(error) })
+    );
   }
 
   async rooms(): Promise<ClusterRoom[]> {
@@ -229,9 +246,10 @@ export class ClusterNode implements HubCluster {
     return (await this.link.call(["EVAL", SEND_DM, 1, nickKeyOf(key), JSON.stringify({ k: key, a: action })])) === 1;
   }
 
-  tellRoom(room: string, frame: ServerFrame, operatorsOnly: boolean): void {
+  tellRoom(room: string, frame: ServerFrame, operatorsOnly: boolean, reply?: RelayReply): void {
     const event: RoomEvent = { n: this.id, f: frame };
     if (operatorsOnly) event.o = 1;
+    if (reply) event.i = reply;
     // An EVAL like the store write before it, so both reach Redis in the order they were issued (see RedisLink.call).
     this.link.call(["EVAL", PUBLISH, 0, roomChannel(room), "e" + JSON.stringify(event)]).catch((error) =>
       this.report.warning("cannot tell other nodes of {type} in {room}: {error}", { type: frame.type, room, error: String(error) })
@@ -257,7 +275,7 @@ export class ClusterNode implements HubCluster {
     }
     this.link.stats.relayed++;
     // Key order as every server frame has it: type first.
-    if (event.o === 1) return this.hub.relayToOperators(room, typeFirst(event.f));
+    if (event.o === 1) return this.hub.relayToOperators(room, typeFirst(event.f), event.i);
     this.hub.relayEvent(event.r ?? [room], typeFirst(event.f));
   }
 

@@ -560,9 +560,9 @@ export class Hub<P = unknown> implements HubCore<P> {
   }
 
   /** Cluster: an event from another node for the operators of `room` here (`ban`, `unban`). */
-  relayToOperators(room: string, frame: ServerFrame): void {
+  relayToOperators(room: string, frame: ServerFrame, reply?: { nick: string; id?: string }): void {
     const live = this.#rooms.get(room);
-    if (live) this.#moderation.relayToOperators(live, frame);
+    if (live) this.#moderation.relayToOperators(live, frame, reply);
   }
 
   /** Cluster: Redis is back; topic, modes, operators and bans of every followed room are read again. */
@@ -689,19 +689,25 @@ export class Hub<P = unknown> implements HubCore<P> {
    * snapshot is built then, from what this node has delivered so far, so
    * nothing is missed or sent twice). Older history is paged from the store.
    */
-  #clusterJoin(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key: string | undefined): void {
+  #clusterJoin(session: Session<P>, name: string, since: number | undefined, id: string | undefined, key: string | undefined, recordedBefore = false): void {
     const cluster = this.cluster!;
     // The room's kept state is read after subscribing, so a change made meanwhile is in the read or on the channel.
     const opened = this.#rooms.has(name)
       ? undefined
       : cluster.openRoom(name).then(async (stored) => ({ stored, record: await this.services.roomStates.load(name) }));
+    // A join started over (recordedBefore) was checked and recorded already: it is not checked again, and is taken off record if it fails.
+    const unrecord = () => recordedBefore && cluster.memberEvent(name, session.nickKey!, null, { type: "leave", room: name, nick: session.nick!, reason: "left" }, { countDelta: -1 });
     Promise.resolve(opened).then((loaded) => {
       const stored = loaded?.stored;
-      if (session.departed) return stored && !this.#rooms.has(name) && cluster.closeRoom(name);
+      if (session.departed) {
+        unrecord();
+        return stored && !this.#rooms.has(name) && cluster.closeRoom(name);
+      }
       if (stored && !this.#rooms.has(name)) {
-        if (this.#refuseJoin(session, undefined, key, id)) return cluster.closeRoom(name);
+        if (!recordedBefore && this.#refuseJoin(session, undefined, key, id)) return cluster.closeRoom(name);
         if (!this.#makeRoomFor()) {
           cluster.closeRoom(name);
+          unrecord();
           return this.#error(session, "too_many_rooms", "the server has no room for another room", id);
         }
         const room = new Room<P>(name, this.settings.history, stored.epoch, stored.seq);
@@ -711,22 +717,22 @@ export class Hub<P = unknown> implements HubCore<P> {
         this.#moderation.roomCreated(room, loaded);
       }
       const room = this.#rooms.get(name)!;
-      if (this.#refuseJoin(session, room, key, id)) return this.#dropIfUnfollowed(room);
+      if (!recordedBefore && this.#refuseJoin(session, room, key, id)) return this.#dropIfUnfollowed(room);
       const member = room.members.has(session);
       const leaveFrame: ServerFrame = { type: "leave", room: name, nick: session.nick!, reason: "left" };
       // Recorded before the snapshot goes out, so whoever asks `who` after it sees the joiner on any node.
-      const recorded = member
+      const recorded = member || recordedBefore
         ? undefined
         : cluster.memberEvent(name, session.nickKey!, this.#member(session), { type: "join", room: name, nick: session.nick! }, {
           countDelta: 1,
         });
       return Promise.all([cluster.members(name), recorded]).then(([elsewhere]) => {
         if (session.departed) {
-          if (recorded) cluster.memberEvent(name, session.nickKey!, null, leaveFrame, { countDelta: -1 });
+          if (recorded || recordedBefore) cluster.memberEvent(name, session.nickKey!, null, leaveFrame, { countDelta: -1 });
           return this.#dropIfUnfollowed(room);
         }
-        // Everyone here left meanwhile, so the room was dropped: start again.
-        if (this.#rooms.get(name) !== room) return this.#clusterJoin(session, name, since, id, key);
+        // Everyone here left meanwhile, so the room was dropped: start again (the joiner is on record already: counted once).
+        if (this.#rooms.get(name) !== room) return this.#clusterJoin(session, name, since, id, key, recorded !== undefined || recordedBefore);
         this.#join(session, name, since, id, key, elsewhere);
       });
     }).catch((error) => this.#storeError(session, error, id));

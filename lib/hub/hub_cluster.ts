@@ -18,18 +18,44 @@ export interface ClusterMember {
   note?: string;
   /** The member's account name, when logged in (for `who` and remote moderation). */
   account?: string;
+  /** A guest operator of the room (on its node), as read from the store; never written in a member record. */
+  op?: true;
 }
 
 /**
  * A moderation action on a user of another node, carried on that node's
  * channel (like a DM) and done there: `remove` takes the user out of a room
  * telling `frame` (a `leave` kicked or banned), `kill` ends its session,
- * `invite` hands it an invite.
+ * `invite` hands it an invite, `ban` bans it from a room it is not in (only
+ * its node knows its login, so the mask is made there; see
+ * remote_ban.ts), `op` makes a guest of that node a room operator there.
  */
 export type RemoteAction =
   | { a: "remove"; room: string; frame: ServerFrame }
   | { a: "kill" }
-  | { a: "invite"; room: string; from: string };
+  | { a: "invite"; room: string; from: string }
+  | RemoteBan
+  | { a: "op"; room: string; op: boolean };
+
+/**
+ * `ban` of a user of another node who is not in the room: by `by` (whose
+ * answer carries `id`), who is a server operator when `sop`.
+ */
+export interface RemoteBan {
+  a: "ban";
+  room: string;
+  by: string;
+  ts: number;
+  reason: string;
+  sop: boolean;
+  id?: string;
+}
+
+/** Who gets a relayed event as the answer to its frame: the session of `nick` here, with `id`. */
+export interface RelayReply {
+  nick: string;
+  id?: string;
+}
 
 /** A room in the `rooms` listing. */
 export interface ClusterRoom {
@@ -72,8 +98,10 @@ export interface HubCluster {
     frame: ServerFrame,
     options?: { dedupe?: string; rooms?: string[]; oldKey?: string; countDelta?: number },
   ): Promise<boolean>;
-  /** Members of a room on every node. */
+  /** Members of a room on every node (guest operators marked `op`). */
   members(room: string): Promise<ClusterMember[]>;
+  /** A guest of this node (`key`, session `sessionId`) became (`op`) or stopped being an operator of `room`: on record for other nodes. */
+  guestOperator?(room: string, key: string, sessionId: string, op: boolean): void;
   /** Rooms with members on any node. */
   rooms(): Promise<ClusterRoom[]>;
   /** Sends a DM to a user on another node; false when nobody holds `key`. */
@@ -83,7 +111,9 @@ export interface HubCluster {
   /**
    * Tells the members of `room` on other nodes `frame` (only its operators
    * there with `operatorsOnly`). Issued after the store write of the same
-   * change, so other nodes apply the change before they show it.
+   * change, so other nodes apply the change before they show it. With
+   * `reply`, the node of the session that asked gives it `frame` as its
+   * answer (with its id) instead of a plain copy.
    */
-  tellRoom(room: string, frame: ServerFrame, operatorsOnly: boolean): void;
+  tellRoom(room: string, frame: ServerFrame, operatorsOnly: boolean, reply?: RelayReply): void;
 }

@@ -22,6 +22,7 @@ import type { ClusterMember, RemoteAction, RoomStateChange } from "./hub_cluster
 import type { HubCore } from "./hub_services.ts";
 import type { Room } from "./room.ts";
 import { RemoteModeration, remoteBanMask } from "./remote_moderation.ts";
+import { banHere, guestRoleHere } from "./remote_target.ts";
 import { banMask, maskKey, normalizeMask, RoomModeration } from "./room_modes.ts";
 import type { Session } from "./session.ts";
 
@@ -78,7 +79,7 @@ export class ModerationDesk<P> {
       mod.accountOps.set(session.account.key, session.account.name);
       void this.hub.services.roomStates.setOperator(room.name, session.account.name, true);
     } else {
-      mod.sessionOps.add(session);
+      this.#setGuestOp(room, session, true);
     }
   }
 
@@ -179,8 +180,10 @@ export class ModerationDesk<P> {
     room.moderation = fresh;
   }
 
-  /** Cluster: an event from another node for the operators of `room` present here. */
-  relayToOperators(room: Room<P>, frame: ServerFrame): void {
+  /** Cluster: an event from another node for the operators of `room` present here; `reply` names the session it answers. */
+  relayToOperators(room: Room<P>, frame: ServerFrame, reply?: { nick: string; id?: string }): void {
+    const asker = reply && this.hub.sessionByNick(reply.nick);
+    if (asker) return this.hub.tell(this.#operatorsPresent(room), frame, asker, reply.id);
     this.hub.sink.broadcast(this.#operatorsPresent(room), frame);
   }
 
@@ -200,6 +203,10 @@ export class ModerationDesk<P> {
         this.#addInvite(target, action.room);
         this.hub.sink.send(target, { type: "invite", room: action.room, from: action.from });
         return;
+      case "ban":
+        return banHere(this.hub, this.hub.cluster!, target, action, (room) => this.#operatorsPresent(room));
+      case "op":
+        return guestRoleHere(this.hub, target, action.room, action.op);
     }
   }
 
@@ -224,15 +231,29 @@ export class ModerationDesk<P> {
 
   /** A member left `room` (any reason): a guest operator stops being one. */
   memberLeft(room: Room<P>, session: Session<P>): void {
-    room.moderation.sessionOps.delete(session);
+    this.#setGuestOp(room, session, false);
   }
 
-  topic(session: Session<P>, frame: ClientFrameOf<"topic">, now: number): void {
+  /** Makes `session` a guest operator of `room`, or not; in a cluster on record for other nodes (who, a locked topic). */
+  #setGuestOp(room: Room<P>, session: Session<P>, op: boolean): void {
+    const ops = room.moderation.sessionOps;
+    if (ops.has(session) === op) return;
+    if (op) ops.add(session);
+    else ops.delete(session);
+    if (session.nickKey !== null) this.hub.cluster?.guestOperator?.(room.name, session.nickKey, session.id, op);
+  }
+
+  topic(session: Session<P>, frame: ClientFrameOf<"topic">, now: number, lockCheckedElsewhere = false): void {
     const room = this.#roomFor(session, frame.room, frame.id);
     if (!room) return;
     const mod = room.moderation;
     if (mod.modes.topic_lock && !this.isOperator(room, session) && this.#operatorPresent(room)) {
       return this.hub.error(session, "not_op", `the topic of #${room.name} is locked to its operators`, frame.id);
+    }
+    // Cluster: an operator present on another node locks the topic as well (asked of the shared member list, then done).
+    const remote = this.#remote;
+    if (remote && mod.modes.topic_lock && !lockCheckedElsewhere && !this.isOperator(room, session)) {
+      return remote.unlessOperatorElsewhere(session, room, frame.id, now, (now) => this.topic(session, frame, now, true));
     }
     const by = session.nick!;
     mod.topic = frame.topic === "" ? null : { text: frame.topic, by, ts: now };
@@ -265,7 +286,7 @@ export class ModerationDesk<P> {
     if (!room) return;
     const remote = this.#remote;
     if (remote && !this.hub.sessionByNick(frame.nick)) {
-      return remote.member(session, room, frame.nick, frame.id, now, (member) => this.#remoteRole(session, room, member, frame));
+      return remote.member(session, room, frame.nick, frame.id, now, (member, now) => this.#remoteRole(session, room, member, frame, now));
     }
     const target = this.#member(session, room, frame.nick, frame.id);
     if (!target) return;
@@ -281,8 +302,8 @@ export class ModerationDesk<P> {
       else mod.accountOps.delete(target.account.key);
       void this.hub.services.roomStates.setOperator(room.name, target.account.name, op);
     }
-    if (op && target.account === null) mod.sessionOps.add(target);
-    if (!op) mod.sessionOps.delete(target);
+    if (op && target.account === null) this.#setGuestOp(room, target, true);
+    if (!op) this.#setGuestOp(room, target, false);
     this.hub.audit({ action: frame.type, by: session.nick!, target: target.nick!, room: room.name }, session);
     const event: ServerFrame = {
       type: "role",
@@ -295,12 +316,13 @@ export class ModerationDesk<P> {
     this.#tellAll(room, event, session, frame.id);
   }
 
-  /** `op`/`deop` of a member of another node: by its account (a guest there cannot be made operator from here). */
-  #remoteRole(session: Session<P>, room: Room<P>, member: ClusterMember, frame: ClientFrameOf<"op"> | ClientFrameOf<"deop">): void {
+  /** `op`/`deop` of a member of another node: by its account, or for a guest by its node (remote_target.ts). */
+  #remoteRole(session: Session<P>, room: Room<P>, member: ClusterMember, frame: ClientFrameOf<"op"> | ClientFrameOf<"deop">, now: number): void {
     const op = frame.type === "op";
     if (member.account === undefined) {
-      return this.hub.error(session, "invalid", `${member.nick} is a guest on another node: only a logged-in user can be made operator from here`, frame.id, {
-        field: "nick",
+      return this.#remote!.send(session, member.nick, { a: "op", room: room.name, op }, frame.id, now, () => {
+        this.hub.audit({ action: frame.type, by: session.nick!, target: member.nick, room: room.name }, session);
+        this.#tellAll(room, { type: "role", room: room.name, nick: member.nick, op, by: session.nick! }, session, frame.id);
       });
     }
     if (!op && this.#remote!.isServerOperator(member)) {
@@ -335,11 +357,11 @@ export class ModerationDesk<P> {
     if (!room) return;
     const remote = this.#remote;
     if (remote && !this.hub.sessionByNick(frame.nick)) {
-      // A user of another node is banned when it is in the room (the shared member list knows its account).
+      // A member of the room elsewhere is banned from here (the shared member list knows its account); anyone else by its node.
       return remote.member(session, room, frame.nick, frame.id, now, (member, now) => {
         this.#addBan(session, room, remoteBanMask(member), frame, now);
         remote.remove(session, room, member, "banned", frame.reason, undefined, now);
-      });
+      }, (now) => remote.banAbsent(session, room, frame, now));
     }
     const target = this.#target(session, frame.nick, frame.id, "ban");
     if (!target) return;

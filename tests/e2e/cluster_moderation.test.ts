@@ -87,6 +87,8 @@ describe.each(SERVER_RUNTIMES)("cluster moderation (%s)", (runtime) => {
     expect(entries[ownerNick]).toMatchObject({ account: ownerNick, op: true });
     expect(entries[memberNick]).toMatchObject({ account: memberNick });
     expect(entries[memberNick].op).toBeUndefined();
+    // The operator on node 1 locks the topic (topic_lock, the default) for a plain member on node 2 too.
+    expect(await member.request({ type: "topic", room, topic: "mine now" }, 5000)).toMatchObject({ type: "error", code: "not_op" });
     // A plain member of node 2 may not invite to an invite-only room.
     expect(await member.request({ type: "invite", room, nick: joinerNick }, 5000)).toMatchObject({ type: "error", code: "not_op" });
     owner.send({ type: "op", room, nick: memberNick });
@@ -143,6 +145,91 @@ describe.each(SERVER_RUNTIMES)("cluster moderation (%s)", (runtime) => {
     expect(await again.request({ type: "join", room }, 5000)).toMatchObject({ type: "error", code: "banned" });
     expect(await op.request({ type: "kick", room, nick: "nobody-here" }, 5000)).toMatchObject({ type: "error", code: "not_in_room" });
     for (const c of [op, witness, again]) c.destroy();
+  }, 30_000);
+
+  test("a ban of a user of another node who is not in the room holds there: its later join is refused, by account when logged in", async () => {
+    const room = nick("porch");
+    const op = await account(nodes[0].port, nick("op"));
+    const opNick = (await op.request({ type: "join", room }, 5000)).ops[0];
+    const guestNick = nick("roam");
+    const guest = await TestClient.register(nodes[1].port, guestNick, { defaultRoom: null });
+    const loggedNick = nick("acct");
+    const logged = await account(nodes[2].port, loggedNick);
+    // Logged in under another nick: the ban names the account, as on one node.
+    const alias = nick("alias");
+    expect(await logged.request({ type: "nick", nick: alias }, 5000)).toMatchObject({ type: "nick", new: alias });
+    await sleep(100);
+    expect(await op.request({ type: "ban", room, nick: guestNick, reason: "not here" }, 5000)).toMatchObject({
+      type: "ban",
+      room,
+      mask: `nick:${guestNick}`,
+      by: opNick,
+    });
+    expect(await op.request({ type: "ban", room, nick: alias }, 5000)).toMatchObject({ type: "ban", mask: `account:${loggedNick}` });
+    expect(await guest.request({ type: "join", room }, 5000)).toMatchObject({ type: "error", code: "banned" });
+    expect(await logged.request({ type: "join", room }, 5000)).toMatchObject({ type: "error", code: "banned" });
+    expect(await op.request({ type: "bans", room }, 5000)).toMatchObject({
+      bans: expect.arrayContaining([
+        expect.objectContaining({ mask: `nick:${guestNick}`, reason: "not here" }),
+        expect.objectContaining({ mask: `account:${loggedNick}` }),
+      ]),
+    });
+    // Each answer came once (the requests took them): no second copy of a ban event relayed back to the operator.
+    await sleep(300);
+    expect(op.lines.map((l) => JSON.parse(l)).filter((f) => f.type === "ban")).toHaveLength(0);
+    expect(await op.request({ type: "ban", room, nick: "nobody-at-all" }, 5000)).toMatchObject({ type: "error", code: "no_such_user" });
+    // A server operator elsewhere (its node knows it is one) is not banned by a room operator.
+    expect(await op.request({ type: "ban", room, nick: "root" }, 5000)).toMatchObject({ type: "error", code: "not_op" });
+    expect(await root.request({ type: "join", room }, 5000)).toMatchObject({ type: "room", room });
+    await root.request({ type: "leave", room }, 5000);
+    for (const c of [op, guest, logged]) c.destroy();
+  }, 30_000);
+
+  test("a guest operator on node 1 ops a guest of node 2, kicks and sets the topic there; the new operator acts from node 2; who and a locked topic count guest operators of every node", async () => {
+    const room = nick("shed");
+    const opNick = nick("gop");
+    const op = await TestClient.register(nodes[0].port, opNick, { defaultRoom: null });
+    expect(await op.request({ type: "join", room }, 5000)).toMatchObject({ type: "room", room });
+    const helperNick = nick("ghelp");
+    const helper = await TestClient.register(nodes[1].port, helperNick, { defaultRoom: null });
+    await helper.request({ type: "join", room }, 5000);
+    const pestNick = nick("gpest");
+    const pest = await TestClient.register(nodes[1].port, pestNick, { defaultRoom: null });
+    await pest.request({ type: "join", room }, 5000);
+    // Joining a room with members on another node makes no operator of the first joiner here.
+    expect(await helper.request({ type: "kick", room, nick: pestNick }, 5000)).toMatchObject({ type: "error", code: "not_op" });
+    expect(await op.request({ type: "topic", room, topic: "tools only" }, 5000)).toMatchObject({ type: "topic", by: opNick });
+    expect(await pest.waitFor((f) => f.type === "topic" && f.topic === "tools only", 5000)).toMatchObject({ by: opNick });
+    // The guest operator of node 1 counts on node 2: the topic is locked to a plain member there, and who marks it.
+    expect(await pest.request({ type: "topic", room, topic: "pests rule" }, 5000)).toMatchObject({ type: "error", code: "not_op" });
+    const opsSeen = async (c: TestClient) => ((await c.request({ type: "who", room }, 5000)).users as Frame[]).filter((u) => u.op).map((u) => u.nick).sort();
+    expect(await opsSeen(pest)).toEqual([opNick]);
+    expect(await op.request({ type: "op", room, nick: helperNick }, 5000)).toMatchObject({ type: "role", room, nick: helperNick, op: true, by: opNick });
+    expect(await helper.waitFor((f) => f.type === "role", 5000)).toMatchObject({ nick: helperNick, op: true, by: opNick });
+    await sleep(100);
+    expect(await opsSeen(op)).toEqual([helperNick, opNick].sort());
+    expect(await helper.request({ type: "kick", room, nick: pestNick, reason: "out" }, 5000)).toMatchObject({
+      type: "leave",
+      nick: pestNick,
+      reason: "kicked",
+      by: helperNick,
+    });
+    expect(await op.waitFor((f) => f.type === "leave" && f.nick === pestNick, 5000)).toMatchObject({ reason: "kicked", by: helperNick });
+    await pest.request({ type: "join", room }, 5000);
+    expect(await op.request({ type: "kick", room, nick: pestNick }, 5000)).toMatchObject({ type: "leave", reason: "kicked", by: opNick });
+    expect(await pest.waitFor((f) => f.type === "leave" && f.by === opNick, 5000)).toMatchObject({ nick: pestNick });
+    expect(await op.request({ type: "deop", room, nick: helperNick }, 5000)).toMatchObject({ type: "role", op: false });
+    expect(await helper.waitFor((f) => f.type === "role" && f.op === false, 5000)).toMatchObject({ nick: helperNick });
+    await sleep(100);
+    expect(await opsSeen(op)).toEqual([opNick]);
+    // Once the guest operator is gone, node 2 no longer counts it: the topic is free to a plain member again (as on one node).
+    await pest.request({ type: "join", room }, 5000);
+    op.destroy();
+    await sleep(200);
+    expect(await opsSeen(pest)).toEqual([]);
+    expect(await pest.request({ type: "topic", room, topic: "free again" }, 5000)).toMatchObject({ type: "topic", by: pestNick });
+    expect(await helper.request({ type: "mode", room, invite_only: true }, 5000)).toMatchObject({ type: "error", code: "not_op" });
+    for (const c of [helper, pest]) c.destroy();
   }, 30_000);
 
   test("a server operator on node 3 kills a user of node 1; killing a nick nobody holds is no_such_user", async () => {
