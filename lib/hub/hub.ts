@@ -799,22 +799,28 @@ export class Hub<P = unknown> implements HubCore<P> {
     if (!this.#textFits(session, frame.text, frame.id)) return;
     let stored;
     try {
-      const origin = frame.id === undefined ? undefined : `${session.id} ${frame.id}`;
+      // Only a cluster reads the origin (local stores ignore it): no string per message otherwise.
+      const origin = frame.id === undefined || !this.cluster ? undefined : `${session.id} ${frame.id}`;
       stored = this.services.roomLog.append(room, session.nick!, frame.text, now, origin);
     } catch (error) {
       return this.#storeError(session, error, frame.id);
     }
-    whenReady(stored, (msg) => {
-      // Cluster: every node delivers in the store's order; this copy goes out now only if it is the next one.
-      if (this.cluster) return this.cluster.appended(msg, frame.id === undefined ? undefined : `${session.id} ${frame.id}`);
-      room.record(msg);
-      if (frame.id === undefined) {
-        this.sink.broadcast(room.members, msg);
-      } else {
-        this.sink.broadcast(room.members, msg, session);
-        this.sink.send(session, withId(msg, frame.id));
-      }
-    }, (error) => this.#storeError(session, error, frame.id));
+    // A local store answers at once: deliver without the two closures whenReady would need (issue 15).
+    if (!(stored instanceof Promise)) return this.#delivered(session, room, frame, stored);
+    whenReady(stored, (msg) => this.#delivered(session, room, frame, msg), (error) => this.#storeError(session, error, frame.id));
+  }
+
+  /** A message the store has appended goes out: to the room, and with its id back to the sender. */
+  #delivered(session: Session<P>, room: Room<P>, frame: ClientFrameOf<"msg">, msg: MsgFrame): void {
+    // Cluster: every node delivers in the store's order; this copy goes out now only if it is the next one.
+    if (this.cluster) return this.cluster.appended(msg, frame.id === undefined ? undefined : `${session.id} ${frame.id}`);
+    room.record(msg);
+    if (frame.id === undefined) {
+      this.sink.broadcast(room.members, msg);
+    } else {
+      this.sink.broadcast(room.members, msg, session);
+      this.sink.send(session, withId(msg, frame.id));
+    }
   }
 
   /** The store could not answer: the frame gets `unavailable`, never an ack. */
