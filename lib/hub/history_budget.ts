@@ -25,6 +25,8 @@ export class HistoryBudget {
   evicted = 0;
   /** Histories holding messages, least recently active first (a Map keeps insertion order). */
   readonly #byActivity = new Map<Evictable, true>();
+  /** The last key of `#byActivity` when known: a busy room's next message moves nothing (issue 15). */
+  #newest: Evictable | null = null;
 
   /** `limit` is read on every check, so a reload that changes it applies at the next message. */
   constructor(readonly limit: () => number) {}
@@ -32,15 +34,23 @@ export class HistoryBudget {
   /** `history` kept a new message of `bytes`: it becomes the most recently active, then the budget is enforced. */
   added(history: Evictable, bytes: number): void {
     this.bytes += bytes;
-    this.#byActivity.delete(history);
-    this.#byActivity.set(history, true);
+    if (this.#newest !== history) {
+      this.#byActivity.delete(history);
+      this.#byActivity.set(history, true);
+      this.#newest = history;
+    }
     this.enforce();
   }
 
   /** `history` dropped messages on its own (retention, or it was forgotten). */
   removed(history: Evictable, bytes: number): void {
     this.bytes -= bytes;
-    if (history.size === 0) this.#byActivity.delete(history);
+    if (history.size === 0) this.#forget(history);
+  }
+
+  #forget(history: Evictable): void {
+    this.#byActivity.delete(history);
+    if (this.#newest === history) this.#newest = null;
   }
 
   /** Evicts the least recently active rooms' oldest messages until the bytes held are within the limit. */
@@ -51,12 +61,12 @@ export class HistoryBudget {
       if (oldest.done) return;
       const history = oldest.value;
       if (history.size === 0) {
-        this.#byActivity.delete(history);
+        this.#forget(history);
         continue;
       }
       this.bytes -= history.evictOldest();
       this.evicted++;
-      if (history.size === 0) this.#byActivity.delete(history);
+      if (history.size === 0) this.#forget(history);
     }
   }
 

@@ -21,6 +21,7 @@ import type { Awaitable } from "../store/account_store.ts";
 import { AccountDesk } from "./accounts.ts";
 import { type AuditEvent, defaultHubServices, type HubCore, type HubServices } from "./hub_services.ts";
 import { ModerationDesk } from "./moderation.ts";
+import { MessageDesk, sendStoreError } from "./messages.ts";
 import { CrowdSummaries, isCrowded } from "./crowd.ts";
 import { SPENDS_TOKEN, takeTokens } from "./frame_cost.ts";
 import { HistoryBudget } from "./history_budget.ts";
@@ -30,7 +31,7 @@ import { Room } from "./room.ts";
 import { storedHistory } from "./stored_history.ts";
 import { ServerOperators } from "./room_modes.ts";
 import { SessionWaits } from "./session_waits.ts";
-import { type StoredRoom, StoreUnavailable, whenReady } from "../store/types.ts";
+import { type StoredRoom, whenReady } from "../store/types.ts";
 import { Session } from "./session.ts";
 import { snapshotMembers } from "./snapshot_members.ts";
 import type { ClusterMember, HubCluster, RemoteAction, RoomStateChange } from "./hub_cluster.ts";
@@ -111,6 +112,7 @@ export class Hub<P = unknown> implements HubCore<P> {
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
   readonly #accounts: AccountDesk<P> = new AccountDesk<P>(this);
   readonly #moderation: ModerationDesk<P> = new ModerationDesk<P>(this);
+  readonly #messages: MessageDesk<P> = new MessageDesk<P>(this);
   readonly #waits: SessionWaits<P> = new SessionWaits<P>(
     () => this.services.now(),
     (session, frame, now) => this.handle(session, frame, now),
@@ -263,9 +265,9 @@ export class Hub<P = unknown> implements HubCore<P> {
       case "history":
         return this.#history(session, frame);
       case "msg":
-        return this.#msg(session, frame, now);
+        return this.#messages.msg(session, frame, now);
       case "dm":
-        return this.#dm(session, frame, now);
+        return this.#messages.dm(session, frame, now);
       case "who":
         return this.#who(session, frame);
       case "rooms":
@@ -797,65 +799,9 @@ export class Hub<P = unknown> implements HubCore<P> {
     });
   }
 
-  #msg(session: Session<P>, frame: ClientFrameOf<"msg">, now: number): void {
-    const room = this.#rooms.get(frame.room);
-    if (!room || !room.members.has(session)) {
-      return this.#error(session, "not_in_room", `join ${frame.room} before sending to it`, frame.id);
-    }
-    if (!this.#textFits(session, frame.text, frame.id)) return;
-    let stored;
-    try {
-      const origin = frame.id === undefined ? undefined : `${session.id} ${frame.id}`;
-      stored = this.services.roomLog.append(room, session.nick!, frame.text, now, origin);
-    } catch (error) {
-      return this.#storeError(session, error, frame.id);
-    }
-    whenReady(stored, (msg) => {
-      // Cluster: every node delivers in the store's order; this copy goes out now only if it is the next one.
-      if (this.cluster) return this.cluster.appended(msg, frame.id === undefined ? undefined : `${session.id} ${frame.id}`);
-      room.record(msg);
-      if (frame.id === undefined) {
-        this.sink.broadcast(room.members, msg);
-      } else {
-        this.sink.broadcast(room.members, msg, session);
-        this.sink.send(session, withId(msg, frame.id));
-      }
-    }, (error) => this.#storeError(session, error, frame.id));
-  }
-
   /** The store could not answer: the frame gets `unavailable`, never an ack. */
   #storeError(session: Session<P>, error: unknown, id: string | undefined): void {
-    const retryAfterMs = error instanceof StoreUnavailable ? error.retryAfterMs : 1000;
-    const message = error instanceof StoreUnavailable ? error.message : "the server cannot reach its store right now";
-    this.sink.send(session, errorFrame("unavailable", message, { id, retry_after_ms: retryAfterMs }));
-  }
-
-  #dm(session: Session<P>, frame: ClientFrameOf<"dm">, now: number): void {
-    const target = this.#byNick.get(nickKey(frame.to));
-    if (!target && this.cluster) {
-      if (!this.#textFits(session, frame.text, frame.id)) return;
-      const dm: ServerFrame = { type: "dm", from: session.nick!, to: frame.to, text: frame.text, ts: now };
-      return void this.cluster.sendDm(nickKey(frame.to), dm).then((sent) => {
-        if (!sent) return this.#error(session, "no_such_user", `${frame.to} is not connected`, frame.id);
-        this.sink.send(session, withId(dm, frame.id));
-      }, (error) => this.#storeError(session, error, frame.id));
-    }
-    if (!target) return this.#error(session, "no_such_user", `${frame.to} is not connected`, frame.id);
-    if (!this.#textFits(session, frame.text, frame.id)) return;
-    const dm: ServerFrame = { type: "dm", from: session.nick!, to: target.nick!, text: frame.text, ts: now };
-    if (target !== session) this.sink.send(target, dm);
-    this.sink.send(session, withId(dm, frame.id));
-  }
-
-  /** Checks max_text in code points (a UTF-16 length within the bound needs no count). */
-  #textFits(session: Session<P>, text: string, id: string | undefined): boolean {
-    const max = this.settings.max_text;
-    if (text.length <= max) return true;
-    let count = 0;
-    for (const _ of text) if (++count > max) break;
-    if (count <= max) return true;
-    this.#error(session, "text_too_long", `text has more than ${max} characters`, id);
-    return false;
+    sendStoreError(this, session, error, id);
   }
 
   #who(session: Session<P>, frame: ClientFrameOf<"who">): void {

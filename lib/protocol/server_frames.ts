@@ -191,20 +191,60 @@ export function errorFrame(
 
 /** Returns `frame` answered to request `id`: the same object when there is no id, else a copy with `id` last. */
 export function withId<F extends ServerFrame>(frame: F, id: string | undefined): F {
-  return id === undefined ? frame : { ...frame, id };
+  if (id === undefined) return frame;
+  const copy = { ...frame, id };
+  if (frame.type === "msg" && !("id" in frame)) {
+    lastCopy = copy;
+    lastCopyOf = frame;
+  }
+  return copy;
 }
+
+/*
+ * A sender's acknowledgement of a `msg` is the broadcast frame with its id
+ * added, made by withId and encoded just after the broadcast encoded the
+ * frame itself. One slot each remembers the last msg copy withId made and the
+ * last msg encoded, so that the acknowledgement's bytes are the broadcast's
+ * with `,"id":...}` spliced in: no second JSON.stringify of the whole frame
+ * per message (issue 15). Frames are never mutated once made, so the match
+ * by identity is enough.
+ */
+let lastCopy: ServerFrame | null = null;
+let lastCopyOf: ServerFrame | null = null;
+let lastEncoded: ServerFrame | null = null;
+let lastBytes: Uint8Array | null = null;
 
 const encoder = new TextEncoder();
 
 /** Encodes a frame as one compact JSON line (with LF). */
 export function encodeJsonFrame(frame: ServerFrame): Uint8Array {
+  if (frame === lastCopy && lastCopyOf === lastEncoded && lastBytes !== null) {
+    return withIdBytes(lastBytes, (frame as { id: string }).id);
+  }
   const json = JSON.stringify(frame);
   // Encoded into a scratch buffer and copied out once: `json + "\n"` made a
   // second string, flattened again by the encoder, per frame (issue 15).
-  if (json.length * 3 + 1 > scratch.length) return encoder.encode(json + "\n");
+  const bytes = json.length * 3 + 1 > scratch.length ? encoder.encode(json + "\n") : encodeLine(json);
+  if (frame.type === "msg") {
+    lastEncoded = frame;
+    lastBytes = bytes;
+  }
+  return bytes;
+}
+
+function encodeLine(json: string): Uint8Array {
   const { written } = encoder.encodeInto(json, scratch);
   scratch[written] = 0x0a;
   return scratch.slice(0, written + 1);
+}
+
+/** `line` (an encoded object and LF) with `"id":id` added as its last key. */
+function withIdBytes(line: Uint8Array, id: string): Uint8Array {
+  const tail = encoder.encode(`,"id":${JSON.stringify(id)}}\n`);
+  const out = new Uint8Array(line.length - 2 + tail.length);
+  out.set(line);
+  out.set(tail, line.length - 2);
+  return out;
 }
 
 /** Big enough for any frame under 5,461 UTF-16 units (3 bytes each at most); larger ones take the plain path. */

@@ -63,6 +63,12 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
   #ended = false;
   #paused = false;
   #waiter: ((result: IteratorResult<T>) => void) | undefined;
+  /** Set by {@linkcode PushQueue.consume}: items go straight to it, inside `push`. */
+  #consumer: ((item: T) => boolean) | undefined;
+  /** Settles the promise `consume` returned. */
+  #consumed: (() => void) | undefined;
+  /** True while `consume` hands over what was buffered before it was called. */
+  #draining = false;
   readonly #sizeOf: (item: T) => number;
   readonly #highWaterMark: number;
   readonly #source: Pausable | undefined;
@@ -85,6 +91,10 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
   push(item: T): void {
     if (this.#ended) {
       this.#drop?.(item);
+      return;
+    }
+    if (this.#consumer !== undefined && !this.#draining) {
+      this.#deliver(item);
       return;
     }
     const waiter = this.#waiter;
@@ -111,6 +121,62 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
       this.#waiter = undefined;
       waiter(DONE);
     }
+    if (!this.#draining) this.#finishConsuming();
+  }
+
+  /**
+   * Push mode, instead of iterating: every item goes to `onItem` as soon as
+   * it is pushed, synchronously inside `push` (what was buffered before, at
+   * once and in order). No promise, iterator result or microtask per item:
+   * for a socket, the line is handled inside the runtime's data callback
+   * (issue 15: a hop less between reading a message and writing it out).
+   * `onItem` returns false, or throws, to stop (like `break`: what is left is
+   * dropped, the source resumed). Resolves once the queue has ended or the
+   * consumer stopped. Use either this or iteration, once.
+   */
+  consume(onItem: (item: T) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.#consumed = resolve;
+      this.#consumer = onItem;
+      const items = this.#items;
+      if (items !== null) {
+        this.#draining = true;
+        for (let i = this.#head; i < items.length && this.#consumer !== undefined; i++) this.#deliver(items[i]!);
+        this.#draining = false;
+        this.#items = null;
+        this.#head = 0;
+        this.#size = 0;
+        if (this.#paused) {
+          this.#paused = false;
+          this.#source?.resume();
+        }
+      }
+      if (this.#ended) this.#finishConsuming();
+    });
+  }
+
+  #deliver(item: T): void {
+    let more: boolean;
+    try {
+      more = this.#consumer!(item);
+    } catch {
+      more = false;
+    }
+    if (!more) {
+      // As `break` out of a for-await would: later pushes are dropped; the source keeps flowing so a close is seen.
+      this.#consumer = undefined;
+      this.#draining = false;
+      this.return();
+      this.#finishConsuming();
+    }
+  }
+
+  #finishConsuming(): void {
+    const consumed = this.#consumed;
+    if (consumed === undefined) return;
+    this.#consumed = undefined;
+    this.#consumer = undefined;
+    consumed();
   }
 
   /** The next item, or the end. One call at a time (single consumer). */

@@ -249,9 +249,11 @@ export class Connection implements Flushable, LivenessState, InboundSink {
       const { code, message, field, id } = decoded.problem;
       return this.sendError(errorFrame(code, message, { id, field }));
     }
-    this.ctx.stats.framesIn[decoded.frame.type]++;
-    if (this.#refusesPlaintextPassword(decoded.frame)) return;
-    this.ctx.hub.handle(this.session, decoded.frame, this.#chunkNow);
+    const frame = decoded.frame;
+    this.ctx.stats.framesIn[frame.type]++;
+    // A msg never carries a password: the commonest frame skips the check (issue 15).
+    if (frame.type !== "msg" && this.#refusesPlaintextPassword(frame)) return;
+    this.ctx.hub.handle(this.session, frame, this.#chunkNow);
   }
 
   #handleText(line: string): void {
@@ -381,6 +383,8 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     if (this.#closed || this.endReason === "slow_consumer") return;
     this.#queue.push(bytes);
     if (this.pendingBytes > this.ctx.settings.max_pending) return this.dropSlowConsumer();
+    // Already in the scheduler's list (every frame after the first of a turn): nothing to mark (issue 15).
+    if (this.flushPending) return;
     if (this.#queue.bytes < this.transport.holdBytes) this.ctx.scheduler.markLater(this);
     else this.ctx.scheduler.mark(this);
   }

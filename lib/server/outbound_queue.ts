@@ -16,6 +16,34 @@ export interface BatchCache {
   joined: Uint8Array | null;
 }
 
+/**
+ * Emptied chunk lists, for queues that go from one chunk to two. In a
+ * fan-out every member's queue gets the same run of frames each turn, and a
+ * fresh list per member per turn, grown step by step, was the costliest part
+ * of queueing a delivery (issue 15). Lists come back here once their bytes
+ * are joined; bounded, and only short ones, so this holds little memory and
+ * no frames (each is emptied first).
+ */
+const spareLists: Uint8Array[][] = [];
+const MAX_SPARE_LISTS = 256;
+const MAX_SPARE_LENGTH = 256;
+
+function recycle(list: Uint8Array[]): void {
+  if (list.length > MAX_SPARE_LENGTH || spareLists.length >= MAX_SPARE_LISTS) return;
+  list.length = 0;
+  spareLists.push(list);
+}
+
+/**
+ * Ends a scheduler run: the list the cache held goes back to the spares
+ * (no queue holds it any more: a queue lets go of its list when taken).
+ */
+export function endBatch(cache: BatchCache): void {
+  if (cache.chunks !== null) recycle(cache.chunks);
+  cache.chunks = null;
+  cache.joined = null;
+}
+
 /** Bytes waiting for one connection. */
 export class OutboundQueue {
   /**
@@ -38,7 +66,9 @@ export class OutboundQueue {
     if (this.#chunks !== null) this.#chunks.push(bytes);
     else if (this.#one === null) this.#one = bytes;
     else {
-      this.#chunks = [this.#one, bytes];
+      const list = spareLists.pop() ?? [];
+      list.push(this.#one, bytes);
+      this.#chunks = list;
       this.#one = null;
     }
     this.#bytes += bytes.length;
@@ -55,8 +85,10 @@ export class OutboundQueue {
     const chunks = this.#chunks;
     if (chunks === null) return null;
     let out: Uint8Array;
+    this.#chunks = null;
     if (cache && cache.chunks && sameChunks(cache.chunks, chunks)) {
       out = cache.joined!;
+      recycle(chunks);
     } else {
       out = new Uint8Array(this.#bytes);
       let offset = 0;
@@ -65,11 +97,12 @@ export class OutboundQueue {
         offset += chunk.length;
       }
       if (cache) {
+        // The list the cache held belongs to no queue any more.
+        if (cache.chunks !== null) recycle(cache.chunks);
         cache.chunks = chunks;
         cache.joined = out;
-      }
+      } else recycle(chunks);
     }
-    this.#chunks = null;
     this.#bytes = 0;
     return out;
   }
@@ -91,6 +124,7 @@ export class OutboundQueue {
   /** Drops everything queued (the connection is going away). */
   clear(): void {
     this.#one = null;
+    if (this.#chunks !== null) recycle(this.#chunks);
     this.#chunks = null;
     this.#bytes = 0;
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { BatchCache } from "./outbound_queue.ts";
+import { type BatchCache, endBatch } from "./outbound_queue.ts";
 
 /** Something with queued output. */
 export interface Flushable {
@@ -107,9 +107,8 @@ export class WriteScheduler {
       target.flushPending = false;
       target.flush(cache);
     }
-    // Nothing of this run stays reachable from here.
-    cache.chunks = null;
-    cache.joined = null;
+    // Nothing of this run stays reachable from here (the cache's list goes back to the spares).
+    endBatch(cache);
     pending.length = 0;
     this.#spare = pending;
   }

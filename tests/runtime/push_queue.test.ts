@@ -74,4 +74,36 @@ describe("PushQueue", () => {
     expect(events).toEqual(["pause", "resume"]);
     expect((await queue.next()).done).toBe(true);
   });
+
+  test("consume hands buffered items over at once, then each push synchronously, and resolves at the end", async () => {
+    const events: string[] = [];
+    const queue = byteQueue(2, events);
+    queue.push(new Uint8Array(1));
+    queue.push(new Uint8Array(2)); // Past the high-water mark: paused.
+    const seen: number[] = [];
+    let ended = false;
+    const done = queue.consume((chunk) => (seen.push(chunk.byteLength), true)).then(() => (ended = true));
+    expect(seen).toEqual([1, 2]);
+    expect(events).toEqual(["pause", "resume"]);
+    queue.push(new Uint8Array(3));
+    expect(seen).toEqual([1, 2, 3]); // Inside push, not a microtask later.
+    queue.end();
+    await done;
+    expect(ended).toBe(true);
+  });
+
+  test("a consumer that returns false or throws stops: later pushes are dropped and consume resolves", async () => {
+    for (const stop of [() => false, () => { throw new Error("handler failed"); }]) {
+      const dropped: number[] = [];
+      const queue = new PushQueue<number>({ drop: (item) => dropped.push(item) });
+      const seen: number[] = [];
+      const done = queue.consume((item) => (seen.push(item), item < 2 ? true : stop()));
+      queue.push(1);
+      queue.push(2);
+      queue.push(3);
+      await done;
+      expect(seen).toEqual([1, 2]);
+      expect(dropped).toEqual([3]);
+    }
+  });
 });
