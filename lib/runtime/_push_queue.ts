@@ -7,6 +7,26 @@
  * @module
  */
 
+import type { ByteSink } from "./types.ts";
+
+/**
+ * `Conn.pipe` over a byte iterable (a {@linkcode PushQueue}, as Bun and Node
+ * fill): hands each chunk to `sink` until the iterable ends or the sink
+ * closes its input; resolves `true`, never rejects (the connection's
+ * `closed` reports an error).
+ */
+export async function pipeIterable(source: AsyncIterable<Uint8Array>, sink: ByteSink): Promise<true> {
+  try {
+    for await (const chunk of source) {
+      if (sink.inputClosed) break;
+      sink.onChunk(chunk);
+    }
+  } catch {
+    // A read error ends the connection; `closed` reports the reason.
+  }
+  return true;
+}
+
 /** Something that can be told to stop and restart pushing, e.g. a socket. */
 export interface Pausable {
   pause(): void;

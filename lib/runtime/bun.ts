@@ -24,6 +24,7 @@
  */
 
 import type {
+  ByteSink,
   CloseReason,
   Conn,
   HttpHandler,
@@ -38,7 +39,7 @@ import type {
 import { serveBunWebSocket } from "./_ws_bun.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
 import { WRITTEN } from "./types.ts";
-import { byteLength, PushQueue } from "./_push_queue.ts";
+import { byteLength, pipeIterable, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { checkCertificatePair, connectTls } from "./_tls.ts";
 import { listenTlsBun } from "./_tls_bun.ts";
@@ -100,6 +101,10 @@ export class BunConn implements Conn {
       ? Promise.resolve(this.#closeReason)
       : new Promise((resolve) => (this.#settle = resolve));
     return this.#closedPromise;
+  }
+
+  pipe(sink: ByteSink): Promise<true> {
+    return pipeIterable(this.readable, sink);
   }
 
   write(bytes: Uint8Array): Promise<void> {

@@ -22,6 +22,7 @@
  */
 
 import type {
+  ByteSink,
   CloseReason,
   Conn,
   HttpHandler,
@@ -73,24 +74,102 @@ function isClosedResource(error: unknown): boolean {
 }
 
 class DenoConn implements Conn {
-  readonly readable: AsyncIterable<Uint8Array>;
-  readonly closed: Promise<CloseReason>;
   readonly remoteAddr: NetAddr;
   readonly #conn: Deno.TcpConn;
-  #settle!: (reason: CloseReason) => void;
+  /** Made when first asked for (see `closed`): an idle connection need not carry a promise and its resolver. */
+  #closedPromise: Promise<CloseReason> | undefined;
+  #closeReason: CloseReason | undefined;
+  #settle: ((reason: CloseReason) => void) | undefined;
+  /** The async-iterable form, made only if someone asks for it (the server uses `pipe`). */
+  #readable: AsyncIterable<Uint8Array> | undefined;
   #writing = false;
-  #queue: PendingWrite[] = [];
+  /** Writes behind the one in progress; null while none wait (most connections, always). */
+  #queue: PendingWrite[] | null = null;
   #writeClosed = false;
   #fin: Promise<void> | undefined;
   #readEnded = false;
   #writeEnded = false;
   #done = false;
+  /** `pipe`'s state: where chunks go, the read buffer (held by the pending read), and how to end. */
+  #sink: ByteSink | null = null;
+  #buffer: Uint8Array | null = null;
+  #pipeEnded: ((value: true) => void) | null = null;
 
   constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
     this.remoteAddr = { hostname: normalizeHostname(conn.remoteAddr.hostname), port: conn.remoteAddr.port };
-    this.closed = new Promise((resolve) => (this.#settle = resolve));
-    this.readable = this.#read();
+  }
+
+  get closed(): Promise<CloseReason> {
+    this.#closedPromise ??= this.#closeReason !== undefined
+      ? Promise.resolve(this.#closeReason)
+      : new Promise((resolve) => (this.#settle = resolve));
+    return this.#closedPromise;
+  }
+
+  get readable(): AsyncIterable<Uint8Array> {
+    return (this.#readable ??= this.#read());
+  }
+
+  /**
+   * One `conn.read` at a time, each settled by the one `#onRead` callback of
+   * this connection: a pending read holds its buffer, a promise and one
+   * reaction, instead of an async generator with its request queue, a
+   * promise per chunk and the consumer's async function (issue 15).
+   */
+  pipe(sink: ByteSink): Promise<true> {
+    return new Promise<true>((resolve) => {
+      this.#sink = sink;
+      this.#pipeEnded = resolve;
+      this.#buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
+      this.#readNext();
+    });
+  }
+
+  #readNext(): void {
+    if (this.#done || this.#sink!.inputClosed) return this.#endPipe();
+    this.#conn.read(this.#buffer!).then(this.#onRead, this.#onRead);
+  }
+
+  /** Settles one `conn.read`: a count, null at the peer's FIN, or an error. */
+  readonly #onRead = (result: unknown): void => {
+    if (typeof result === "number") {
+      const chunk = this.#takeChunk(result);
+      try {
+        this.#sink!.onChunk(chunk);
+      } catch {
+        // As `readable` under a for-await: a throwing consumer stops reading.
+        return this.#endPipe();
+      }
+      return this.#readNext();
+    }
+    if (result === null) {
+      this.#endPipe();
+      this.#readEnded = true;
+      if (this.#writeEnded) this.#finish("eof");
+      return;
+    }
+    if (!isClosedResource(result)) this.#finish(closeReasonOf(result));
+    this.#endPipe();
+  };
+
+  /** Copies out the `n` bytes just read (the buffer is read into again) and sizes the buffer for the next read. */
+  #takeChunk(n: number): Uint8Array {
+    const buffer = this.#buffer!;
+    const chunk = buffer.slice(0, n);
+    if (n === buffer.length && n < MAX_READ_BUFFER_BYTES) this.#buffer = new Uint8Array(n * 4);
+    else if (n < MIN_READ_BUFFER_BYTES && buffer.length > MIN_READ_BUFFER_BYTES) {
+      this.#buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
+    }
+    return chunk;
+  }
+
+  #endPipe(): void {
+    const ended = this.#pipeEnded;
+    this.#pipeEnded = null;
+    this.#sink = null;
+    this.#buffer = null;
+    ended?.(true);
   }
 
   async *#read(): AsyncGenerator<Uint8Array> {
@@ -118,7 +197,7 @@ class DenoConn implements Conn {
   write(bytes: Uint8Array): Promise<void> {
     if (this.#done || this.#writeClosed) return Promise.reject(connectionClosedError());
     if (this.#writing) {
-      return new Promise((resolve, reject) => this.#queue.push({ bytes, resolve, reject }));
+      return new Promise((resolve, reject) => (this.#queue ??= []).push({ bytes, resolve, reject }));
     }
     return this.#writeNow(bytes);
   }
@@ -156,8 +235,11 @@ class DenoConn implements Conn {
     }
     this.#writing = false;
     this.#current = null;
-    const next = this.#queue.shift();
-    if (next !== undefined) this.#writeNow(next.bytes).then(next.resolve, next.reject);
+    const queue = this.#queue;
+    if (queue === null) return;
+    const next = queue.shift()!;
+    if (queue.length === 0) this.#queue = null;
+    this.#writeNow(next.bytes).then(next.resolve, next.reject);
   };
 
   closeWrite(): Promise<void> {
@@ -193,8 +275,8 @@ class DenoConn implements Conn {
 
   #rejectQueued(cause: unknown): void {
     const queue = this.#queue;
-    this.#queue = [];
-    for (const write of queue) write.reject(connectionClosedError(cause));
+    this.#queue = null;
+    if (queue !== null) for (const write of queue) write.reject(connectionClosedError(cause));
   }
 
   /** Closes the resource and settles `closed`, once. */
@@ -208,7 +290,8 @@ class DenoConn implements Conn {
     }
     this.#rejectQueued(undefined);
     this.#fin?.catch(() => {});
-    this.#settle(reason);
+    this.#closeReason = reason;
+    this.#settle?.(reason);
   }
 }
 

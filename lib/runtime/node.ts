@@ -23,6 +23,7 @@
 import * as net from "node:net";
 import { readFile } from "node:fs/promises";
 import type {
+  ByteSink,
   CloseReason,
   Conn,
   HttpHandler,
@@ -36,7 +37,7 @@ import type {
 } from "./types.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
 import { WRITTEN } from "./types.ts";
-import { byteLength, PushQueue } from "./_push_queue.ts";
+import { byteLength, pipeIterable, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { serveNodeHttp } from "./_node_http.ts";
 import { connectTls, listenTls } from "./_tls.ts";
@@ -95,6 +96,10 @@ export class NodeConn implements Conn {
     // Without an 'error' listener a reset would crash the process.
     socket.on("error", (error) => (this.#error ??= error));
     socket.on("close", () => this.#onClose());
+  }
+
+  pipe(sink: ByteSink): Promise<true> {
+    return pipeIterable(this.readable, sink);
   }
 
   write(bytes: Uint8Array): Promise<void> {

@@ -34,16 +34,9 @@ export class TcpTransport implements Transport {
     return this.conn.handshake;
   }
 
-  async read(sink: InboundSink): Promise<boolean> {
-    try {
-      for await (const chunk of this.conn.readable) {
-        if (sink.inputClosed) break;
-        sink.onChunk(chunk);
-      }
-    } catch {
-      // A read error ends the connection; `closed` reports the reason.
-    }
-    return true;
+  /** Chunks pushed straight to the connection (`Conn.pipe`): no async loop per idle connection (issue 15). */
+  read(sink: InboundSink): Promise<boolean> {
+    return this.conn.pipe(sink);
   }
 
   get closed(): Promise<DisconnectReason> {
