@@ -27,6 +27,14 @@ export async function pipeIterable(source: AsyncIterable<Uint8Array>, sink: Byte
   return true;
 }
 
+/** Where {@linkcode PushQueue.pipe} hands items: `ByteSink`'s shape, for any item type. */
+export interface ItemSink<T> {
+  /** One item, in order; handle it synchronously. */
+  onChunk(item: T): void;
+  /** True once no more items are wanted: the queue ends (checked before each item). */
+  readonly inputClosed: boolean;
+}
+
 /** Something that can be told to stop and restart pushing, e.g. a socket. */
 export interface Pausable {
   pause(): void;
@@ -87,6 +95,9 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
   readonly #highWaterMark: number;
   readonly #source: Pausable | undefined;
   readonly #drop: ((item: T) => void) | undefined;
+  /** Set by `pipe`: items go straight here, and `#piped` resolves at the end. */
+  #sink: ItemSink<T> | null = null;
+  #piped: ((value: true) => void) | null = null;
 
   /** Creates an empty, open queue. */
   constructor(options: PushQueueOptions<T> = {}) {
@@ -107,6 +118,7 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
       this.#drop?.(item);
       return;
     }
+    if (this.#sink !== null) return this.#hand(this.#sink, item);
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       // Fast path: the consumer is already waiting, nothing is buffered.
@@ -122,10 +134,63 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  /**
+   * Hands every item to `sink` as it is pushed, synchronously, instead of
+   * being iterated (buffered items first); resolves `true` once the queue
+   * ends, the sink closes its input, or the sink throws (which ends the queue
+   * as `return` does). Nothing is buffered, so the source is never paused:
+   * per connection this needs no async loop, no promise per item and no
+   * waiting resolver (issue 15). Use instead of iterating, once.
+   */
+  pipe(sink: ItemSink<T>): Promise<true> {
+    return new Promise<true>((resolve) => {
+      this.#piped = resolve;
+      const items = this.#items;
+      this.#items = null;
+      this.#size = 0;
+      let i = this.#head;
+      if (items !== null) {
+        while (i < items.length && this.#piped !== null) this.#hand(sink, items[i++]!);
+        // The sink stopped early: what it did not take is dropped, as `return` would.
+        if (this.#drop !== undefined) while (i < items.length) this.#drop(items[i++]!);
+      }
+      this.#head = 0;
+      if (this.#piped === null) return;
+      if (this.#paused) {
+        this.#paused = false;
+        this.#source?.resume();
+      }
+      if (this.#ended) return this.#endPipe();
+      this.#sink = sink;
+    });
+  }
+
+  /** One item to the sink; a closed or throwing sink ends the queue. */
+  #hand(sink: ItemSink<T>, item: T): void {
+    if (!sink.inputClosed) {
+      try {
+        return sink.onChunk(item);
+      } catch {
+        // As a for-await whose body throws: the consumer stopped.
+      }
+    }
+    this.#sink = null;
+    this.#drop?.(item);
+    this.return();
+  }
+
+  #endPipe(): void {
+    const piped = this.#piped;
+    this.#piped = null;
+    this.#sink = null;
+    piped?.(true);
+  }
+
   /** No more items: the consumer gets what is buffered, then the end. Idempotent. */
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#endPipe();
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       this.#waiter = undefined;

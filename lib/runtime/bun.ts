@@ -39,7 +39,7 @@ import type {
 import { serveBunWebSocket } from "./_ws_bun.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
 import { WRITTEN } from "./types.ts";
-import { byteLength, pipeIterable, PushQueue } from "./_push_queue.ts";
+import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { checkCertificatePair, connectTls } from "./_tls.ts";
 import { listenTlsBun } from "./_tls_bun.ts";
@@ -104,7 +104,7 @@ export class BunConn implements Conn {
   }
 
   pipe(sink: ByteSink): Promise<true> {
-    return pipeIterable(this.readable, sink);
+    return this.readable.pipe(sink);
   }
 
   write(bytes: Uint8Array): Promise<void> {

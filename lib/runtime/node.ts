@@ -37,7 +37,7 @@ import type {
 } from "./types.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
 import { WRITTEN } from "./types.ts";
-import { byteLength, pipeIterable, PushQueue } from "./_push_queue.ts";
+import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
 import { serveNodeHttp } from "./_node_http.ts";
 import { connectTls, listenTls } from "./_tls.ts";
@@ -99,7 +99,7 @@ export class NodeConn implements Conn {
   }
 
   pipe(sink: ByteSink): Promise<true> {
-    return pipeIterable(this.readable, sink);
+    return this.readable.pipe(sink);
   }
 
   write(bytes: Uint8Array): Promise<void> {
