@@ -48,15 +48,24 @@ import { checkCertificatePair, connectTls, listenTls } from "./_tls.ts";
 
 /**
  * Each connection reads into a buffer that starts small and grows x4 after a
- * read that fills it, up to the max; a short read shrinks it back. Every open
- * connection holds its buffer in a pending read: with a fixed 64 KiB buffer
- * an idle connection cost ~70 KiB of RSS, with this scheme ~20 KiB (Deno
- * 2.9.6, 2,000 idle connections). 256 bytes rather than 1 KiB (issue 15):
- * the buffer was the largest single piece of an idle connection (1 KiB of
- * its ~8.7 KB), and a line that fills it grows it to 1 KiB on the next read.
+ * read that fills it, up to the max; a read of under a sixteenth of it
+ * shrinks it back. Every open connection holds its buffer in a pending read:
+ * with a fixed 64 KiB buffer an idle connection cost ~70 KiB of RSS, with
+ * this scheme ~20 KiB (Deno 2.9.6, 2,000 idle connections). 64 bytes rather
+ * than 256 (issue 15): an idle client's lines (`hello`, `join`, `pong`) fit,
+ * and a client whose lines are longer keeps a buffer grown to fit them (a
+ * 100-byte message does not shrink a 256-byte buffer), so a steady sender
+ * pays one extra read once, not per line.
  */
-const MIN_READ_BUFFER_BYTES = 256;
+const MIN_READ_BUFFER_BYTES = 64;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
+
+/** The buffer for the next read after one of `n` bytes into `buffer` (the same one when its size still fits). */
+function nextReadBuffer(buffer: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> {
+  if (n === buffer.length && n < MAX_READ_BUFFER_BYTES) return new Uint8Array(n * 4);
+  if (n < buffer.length >> 4 && buffer.length > MIN_READ_BUFFER_BYTES) return new Uint8Array(MIN_READ_BUFFER_BYTES);
+  return buffer;
+}
 
 /** How long to back off after an accept error such as EMFILE. */
 const ACCEPT_RETRY_MS = 100;
@@ -92,7 +101,7 @@ class DenoConn implements Conn {
   #done = false;
   /** `pipe`'s state: where chunks go, the read buffer (held by the pending read), and how to end. */
   #sink: ByteSink | null = null;
-  #buffer: Uint8Array | null = null;
+  #buffer: Uint8Array<ArrayBuffer> | null = null;
   #pipeEnded: ((value: true) => void) | null = null;
 
   constructor(conn: Deno.TcpConn) {
@@ -157,10 +166,7 @@ class DenoConn implements Conn {
   #takeChunk(n: number): Uint8Array {
     const buffer = this.#buffer!;
     const chunk = buffer.slice(0, n);
-    if (n === buffer.length && n < MAX_READ_BUFFER_BYTES) this.#buffer = new Uint8Array(n * 4);
-    else if (n < MIN_READ_BUFFER_BYTES && buffer.length > MIN_READ_BUFFER_BYTES) {
-      this.#buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
-    }
+    this.#buffer = nextReadBuffer(buffer, n);
     return chunk;
   }
 
@@ -180,10 +186,7 @@ class DenoConn implements Conn {
         if (n === null) break;
         // The buffer is reused by the next read; consumers may keep chunks.
         const chunk = buffer.slice(0, n);
-        if (n === buffer.length && n < MAX_READ_BUFFER_BYTES) buffer = new Uint8Array(n * 4);
-        else if (n < MIN_READ_BUFFER_BYTES && buffer.length > MIN_READ_BUFFER_BYTES) {
-          buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
-        }
+        buffer = nextReadBuffer(buffer, n);
         yield chunk;
       }
     } catch (error) {
