@@ -51,13 +51,15 @@ import { checkCertificatePair, connectTls, listenTls } from "./_tls.ts";
  * read that fills it, up to the max; a read of under a sixteenth of it
  * shrinks it back. Every open connection holds its buffer in a pending read:
  * with a fixed 64 KiB buffer an idle connection cost ~70 KiB of RSS, with
- * this scheme ~20 KiB (Deno 2.9.6, 2,000 idle connections). 64 bytes rather
- * than 256 (issue 15): an idle client's lines (`hello`, `join`, `pong`) fit,
- * and a client whose lines are longer keeps a buffer grown to fit them (a
- * 100-byte message does not shrink a 256-byte buffer), so a steady sender
- * pays one extra read once, not per line.
+ * this scheme ~20 KiB (Deno 2.9.6, 2,000 idle connections). 128 bytes rather
+ * than 256 (issue 15): what a client sends on connecting (`hello` and `join`,
+ * often in one write) fits, so it is neither split across reads nor left
+ * in the line splitter's partial-line buffer (64 bytes split `tcpchat
+ * bench`'s and cost more than they saved); a client whose lines are longer
+ * keeps a buffer grown to fit them (a 100-byte read does not shrink a
+ * 512-byte buffer), so a steady sender pays one extra read once, not per line.
  */
-const MIN_READ_BUFFER_BYTES = 64;
+const MIN_READ_BUFFER_BYTES = 128;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
 /** The buffer for the next read after one of `n` bytes into `buffer` (the same one when its size still fits). */
