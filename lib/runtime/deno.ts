@@ -49,23 +49,32 @@ import { checkCertificatePair, connectTls, listenTls } from "./_tls.ts";
 /**
  * Each connection reads into a buffer that starts small and grows x4 after a
  * read that fills it, up to the max; a read of under a sixteenth of it
- * shrinks it back. Every open connection holds its buffer in a pending read:
- * with a fixed 64 KiB buffer an idle connection cost ~70 KiB of RSS, with
- * this scheme ~20 KiB (Deno 2.9.6, 2,000 idle connections). 128 bytes rather
- * than 256 (issue 15): what a client sends on connecting (`hello` and `join`,
- * often in one write) fits, so it is neither split across reads nor left
- * in the line splitter's partial-line buffer (64 bytes split `tcpchat
- * bench`'s and cost more than they saved); a client whose lines are longer
- * keeps a buffer grown to fit them (a 100-byte read does not shrink a
- * 512-byte buffer), so a steady sender pays one extra read once, not per line.
+ * shrinks it back, unless the buffer was grown by the read before (that read
+ * was then most likely the tail of the line that filled it). Every open
+ * connection holds its buffer in a pending read: with a fixed 64 KiB buffer
+ * an idle connection cost ~70 KiB of RSS, with this scheme ~20 KiB (Deno
+ * 2.9.6, 2,000 idle connections). 128 bytes rather than 256 (issue 15): what
+ * a client sends on connecting (`hello` and `join`, often in one write) fits,
+ * so it is neither split across reads nor left in the line splitter's
+ * partial-line buffer (64 bytes split `tcpchat bench`'s and cost more than
+ * they saved). A client whose lines are longer grows its buffer once and
+ * keeps it (a 140-byte message grows 128 to 512; its 12-byte tail and the
+ * next messages leave it there), so a steady sender pays one extra read
+ * once, not per line.
  */
 const MIN_READ_BUFFER_BYTES = 128;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
-/** The buffer for the next read after one of `n` bytes into `buffer` (the same one when its size still fits). */
-function nextReadBuffer(buffer: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> {
+/**
+ * The buffer for the next read after one of `n` bytes into `buffer` (the
+ * same one when its size still fits); `justGrown`: `buffer` was grown by the
+ * read before this one.
+ */
+function nextReadBuffer(buffer: Uint8Array<ArrayBuffer>, n: number, justGrown: boolean): Uint8Array<ArrayBuffer> {
   if (n === buffer.length && n < MAX_READ_BUFFER_BYTES) return new Uint8Array(n * 4);
-  if (n < buffer.length >> 4 && buffer.length > MIN_READ_BUFFER_BYTES) return new Uint8Array(MIN_READ_BUFFER_BYTES);
+  if (!justGrown && n < buffer.length >> 4 && buffer.length > MIN_READ_BUFFER_BYTES) {
+    return new Uint8Array(MIN_READ_BUFFER_BYTES);
+  }
   return buffer;
 }
 
@@ -104,6 +113,8 @@ class DenoConn implements Conn {
   /** `pipe`'s state: where chunks go, the read buffer (held by the pending read), and how to end. */
   #sink: ByteSink | null = null;
   #buffer: Uint8Array<ArrayBuffer> | null = null;
+  /** Whether the last read grew `#buffer` (see `nextReadBuffer`). */
+  #grown = false;
   #pipeEnded: ((value: true) => void) | null = null;
 
   constructor(conn: Deno.TcpConn) {
@@ -168,7 +179,9 @@ class DenoConn implements Conn {
   #takeChunk(n: number): Uint8Array {
     const buffer = this.#buffer!;
     const chunk = buffer.slice(0, n);
-    this.#buffer = nextReadBuffer(buffer, n);
+    const next = nextReadBuffer(buffer, n, this.#grown);
+    this.#grown = next.length > buffer.length;
+    this.#buffer = next;
     return chunk;
   }
 
@@ -182,13 +195,16 @@ class DenoConn implements Conn {
 
   async *#read(): AsyncGenerator<Uint8Array> {
     let buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
+    let grown = false;
     try {
       while (!this.#done) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         // The buffer is reused by the next read; consumers may keep chunks.
         const chunk = buffer.slice(0, n);
-        buffer = nextReadBuffer(buffer, n);
+        const next = nextReadBuffer(buffer, n, grown);
+        grown = next.length > buffer.length;
+        buffer = next;
         yield chunk;
       }
     } catch (error) {
