@@ -48,22 +48,24 @@ import { checkCertificatePair, connectTls, listenTls } from "./_tls.ts";
 
 /**
  * Each connection reads into a buffer that starts small and grows x4 after a
- * read that fills it, up to the max; a read of under a sixteenth of it
- * shrinks it back, unless the buffer was grown by the read before (that read
- * was then most likely the tail of the line that filled it). Every open
- * connection holds its buffer in a pending read: with a fixed 64 KiB buffer
- * an idle connection cost ~70 KiB of RSS, with this scheme ~20 KiB (Deno
- * 2.9.6, 2,000 idle connections). 128 bytes rather than 256 (issue 15): what
- * a client sends on connecting (`hello` and `join`, often in one write) fits,
- * so it is neither split across reads nor left in the line splitter's
- * partial-line buffer (64 bytes split `tcpchat bench`'s and cost more than
- * they saved). A client whose lines are longer grows its buffer once and
- * keeps it (a 140-byte message grows 128 to 512; its 12-byte tail and the
- * next messages leave it there), so a steady sender pays one extra read
- * once, not per line.
+ * read that fills it, up to the max. A short read (under 256 bytes) shrinks
+ * it to the smallest size that read would not have filled (128 or 512
+ * bytes), except right after a growth (that read was most likely the tail of
+ * the line that filled the buffer); reads of 256 bytes or more keep it, so a
+ * busy sender keeps its large buffer. Every open connection holds its buffer
+ * in a pending read: with a fixed 64 KiB buffer an idle connection cost ~70
+ * KiB of RSS, with this scheme ~20 KiB (Deno 2.9.6, 2,000 idle connections).
+ * 128 bytes rather than 256 (issue 15): what a client sends on connecting
+ * (`hello` and `join`, often in one write) fits, so it is neither split
+ * across reads nor left in the line splitter's partial-line buffer (64 bytes
+ * split `tcpchat bench`'s and cost more than they saved). A client sending
+ * 140-byte messages grows 128 to 512 once and then reads each in one read.
  */
 const MIN_READ_BUFFER_BYTES = 128;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
+
+/** Reads shorter than this may shrink the buffer (see above). */
+const SHRINK_BELOW_BYTES = 256;
 
 /**
  * The buffer for the next read after one of `n` bytes into `buffer` (the
@@ -71,11 +73,11 @@ const MAX_READ_BUFFER_BYTES = 64 * 1024;
  * read before this one.
  */
 function nextReadBuffer(buffer: Uint8Array<ArrayBuffer>, n: number, justGrown: boolean): Uint8Array<ArrayBuffer> {
-  if (n === buffer.length && n < MAX_READ_BUFFER_BYTES) return new Uint8Array(n * 4);
-  if (!justGrown && n < buffer.length >> 4 && buffer.length > MIN_READ_BUFFER_BYTES) {
-    return new Uint8Array(MIN_READ_BUFFER_BYTES);
-  }
-  return buffer;
+  const size = buffer.length;
+  if (n === size && n < MAX_READ_BUFFER_BYTES) return new Uint8Array(n * 4);
+  if (justGrown || n >= SHRINK_BELOW_BYTES) return buffer;
+  const fit = n < MIN_READ_BUFFER_BYTES ? MIN_READ_BUFFER_BYTES : MIN_READ_BUFFER_BYTES * 4;
+  return size > fit ? new Uint8Array(fit) : buffer;
 }
 
 /** How long to back off after an accept error such as EMFILE. */

@@ -4,7 +4,8 @@
  * framing and heartbeat code runs on Deno, Bun and Node.
  *
  * Shapes follow `Deno.Listener` / `Deno.Conn` (pull-read, awaited write) with
- * backpressure carried by the `write` promise.
+ * backpressure carried by the `write` promise; `Conn.pipe` is the push-style
+ * read the server uses (one sink object, no promise per chunk).
  *
  * @module
  */
