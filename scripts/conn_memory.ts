@@ -18,13 +18,14 @@
  * (`object:Connection`, `closure:...`), per connection. Snapshots inflate
  * RSS, so read RSS from a run without them.
  *
- * Usage: `npm run memory -- [--runtimes bun,deno] [--conns 2000] [--snapshots]`
+ * Usage: `npm run memory -- [--runtimes bun,deno] [--conns 2000] [--snapshots [--save-snapshots DIR]]`
  *
  * @module
  */
 
 import { spawn } from "node:child_process";
 import { createConnection, type Socket } from "node:net";
+import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { binPath, DEFAULT_DENO_FLAGS, REPO_ROOT, type ServerProcess, spawnServer } from "../tests/support/runtimes.ts";
 
@@ -35,6 +36,8 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     /** Deno: also heap snapshots, by kind (they inflate RSS: read RSS from a run without). */
     snapshots: { type: "boolean", default: false },
+    /** With --snapshots: also write each raw snapshot to this directory (base, raw, base2, registered .heapsnapshot) for a closer look. */
+    "save-snapshots": { type: "string" },
   },
 });
 const N = Number(values.conns);
@@ -71,7 +74,7 @@ function start(runtime: "bun" | "deno"): Promise<ServerProcess> {
  * Deno: a V8 heap snapshot over the inspector, summed by what each node is
  * (`object:Connection`, `closure:onWrite`, `string`, ...): self sizes, bytes.
  */
-async function heapByKind(server: ServerProcess): Promise<Map<string, number>> {
+async function heapByKind(server: ServerProcess, name: string): Promise<Map<string, number>> {
   const url = /ws:\/\/\S+/.exec(await server.waitForLine(/ws:\/\//, { stream: "stderr" }))![0];
   const ws = new WebSocket(url);
   await new Promise((r, j) => ((ws.onopen = r), (ws.onerror = j)));
@@ -86,6 +89,7 @@ async function heapByKind(server: ServerProcess): Promise<Map<string, number>> {
   ws.send(JSON.stringify({ id: 1, method: "HeapProfiler.takeHeapSnapshot", params: { reportProgress: false } }));
   await done;
   ws.close();
+  if (values["save-snapshots"]) await writeFile(`${values["save-snapshots"]}/${name}.heapsnapshot`, text);
   const snapshot = JSON.parse(text);
   const meta = snapshot.snapshot.meta;
   const fields: string[] = meta.node_fields;
@@ -169,19 +173,19 @@ for (const runtime of values.runtimes!.split(",") as ("bun" | "deno")[]) {
     await (await openIdle(server.port, 100))();
     await sleep(1000);
     const base = await probe(server);
-    const baseKinds = snap(runtime) ? await heapByKind(server) : undefined;
+    const baseKinds = snap(runtime) ? await heapByKind(server, "base") : undefined;
     const raw = await openRaw(server.port, N);
     await sleep(1000);
     const rawProbe = await probe(server);
-    const rawKinds = snap(runtime) ? await heapByKind(server) : undefined;
+    const rawKinds = snap(runtime) ? await heapByKind(server, "raw") : undefined;
     raw.forEach((s) => s.destroy());
     await sleep(2000);
     const base2 = await probe(server);
-    const base2Kinds = snap(runtime) ? await heapByKind(server) : undefined;
+    const base2Kinds = snap(runtime) ? await heapByKind(server, "base2") : undefined;
     const stop = await openIdle(server.port, N);
     await sleep(1000);
     const idleProbe = await probe(server);
-    const idleKinds = snap(runtime) ? await heapByKind(server) : undefined;
+    const idleKinds = snap(runtime) ? await heapByKind(server, "registered") : undefined;
     await stop();
     const fmt = (o: Record<string, number>) =>
       Object.fromEntries(Object.entries(o).map(([k, x]) => [k, k.startsWith("objects:") ? x : Math.round(x)]));

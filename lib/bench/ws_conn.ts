@@ -14,7 +14,8 @@
  *
  * @module
  */
-import type { CloseReason, Conn, Runtime } from "../runtime/types.ts";
+import type { ByteSink, CloseReason, Conn, Runtime } from "../runtime/types.ts";
+import { pipeIterable } from "../runtime/_push_queue.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -140,6 +141,10 @@ class RawWsConn implements Conn {
         }
       },
     };
+  }
+
+  pipe(sink: ByteSink): Promise<true> {
+    return pipeIterable(this.readable, sink);
   }
 
   #control(opcode: number, payload: Uint8Array): void {

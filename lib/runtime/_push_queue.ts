@@ -7,6 +7,34 @@
  * @module
  */
 
+import type { ByteSink } from "./types.ts";
+
+/**
+ * `Conn.pipe` over a byte iterable (a {@linkcode PushQueue}, as Bun and Node
+ * fill): hands each chunk to `sink` until the iterable ends or the sink
+ * closes its input; resolves `true`, never rejects (the connection's
+ * `closed` reports an error).
+ */
+export async function pipeIterable(source: AsyncIterable<Uint8Array>, sink: ByteSink): Promise<true> {
+  try {
+    for await (const chunk of source) {
+      if (sink.inputClosed) break;
+      sink.onChunk(chunk);
+    }
+  } catch {
+    // A read error ends the connection; `closed` reports the reason.
+  }
+  return true;
+}
+
+/** Where {@linkcode PushQueue.pipe} hands items: `ByteSink`'s shape, for any item type. */
+export interface ItemSink<T> {
+  /** One item, in order; handle it synchronously. */
+  onChunk(item: T): void;
+  /** True once no more items are wanted: the queue ends (checked before each item). */
+  readonly inputClosed: boolean;
+}
+
 /** Something that can be told to stop and restart pushing, e.g. a socket. */
 export interface Pausable {
   pause(): void;
@@ -63,16 +91,13 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
   #ended = false;
   #paused = false;
   #waiter: ((result: IteratorResult<T>) => void) | undefined;
-  /** Set by {@linkcode PushQueue.consume}: items go straight to it, inside `push`. */
-  #consumer: ((item: T) => boolean) | undefined;
-  /** Settles the promise `consume` returned. */
-  #consumed: (() => void) | undefined;
-  /** True while `consume` hands over what was buffered before it was called. */
-  #draining = false;
   readonly #sizeOf: (item: T) => number;
   readonly #highWaterMark: number;
   readonly #source: Pausable | undefined;
   readonly #drop: ((item: T) => void) | undefined;
+  /** Set by `pipe`: items go straight here, and `#piped` resolves at the end. */
+  #sink: ItemSink<T> | null = null;
+  #piped: ((value: true) => void) | null = null;
 
   /** Creates an empty, open queue. */
   constructor(options: PushQueueOptions<T> = {}) {
@@ -93,10 +118,7 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
       this.#drop?.(item);
       return;
     }
-    if (this.#consumer !== undefined && !this.#draining) {
-      this.#deliver(item);
-      return;
-    }
+    if (this.#sink !== null) return this.#hand(this.#sink, item);
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       // Fast path: the consumer is already waiting, nothing is buffered.
@@ -112,71 +134,68 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  /**
+   * Hands every item to `sink` as it is pushed, synchronously, instead of
+   * being iterated (buffered items first); resolves `true` once the queue
+   * ends, the sink closes its input, or the sink throws (which ends the queue
+   * as `return` does). Nothing is buffered, so the source is never paused:
+   * per connection this needs no async loop, no promise per item and no
+   * waiting resolver (issue 15). Use instead of iterating, once.
+   */
+  pipe(sink: ItemSink<T>): Promise<true> {
+    return new Promise<true>((resolve) => {
+      this.#piped = resolve;
+      const items = this.#items;
+      this.#items = null;
+      this.#size = 0;
+      let i = this.#head;
+      if (items !== null) {
+        while (i < items.length && this.#piped !== null) this.#hand(sink, items[i++]!);
+        // The sink stopped early: what it did not take is dropped, as `return` would.
+        if (this.#drop !== undefined) while (i < items.length) this.#drop(items[i++]!);
+      }
+      this.#head = 0;
+      if (this.#piped === null) return;
+      if (this.#paused) {
+        this.#paused = false;
+        this.#source?.resume();
+      }
+      if (this.#ended) return this.#endPipe();
+      this.#sink = sink;
+    });
+  }
+
+  /** One item to the sink; a closed or throwing sink ends the queue. */
+  #hand(sink: ItemSink<T>, item: T): void {
+    if (!sink.inputClosed) {
+      try {
+        return sink.onChunk(item);
+      } catch {
+        // As a for-await whose body throws: the consumer stopped.
+      }
+    }
+    this.#sink = null;
+    this.#drop?.(item);
+    this.return();
+  }
+
+  #endPipe(): void {
+    const piped = this.#piped;
+    this.#piped = null;
+    this.#sink = null;
+    piped?.(true);
+  }
+
   /** No more items: the consumer gets what is buffered, then the end. Idempotent. */
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#endPipe();
     const waiter = this.#waiter;
     if (waiter !== undefined) {
       this.#waiter = undefined;
       waiter(DONE);
     }
-    if (!this.#draining) this.#finishConsuming();
-  }
-
-  /**
-   * Push mode, instead of iterating: every item goes to `onItem` as soon as
-   * it is pushed, synchronously inside `push` (what was buffered before, at
-   * once and in order). No promise, iterator result or microtask per item:
-   * for a socket, the line is handled inside the runtime's data callback
-   * (issue 15: a hop less between reading a message and writing it out).
-   * `onItem` returns false, or throws, to stop (like `break`: what is left is
-   * dropped, the source resumed). Resolves once the queue has ended or the
-   * consumer stopped. Use either this or iteration, once.
-   */
-  consume(onItem: (item: T) => boolean): Promise<void> {
-    return new Promise((resolve) => {
-      this.#consumed = resolve;
-      this.#consumer = onItem;
-      const items = this.#items;
-      if (items !== null) {
-        this.#draining = true;
-        for (let i = this.#head; i < items.length && this.#consumer !== undefined; i++) this.#deliver(items[i]!);
-        this.#draining = false;
-        this.#items = null;
-        this.#head = 0;
-        this.#size = 0;
-        if (this.#paused) {
-          this.#paused = false;
-          this.#source?.resume();
-        }
-      }
-      if (this.#ended) this.#finishConsuming();
-    });
-  }
-
-  #deliver(item: T): void {
-    let more: boolean;
-    try {
-      more = this.#consumer!(item);
-    } catch {
-      more = false;
-    }
-    if (!more) {
-      // As `break` out of a for-await would: later pushes are dropped; the source keeps flowing so a close is seen.
-      this.#consumer = undefined;
-      this.#draining = false;
-      this.return();
-      this.#finishConsuming();
-    }
-  }
-
-  #finishConsuming(): void {
-    const consumed = this.#consumed;
-    if (consumed === undefined) return;
-    this.#consumed = undefined;
-    this.#consumer = undefined;
-    consumed();
   }
 
   /** The next item, or the end. One call at a time (single consumer). */

@@ -24,6 +24,7 @@
  */
 
 import type {
+  ByteSink,
   CertificatePair,
   CloseReason,
   Conn,
@@ -102,6 +103,10 @@ export class BunConn implements Conn {
       ? Promise.resolve(this.#closeReason)
       : new Promise((resolve) => (this.#settle = resolve));
     return this.#closedPromise;
+  }
+
+  pipe(sink: ByteSink): Promise<true> {
+    return this.readable.pipe(sink);
   }
 
   write(bytes: Uint8Array): Promise<void> {

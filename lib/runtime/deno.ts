@@ -22,6 +22,7 @@
  */
 
 import type {
+  ByteSink,
   CloseReason,
   Conn,
   HttpHandler,
@@ -48,15 +49,37 @@ import { serveNodeHttp } from "./_node_http.ts";
 
 /**
  * Each connection reads into a buffer that starts small and grows x4 after a
- * read that fills it, up to the max; a short read shrinks it back. Every open
- * connection holds its buffer in a pending read: with a fixed 64 KiB buffer
- * an idle connection cost ~70 KiB of RSS, with this scheme ~20 KiB (Deno
- * 2.9.6, 2,000 idle connections). 256 bytes rather than 1 KiB (issue 15):
- * the buffer was the largest single piece of an idle connection (1 KiB of
- * its ~8.7 KB), and a line that fills it grows it to 1 KiB on the next read.
+ * read that fills it, up to the max. A short read (under 256 bytes) shrinks
+ * it to the smallest size that read would not have filled (128 or 512
+ * bytes), except right after a growth (that read was most likely the tail of
+ * the line that filled the buffer); reads of 256 bytes or more keep it, so a
+ * busy sender keeps its large buffer. Every open connection holds its buffer
+ * in a pending read: with a fixed 64 KiB buffer an idle connection cost ~70
+ * KiB of RSS, with this scheme ~20 KiB (Deno 2.9.6, 2,000 idle connections).
+ * 128 bytes rather than 256 (issue 15): what a client sends on connecting
+ * (`hello` and `join`, often in one write) fits, so it is neither split
+ * across reads nor left in the line splitter's partial-line buffer (64 bytes
+ * split `tcpchat bench`'s and cost more than they saved). A client sending
+ * 140-byte messages grows 128 to 512 once and then reads each in one read.
  */
-const MIN_READ_BUFFER_BYTES = 256;
+const MIN_READ_BUFFER_BYTES = 128;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
+
+/** Reads shorter than this may shrink the buffer (see above). */
+const SHRINK_BELOW_BYTES = 256;
+
+/**
+ * The buffer for the next read after one of `n` bytes into `buffer` (the
+ * same one when its size still fits); `justGrown`: `buffer` was grown by the
+ * read before this one.
+ */
+function nextReadBuffer(buffer: Uint8Array<ArrayBuffer>, n: number, justGrown: boolean): Uint8Array<ArrayBuffer> {
+  const size = buffer.length;
+  if (n === size && n < MAX_READ_BUFFER_BYTES) return new Uint8Array(n * 4);
+  if (justGrown || n >= SHRINK_BELOW_BYTES) return buffer;
+  const fit = n < MIN_READ_BUFFER_BYTES ? MIN_READ_BUFFER_BYTES : MIN_READ_BUFFER_BYTES * 4;
+  return size > fit ? new Uint8Array(fit) : buffer;
+}
 
 /** How long to back off after an accept error such as EMFILE. */
 const ACCEPT_RETRY_MS = 100;
@@ -74,38 +97,117 @@ function isClosedResource(error: unknown): boolean {
 }
 
 class DenoConn implements Conn {
-  readonly readable: AsyncIterable<Uint8Array>;
-  readonly closed: Promise<CloseReason>;
   readonly remoteAddr: NetAddr;
   readonly #conn: Deno.TcpConn;
-  #settle!: (reason: CloseReason) => void;
+  /** Made when first asked for (see `closed`): an idle connection need not carry a promise and its resolver. */
+  #closedPromise: Promise<CloseReason> | undefined;
+  #closeReason: CloseReason | undefined;
+  #settle: ((reason: CloseReason) => void) | undefined;
+  /** The async-iterable form, made only if someone asks for it (the server uses `pipe`). */
+  #readable: AsyncIterable<Uint8Array> | undefined;
   #writing = false;
-  #queue: PendingWrite[] = [];
+  /** Writes behind the one in progress; null while none wait (most connections, always). */
+  #queue: PendingWrite[] | null = null;
   #writeClosed = false;
   #fin: Promise<void> | undefined;
   #readEnded = false;
   #writeEnded = false;
   #done = false;
+  /** `pipe`'s state: where chunks go, the read buffer (held by the pending read), and how to end. */
+  #sink: ByteSink | null = null;
+  #buffer: Uint8Array<ArrayBuffer> | null = null;
+  /** Whether the last read grew `#buffer` (see `nextReadBuffer`). */
+  #grown = false;
+  #pipeEnded: ((value: true) => void) | null = null;
 
   constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
     this.remoteAddr = { hostname: normalizeHostname(conn.remoteAddr.hostname), port: conn.remoteAddr.port };
-    this.closed = new Promise((resolve) => (this.#settle = resolve));
-    this.readable = this.#read();
+  }
+
+  get closed(): Promise<CloseReason> {
+    this.#closedPromise ??= this.#closeReason !== undefined
+      ? Promise.resolve(this.#closeReason)
+      : new Promise((resolve) => (this.#settle = resolve));
+    return this.#closedPromise;
+  }
+
+  get readable(): AsyncIterable<Uint8Array> {
+    return (this.#readable ??= this.#read());
+  }
+
+  /**
+   * One `conn.read` at a time, each settled by the one `#onRead` callback of
+   * this connection: a pending read holds its buffer, a promise and one
+   * reaction, instead of an async generator with its request queue, a
+   * promise per chunk and the consumer's async function (issue 15).
+   */
+  pipe(sink: ByteSink): Promise<true> {
+    return new Promise<true>((resolve) => {
+      this.#sink = sink;
+      this.#pipeEnded = resolve;
+      this.#buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
+      this.#readNext();
+    });
+  }
+
+  #readNext(): void {
+    if (this.#done || this.#sink!.inputClosed) return this.#endPipe();
+    this.#conn.read(this.#buffer!).then(this.#onRead, this.#onRead);
+  }
+
+  /** Settles one `conn.read`: a count, null at the peer's FIN, or an error. */
+  readonly #onRead = (result: unknown): void => {
+    if (typeof result === "number") {
+      const chunk = this.#takeChunk(result);
+      try {
+        this.#sink!.onChunk(chunk);
+      } catch {
+        // As `readable` under a for-await: a throwing consumer stops reading.
+        return this.#endPipe();
+      }
+      return this.#readNext();
+    }
+    if (result === null) {
+      this.#endPipe();
+      this.#readEnded = true;
+      if (this.#writeEnded) this.#finish("eof");
+      return;
+    }
+    if (!isClosedResource(result)) this.#finish(closeReasonOf(result));
+    this.#endPipe();
+  };
+
+  /** Copies out the `n` bytes just read (the buffer is read into again) and sizes the buffer for the next read. */
+  #takeChunk(n: number): Uint8Array {
+    const buffer = this.#buffer!;
+    const chunk = buffer.slice(0, n);
+    const next = nextReadBuffer(buffer, n, this.#grown);
+    this.#grown = next.length > buffer.length;
+    this.#buffer = next;
+    return chunk;
+  }
+
+  #endPipe(): void {
+    const ended = this.#pipeEnded;
+    this.#pipeEnded = null;
+    this.#sink = null;
+    this.#buffer = null;
+    ended?.(true);
   }
 
   async *#read(): AsyncGenerator<Uint8Array> {
     let buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
+    let grown = false;
     try {
       while (!this.#done) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         // The buffer is reused by the next read; consumers may keep chunks.
         const chunk = buffer.slice(0, n);
-        if (n === buffer.length && n < MAX_READ_BUFFER_BYTES) buffer = new Uint8Array(n * 4);
-        else if (n < MIN_READ_BUFFER_BYTES && buffer.length > MIN_READ_BUFFER_BYTES) {
-          buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
-        }
+        const next = nextReadBuffer(buffer, n, grown);
+        grown = next.length > buffer.length;
+        buffer = next;
         yield chunk;
       }
     } catch (error) {
@@ -119,7 +221,7 @@ class DenoConn implements Conn {
   write(bytes: Uint8Array): Promise<void> {
     if (this.#done || this.#writeClosed) return Promise.reject(connectionClosedError());
     if (this.#writing) {
-      return new Promise((resolve, reject) => this.#queue.push({ bytes, resolve, reject }));
+      return new Promise((resolve, reject) => (this.#queue ??= []).push({ bytes, resolve, reject }));
     }
     return this.#writeNow(bytes);
   }
@@ -157,8 +259,11 @@ class DenoConn implements Conn {
     }
     this.#writing = false;
     this.#current = null;
-    const next = this.#queue.shift();
-    if (next !== undefined) this.#writeNow(next.bytes).then(next.resolve, next.reject);
+    const queue = this.#queue;
+    if (queue === null) return;
+    const next = queue.shift()!;
+    if (queue.length === 0) this.#queue = null;
+    this.#writeNow(next.bytes).then(next.resolve, next.reject);
   };
 
   closeWrite(): Promise<void> {
@@ -194,8 +299,8 @@ class DenoConn implements Conn {
 
   #rejectQueued(cause: unknown): void {
     const queue = this.#queue;
-    this.#queue = [];
-    for (const write of queue) write.reject(connectionClosedError(cause));
+    this.#queue = null;
+    if (queue !== null) for (const write of queue) write.reject(connectionClosedError(cause));
   }
 
   /** Closes the resource and settles `closed`, once. */
@@ -209,7 +314,8 @@ class DenoConn implements Conn {
     }
     this.#rejectQueued(undefined);
     this.#fin?.catch(() => {});
-    this.#settle(reason);
+    this.#closeReason = reason;
+    this.#settle?.(reason);
   }
 }
 

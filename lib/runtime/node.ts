@@ -23,6 +23,7 @@
 import * as net from "node:net";
 import { readFile } from "node:fs/promises";
 import type {
+  ByteSink,
   CloseReason,
   Conn,
   HttpHandler,
@@ -95,6 +96,10 @@ export class NodeConn implements Conn {
     // Without an 'error' listener a reset would crash the process.
     socket.on("error", (error) => (this.#error ??= error));
     socket.on("close", () => this.#onClose());
+  }
+
+  pipe(sink: ByteSink): Promise<true> {
+    return this.readable.pipe(sink);
   }
 
   write(bytes: Uint8Array): Promise<void> {

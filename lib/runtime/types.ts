@@ -4,7 +4,8 @@
  * framing and heartbeat code runs on Deno, Bun and Node.
  *
  * Shapes follow `Deno.Listener` / `Deno.Conn` (pull-read, awaited write) with
- * backpressure carried by the `write` promise.
+ * backpressure carried by the `write` promise; `Conn.pipe` is the push-style
+ * read the server uses (one sink object, no promise per chunk).
  *
  * @module
  */
@@ -34,14 +35,38 @@ export interface NetAddr {
  */
 export type CloseReason = "eof" | "reset" | "local" | Error;
 
+/**
+ * Where {@linkcode Conn.pipe} pushes the peer's bytes: one object per
+ * connection (the server's connection itself), so reading costs no closure,
+ * promise or iterator per connection or per chunk.
+ */
+export interface ByteSink {
+  /** One chunk, in order; the sink may keep it. Handle it synchronously: the next read waits for nothing else. */
+  onChunk(bytes: Uint8Array): void;
+  /** True once the sink wants no more input: reading stops (checked before each chunk). */
+  readonly inputClosed: boolean;
+}
+
 /** One TCP connection. */
 export interface Conn {
   /**
    * The bytes the peer sends, chunk by chunk, ending when the peer half-closes
    * or the connection ends. Reading is paused while the consumer is not
-   * pulling, so a fast sender cannot grow this side's memory.
+   * pulling, so a fast sender cannot grow this side's memory. Use either this
+   * or {@linkcode Conn.pipe}, once.
    */
   readonly readable: AsyncIterable<Uint8Array>;
+  /**
+   * Pushes the peer's bytes to `sink`, chunk by chunk, until the peer
+   * half-closes, the connection ends or fails, or `sink.inputClosed`. The
+   * promise then resolves, always with `true` (so a caller may hand it on as
+   * "the read side is over"); it never rejects: `closed` says why. The
+   * callback form of `readable` (issue 15): on Deno it replaces an async
+   * generator, its requests and a promise per chunk with one reaction per
+   * read, the largest part of an idle connection's heap. Use either this or
+   * `readable`, once.
+   */
+  pipe(sink: ByteSink): Promise<true>;
   /**
    * Queues `bytes` and resolves once the runtime has taken every byte (never
    * drops a tail). Rejects if the connection is closed before then. Writes

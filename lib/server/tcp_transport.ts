@@ -10,14 +10,6 @@ import type { DisconnectReason } from "./connection.ts";
 import type { BatchCache, OutboundQueue } from "./outbound_queue.ts";
 import type { InboundSink, Transport } from "./transport.ts";
 
-/**
- * A `readable` that can also push its chunks to a callback (the Bun and Node
- * adapters' queue, `consume`): no promise and microtask per chunk.
- */
-interface PushReadable {
-  consume(onChunk: (chunk: Uint8Array) => boolean): Promise<void>;
-}
-
 /** How long a refused TLS connection may take over its handshake to hear why (server_full). */
 const REFUSAL_HANDSHAKE_MS = 1000;
 
@@ -42,26 +34,9 @@ export class TcpTransport implements Transport {
     return this.conn.handshake;
   }
 
-  async read(sink: InboundSink): Promise<boolean> {
-    const readable = this.conn.readable as AsyncIterable<Uint8Array> & Partial<PushReadable>;
-    if (typeof readable.consume === "function") {
-      // Each chunk is handled inside the runtime's data callback (issue 15: one hop less per read).
-      await readable.consume((chunk) => {
-        if (sink.inputClosed) return false;
-        sink.onChunk(chunk);
-        return true;
-      });
-      return true;
-    }
-    try {
-      for await (const chunk of this.conn.readable) {
-        if (sink.inputClosed) break;
-        sink.onChunk(chunk);
-      }
-    } catch {
-      // A read error ends the connection; `closed` reports the reason.
-    }
-    return true;
+  /** Chunks pushed straight to the connection (`Conn.pipe`): no async loop per idle connection (issue 15). */
+  read(sink: InboundSink): Promise<boolean> {
+    return this.conn.pipe(sink);
   }
 
   get closed(): Promise<DisconnectReason> {

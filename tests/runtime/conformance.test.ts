@@ -110,6 +110,30 @@ describe.each(RUNTIMES)("runtime adapter under %s", (runtime: RuntimeName) => {
     socket.destroy();
   });
 
+  test("pipe: chunks pushed to a sink are intact and in order, it ends at the peer's FIN, and the reply still goes out", async () => {
+    const fixture = await server("pipe");
+    const socket = await connect(fixture.port);
+    const port = socket.localPort!;
+    const reply = readToEnd(socket);
+    const sent = patternBytes(0, 256 * 1024);
+    socket.end(sent);
+    await fixture.waitForLine(`pipe-ended ${port}`);
+    expect(Buffer.compare(await reply, sent)).toBe(0);
+    await fixture.waitForLine(`closed ${port} eof`);
+    socket.destroy();
+  });
+
+  test("pipe: a peer reset ends the pipe and gives closed = reset", async () => {
+    const fixture = await server("pipe");
+    const socket = await connect(fixture.port);
+    const port = socket.localPort!;
+    socket.write("some bytes");
+    await fixture.waitForLine(`accepted ${port} 127.0.0.1`);
+    socket.resetAndDestroy();
+    await fixture.waitForLine(`pipe-ended ${port}`);
+    await fixture.waitForLine(`closed ${port} reset`);
+  });
+
   test("remoteAddr is the client's numeric IP and port", async () => {
     const fixture = await server("echo");
     const socket = await connect(fixture.port);

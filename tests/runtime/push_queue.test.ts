@@ -75,35 +75,54 @@ describe("PushQueue", () => {
     expect((await queue.next()).done).toBe(true);
   });
 
-  test("consume hands buffered items over at once, then each push synchronously, and resolves at the end", async () => {
+  test("pipe hands buffered items first, then each push at once and in order, resumes a paused source, and resolves at the end", async () => {
     const events: string[] = [];
-    const queue = byteQueue(2, events);
-    queue.push(new Uint8Array(1));
-    queue.push(new Uint8Array(2)); // Past the high-water mark: paused.
-    const seen: number[] = [];
+    const got: number[] = [];
+    const queue = new PushQueue<number>({
+      highWaterMark: 2,
+      source: { pause: () => void events.push("pause"), resume: () => void events.push("resume") },
+    });
+    queue.push(1);
+    queue.push(2);
     let ended = false;
-    const done = queue.consume((chunk) => (seen.push(chunk.byteLength), true)).then(() => (ended = true));
-    expect(seen).toEqual([1, 2]);
+    const piped = queue.pipe({ inputClosed: false, onChunk: (item) => got.push(item) }).then((value) => (ended = value));
+    expect(got).toEqual([1, 2]);
     expect(events).toEqual(["pause", "resume"]);
-    queue.push(new Uint8Array(3));
-    expect(seen).toEqual([1, 2, 3]); // Inside push, not a microtask later.
+    queue.push(3);
+    expect(got).toEqual([1, 2, 3]); // synchronously, no promise in between
+    queue.push(4);
+    queue.push(5);
+    expect(events).toEqual(["pause", "resume"]); // nothing is buffered, so never paused again
+    await Promise.resolve();
+    expect(ended).toBe(false);
     queue.end();
-    await done;
+    await piped;
     expect(ended).toBe(true);
+    expect(got).toEqual([1, 2, 3, 4, 5]);
   });
 
-  test("a consumer that returns false or throws stops: later pushes are dropped and consume resolves", async () => {
-    for (const stop of [() => false, () => { throw new Error("handler failed"); }]) {
+  test("a piped sink that closes its input or throws stops the queue: later items are dropped, the pipe resolves", async () => {
+    for (const stop of ["close", "throw"] as const) {
       const dropped: number[] = [];
+      const got: number[] = [];
       const queue = new PushQueue<number>({ drop: (item) => dropped.push(item) });
-      const seen: number[] = [];
-      const done = queue.consume((item) => (seen.push(item), item < 2 ? true : stop()));
+      const sink = {
+        inputClosed: false,
+        onChunk(item: number) {
+          if (item === 2 && stop === "throw") throw new Error("consumer failed");
+          got.push(item);
+          if (item === 2) this.inputClosed = true;
+        },
+      };
+      const piped = queue.pipe(sink);
       queue.push(1);
       queue.push(2);
       queue.push(3);
-      await done;
-      expect(seen).toEqual([1, 2]);
-      expect(dropped).toEqual([3]);
+      queue.push(4);
+      expect(await piped).toBe(true);
+      expect(got).toEqual(stop === "close" ? [1, 2] : [1]);
+      expect(dropped).toEqual(stop === "close" ? [3, 4] : [2, 3, 4]);
+      expect(queue.ended).toBe(true);
     }
   });
 });
