@@ -22,6 +22,7 @@
 import type { MsgFrame } from "../protocol/server_frames.ts";
 import { removeFile, writeFilledFile } from "../runtime/data_files.ts";
 import { type SqliteDb, sqliteErrorKind, type SqliteStatement } from "../runtime/sqlite.ts";
+import type { Checkpointer } from "./checkpointer.ts";
 import { type PageQuery, type RoomLog, type StoredRoom, StoreUnavailable } from "./types.ts";
 
 /** Disk space held back for the batch that meets a full disk. */
@@ -49,6 +50,10 @@ export interface SqliteStoreOptions {
   onWriteFailure?: (message: string) => void;
   /** Called when the database (and lock) are closed. */
   onClose?: () => void;
+  /** Reports a change worth a warning that is not a write failure (checkpoints back on the message path). */
+  onNotice?: (message: string) => void;
+  /** Takes the WAL checkpoints off the message path; told of each commit, closed before the database. */
+  checkpointer?: Checkpointer;
 }
 
 /** One appended message waiting for the batch's commit. */
@@ -227,6 +232,8 @@ export class SqliteStore implements RoomLog {
     this.#closed = true;
     clearInterval(this.#maintenanceTimer);
     clearInterval(this.#retryTimer);
+    // First, so this connection is the last one and SQLite checkpoints and removes the WAL as it closes.
+    this.options.checkpointer?.close();
     try {
       this.db.exec("PRAGMA optimize");
     } catch { /* best effort */ }
@@ -252,6 +259,7 @@ export class SqliteStore implements RoomLog {
       }
       for (const part of this.#parts) if (part.pending) part.write();
       this.db.exec("COMMIT");
+      this.options.checkpointer?.committed();
     } catch (error) {
       try {
         this.db.exec("ROLLBACK");
