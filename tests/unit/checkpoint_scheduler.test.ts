@@ -111,12 +111,12 @@ describe("checkpoints on a worker thread", () => {
     const wal = () => statSync(join(dir, `${DB_FILE}-wal`)).size;
 
     const room = { name: "lobby", seq: 0, epoch: "e" };
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 600; i++) {
       room.seq = store.append(room, "ann", `message ${i} ${"x".repeat(100)}`, 1000 + i).seq;
       store.flush();
     }
-    // 400 one-message commits: past SQLite's own 1000-page threshold, and still all in the WAL.
-    expect(checkpointer.commits).toBe(400);
+    // 600 one-message commits: past SQLite's own 1000-page threshold, and still all in the WAL.
+    expect(checkpointer.commits).toBe(600);
     const grown = wal();
     expect(grown).toBeGreaterThan(1000 * 4096);
 
@@ -131,12 +131,12 @@ describe("checkpoints on a worker thread", () => {
     expect(wal()).toBe(0);
 
     // Everything is still there, through the store's connection and after a reopen.
-    expect(store.page("lobby", { limit: 1 })[0].seq).toBe(400);
+    expect(store.page("lobby", { limit: 1 })[0].seq).toBe(600);
     store.close();
     stores.pop();
     const again = await openDataDir(dir, { history: 10_000 }, {}, true);
     stores.push(again);
-    expect(again.rooms(10)).toEqual([{ name: "lobby", seq: 400, epoch: "e" }]);
-    expect(again.page("lobby", { after: 0, limit: 500 }).length).toBe(400);
+    expect(again.rooms(10)).toEqual([{ name: "lobby", seq: 600, epoch: "e" }]);
+    expect(again.page("lobby", { after: 0, limit: 1000 }).length).toBe(600);
   });
 });
