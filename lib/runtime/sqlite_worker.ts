@@ -26,9 +26,12 @@ export interface SqliteWorkerAnswer {
   ms: number;
 }
 
+/** The worker thread is gone (it failed, or was closed): no query will be answered again. */
+export class SqliteWorkerGone extends Error {}
+
 /** A database connection on another thread. */
 export interface SqliteWorker {
-  /** Runs `sql` in the worker; rejects with the worker's error message. */
+  /** Runs `sql` in the worker; rejects with SQLite's error, or {@linkcode SqliteWorkerGone}. */
   query(sql: string): Promise<SqliteWorkerAnswer>;
   /** Closes the worker's connection (waiting up to `waitMs` for it) and ends the thread. Idempotent. */
   close(waitMs?: number): void;
@@ -135,7 +138,7 @@ export async function openSqliteWorker(path: string, setup: readonly string[] = 
   let died: string | undefined;
   const onDeath = (message: string) => {
     died = message;
-    for (const waiter of pending.values()) waiter.reject(new Error(message));
+    for (const waiter of pending.values()) waiter.reject(new SqliteWorkerGone(message));
     pending.clear();
   };
   const thread = "Bun" in globalThis || "Deno" in globalThis
@@ -145,8 +148,8 @@ export async function openSqliteWorker(path: string, setup: readonly string[] = 
   let closed = false;
   return {
     query(sql) {
-      if (closed) return Promise.reject(new Error("the SQLite worker is closed"));
-      if (died !== undefined) return Promise.reject(new Error(died));
+      if (closed) return Promise.reject(new SqliteWorkerGone("the SQLite worker is closed"));
+      if (died !== undefined) return Promise.reject(new SqliteWorkerGone(died));
       const id = nextId++;
       return new Promise((resolve, reject) => {
         if (pending.size === 0) thread.hold(true);
@@ -161,7 +164,7 @@ export async function openSqliteWorker(path: string, setup: readonly string[] = 
       // Wait for the worker to close its connection, so its file handles are gone when the store's close returns.
       Atomics.wait(new Int32Array(flag), 0, 0, waitMs);
       thread.terminate();
-      for (const waiter of pending.values()) waiter.reject(new Error("the SQLite worker is closed"));
+      for (const waiter of pending.values()) waiter.reject(new SqliteWorkerGone("the SQLite worker is closed"));
       pending.clear();
     },
   };

@@ -72,6 +72,8 @@ export class CheckpointScheduler {
   /** Frames in the WAL at the last answer. */
   #walFrames = 0;
   #gaveUp = false;
+  /** Checkpoints that failed in a row. */
+  #errors = 0;
   /** Checkpoints answered, by kind (for tests and metrics). */
   readonly done = { passive: 0, truncate: 0, restart: 0 };
 
@@ -122,6 +124,7 @@ export class CheckpointScheduler {
     const kind = this.#inFlight;
     this.#inFlight = null;
     if (kind === null || kind === "fallback") return;
+    this.#errors = 0;
     this.done[kind]++;
     this.#walFrames = result.log < 0 ? 0 : result.log;
     if (result.busy !== 0) {
@@ -135,7 +138,21 @@ export class CheckpointScheduler {
     if (kind === "restart") this.#walFrames = 0;
   }
 
-  /** The checkpoint failed (the worker could not run it): give the worker up. */
+  /**
+   * The checkpoint failed in SQLite (a full or failing disk): nothing is
+   * lost by waiting, so it is tried again at the next tick, as if the
+   * commits were new. Answers whether this is the first failure in a row
+   * (the one worth a log line).
+   */
+  errored(): boolean {
+    const first = this.#errors === 0;
+    this.#errors++;
+    this.#inFlight = null;
+    this.#seen = -1;
+    return first;
+  }
+
+  /** The worker is gone (its thread died): give it up. */
   failed(): CheckpointKind {
     this.#inFlight = null;
     return this.#giveUp();

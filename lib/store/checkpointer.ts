@@ -14,7 +14,7 @@
  * @module
  */
 import type { SqliteDb } from "../runtime/sqlite.ts";
-import { openSqliteWorker, type SqliteWorker } from "../runtime/sqlite_worker.ts";
+import { openSqliteWorker, type SqliteWorker, SqliteWorkerGone } from "../runtime/sqlite_worker.ts";
 import { CheckpointScheduler, type CheckpointPolicy, DEFAULT_CHECKPOINT_POLICY } from "./checkpoint_scheduler.ts";
 
 /** SQLite's own automatic checkpoint threshold, used when no worker runs. */
@@ -93,8 +93,12 @@ export class Checkpointer {
       (answer) => this.scheduler.answered(answer.row as { busy: number; log: number; checkpointed: number }),
       (error) => {
         if (this.#closed) return;
-        this.scheduler.failed();
-        this.#fallBack(`a checkpoint failed: ${(error as Error).message}`);
+        if (error instanceof SqliteWorkerGone) {
+          this.scheduler.failed();
+          return this.#fallBack((error as Error).message);
+        }
+        // A full or failing disk: the WAL keeps what is committed; try again at the next tick.
+        if (this.scheduler.errored()) this.onProblem(`a WAL checkpoint failed (tried again): ${(error as Error).message}`);
       },
     );
   }

@@ -76,6 +76,19 @@ describe("checkpoint scheduler", () => {
     expect(s.walFrames).toBeLessThan(policy.maxFrames + 3 * 300);
   });
 
+  test("a checkpoint that fails on a full disk is tried again, and only the first failure in a row is reported", () => {
+    const s = new CheckpointScheduler(policy);
+    expect(s.next(100, 1)).toBe("passive");
+    expect(s.errored()).toBe(true);
+    expect(s.next(400, 1)).toBe("passive");
+    expect(s.errored()).toBe(false);
+    expect(s.next(700, 1)).toBe("passive");
+    s.answered(ok(5));
+    expect(s.gaveUp).toBe(false);
+    expect(s.next(1000, 2)).toBe("passive");
+    expect(s.errored()).toBe(true);
+  });
+
   test("a worker that fails or stops answering is given up once", () => {
     const failing = new CheckpointScheduler(policy);
     failing.next(100, 1);
