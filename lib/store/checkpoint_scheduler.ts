@@ -16,9 +16,10 @@
  * - `restart` when the WAL has passed {@linkcode CheckpointPolicy.maxFrames}:
  *   under steady load a passive checkpoint never sees the WAL fully copied at
  *   the moment of a commit, so SQLite never starts the WAL over and the file
- *   would grow without end; a restart takes the write lock for the last few
- *   frames (a commit may wait a millisecond or two, once per that many frames)
- *   and makes the next commit start the WAL from its beginning;
+ *   would grow without end; a restart is a passive checkpoint on the worker
+ *   and then one on the store's own connection, between two commits, for the
+ *   few frames committed meanwhile (its fsyncs are on the event loop, once
+ *   per that many frames), so the next commit starts the WAL from its beginning;
  * - `fallback` when the worker failed or has not answered for
  *   {@linkcode CheckpointPolicy.stuckMs}: the caller turns SQLite's automatic
  *   checkpoints back on, so the disk stays bounded even then.

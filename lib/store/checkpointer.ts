@@ -84,10 +84,16 @@ export class Checkpointer {
     const kind = this.scheduler.next(now, this.commits);
     if (kind === null) return;
     if (kind === "fallback") return void this.#fallBack("the checkpoint worker stopped answering");
-    // A restart holds the write lock (a commit waits) while it copies and syncs what is left: a passive
-    // checkpoint just before it leaves only the frames committed meanwhile.
+    // Starting the WAL over needs a checkpoint that finishes with no commit after it began. From the
+    // worker that means holding the write lock through its fsyncs, and a commit that meets the lock
+    // sleeps in SQLite's busy handler (1, 2, 5, 10 ms ... : a 30 ms fsync became an 80 ms stall). So the
+    // worker copies almost everything, then this connection copies the few frames committed meanwhile
+    // and syncs, between two commits; the next commit starts the WAL over. Once per maxFrames pages.
     const run = kind === "restart"
-      ? this.worker.query("PRAGMA wal_checkpoint(PASSIVE)").then(() => this.worker.query("PRAGMA wal_checkpoint(RESTART)"))
+      ? this.worker.query("PRAGMA wal_checkpoint(PASSIVE)").then(() => {
+        if (this.#closed) throw new SqliteWorkerGone("closed");
+        return { row: this.db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get() ?? null, ms: 0 };
+      })
       : this.worker.query(`PRAGMA wal_checkpoint(${kind.toUpperCase()})`);
     return run.then(
       (answer) => this.scheduler.answered(answer.row as { busy: number; log: number; checkpointed: number }),
