@@ -31,6 +31,7 @@ export async function openStore(settings: Settings): Promise<RoomLog> {
     return await openDataDir(settings.data_dir, settings, {
       onWriteFailure: (message) => logger.error("store write failed: {message}", { message }),
       onRecovered: () => logger.info("store writable again"),
+      onNotice: (message) => logger.warning("store: {message}", { message }),
     });
   } catch (error) {
     if (error instanceof StoreOpenError) throw new CliError(error.message);

@@ -15,6 +15,7 @@
  */
 import { makeDir, pathExists, writeFilledFile } from "../runtime/data_files.ts";
 import { openSqlite, type SqliteDb, sqliteErrorKind, SqliteMissing } from "../runtime/sqlite.ts";
+import { Checkpointer } from "./checkpointer.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.ts";
 import { RESERVE_BYTES, SqliteStore, type SqliteStoreOptions, type SqliteStoreSettings } from "./sqlite_store.ts";
 
@@ -36,11 +37,16 @@ export function inDir(dir: string, name: string): string {
   return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
-/** Opens the store in `dir` for a server. Throws {@linkcode StoreOpenError}. */
+/**
+ * Opens the store in `dir` for a server. Throws {@linkcode StoreOpenError}.
+ * `manualCheckpoints` (tests) runs no checkpoint timer: the test ticks the
+ * store's {@linkcode Checkpointer} with its own clock.
+ */
 export async function openDataDir(
   dir: string,
   settings: SqliteStoreSettings,
-  hooks: Pick<SqliteStoreOptions, "onRecovered" | "onWriteFailure"> = {},
+  hooks: Pick<SqliteStoreOptions, "onRecovered" | "onWriteFailure" | "onNotice"> = {},
+  manualCheckpoints = false,
 ): Promise<SqliteStore> {
   try {
     makeDir(dir);
@@ -49,6 +55,7 @@ export async function openDataDir(
   }
   const lock = await takeLock(dir);
   let db: SqliteDb | undefined;
+  let checkpointer: Checkpointer | null = null;
   try {
     try {
       writeFilledFile(inDir(dir, RESERVE_FILE), RESERVE_BYTES);
@@ -56,12 +63,21 @@ export async function openDataDir(
       throw new StoreOpenError(`cannot write in data directory ${dir}: ${reason(error)}`);
     }
     db = await openDatabase(inDir(dir, DB_FILE));
+    checkpointer = await Checkpointer.start(
+      inDir(dir, DB_FILE),
+      db,
+      (message) => hooks.onNotice?.(message),
+      undefined,
+      manualCheckpoints,
+    );
     return new SqliteStore(db, settings, {
       reservePath: inDir(dir, RESERVE_FILE),
       ...hooks,
+      checkpointer: checkpointer ?? undefined,
       onClose: () => lock.close(),
     });
   } catch (error) {
+    checkpointer?.close();
     db?.close();
     lock.close();
     throw error;
@@ -142,9 +158,10 @@ async function openDatabase(path: string): Promise<SqliteDb> {
     db.exec(
       // WAL with synchronous=NORMAL: a commit is a write to the WAL without fsync (a killed process
       // loses nothing committed; a power loss may lose the last commits, never consistency).
-      // A 16 MiB page cache keeps writes to many rooms cheap. Checkpoints stay at SQLite's default
-      // of every 1000 pages (4 MiB of WAL): a checkpoint runs inside a commit and stalls the event
-      // loop, and 4000 pages stalled ~10 ms against ~3 ms. The WAL file is cut back to 64 MiB after one.
+      // A 16 MiB page cache keeps writes to many rooms cheap. Checkpoints start at SQLite's default
+      // of every 1000 pages; openDataDir then turns them off on this connection and takes them on a
+      // worker thread (checkpointer.ts), because here one runs inside a commit and stalls the event
+      // loop with its fsyncs. The WAL file is cut back to 64 MiB after a checkpoint.
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; " +
         "PRAGMA wal_autocheckpoint = 1000; PRAGMA journal_size_limit = 67108864; PRAGMA foreign_keys = OFF",
     );

@@ -21,7 +21,8 @@
  */
 import type { MsgFrame } from "../protocol/server_frames.ts";
 import { removeFile, writeFilledFile } from "../runtime/data_files.ts";
-import { type SqliteDb, sqliteErrorKind, type SqliteStatement } from "../runtime/sqlite.ts";
+import { type SqliteDb, sqliteErrorKind, type SqliteStatement, type SqlValue } from "../runtime/sqlite.ts";
+import type { Checkpointer } from "./checkpointer.ts";
 import { type PageQuery, type RoomLog, type StoredRoom, StoreUnavailable } from "./types.ts";
 
 /** Disk space held back for the batch that meets a full disk. */
@@ -32,6 +33,10 @@ export const RETRY_MS = 1000;
 const VACUUM_FREE_PAGES = 256;
 /** How often the maintenance pass runs. */
 const MAINTENANCE_MS = 10_000;
+/** Most rows in one INSERT (5 parameters each, well under SQLite's 999). */
+const INSERT_ROWS = 16;
+/** How far a room's stored last activity may lag its newest message. */
+const ACTIVE_AT_STEP_MS = 60_000;
 
 /** What the store reads from the settings (the object may change on reload). */
 export interface SqliteStoreSettings {
@@ -49,6 +54,10 @@ export interface SqliteStoreOptions {
   onWriteFailure?: (message: string) => void;
   /** Called when the database (and lock) are closed. */
   onClose?: () => void;
+  /** Reports a change worth a warning that is not a write failure (checkpoints back on the message path). */
+  onNotice?: (message: string) => void;
+  /** Takes the WAL checkpoints off the message path; told of each commit, closed before the database. */
+  checkpointer?: Checkpointer;
 }
 
 /** One appended message waiting for the batch's commit. */
@@ -86,6 +95,10 @@ export class SqliteStore implements RoomLog {
   readonly #parts: BatchPart[] = [];
   /** Room ids by name, for rooms that have a row. */
   readonly #ids = new Map<string, number>();
+  /** The active_at stored for each room id this process wrote (absent: not known, write it). */
+  readonly #activeAt = new Map<number, number>();
+  /** Multi-row INSERTs by row count. */
+  readonly #inserts: (SqliteStatement | undefined)[] = [];
   /** Set while writes are refused; the time of the failure. */
   #unavailableSince = 0;
   #retryTimer: ReturnType<typeof setInterval> | undefined;
@@ -94,8 +107,8 @@ export class SqliteStore implements RoomLog {
   readonly #q: Record<
     | "roomId"
     | "insertRoom"
-    | "insertMsg"
     | "updateRoom"
+    | "updateSeq"
     | "prune"
     | "after"
     | "before"
@@ -116,8 +129,8 @@ export class SqliteStore implements RoomLog {
     this.#q = {
       roomId: p("SELECT id FROM rooms WHERE name = ?"),
       insertRoom: p("INSERT INTO rooms (name, epoch, seq, active_at) VALUES (?, ?, 0, ?) RETURNING id"),
-      insertMsg: p("INSERT INTO messages (room_id, seq, ts, nick, text) VALUES (?, ?, ?, ?, ?)"),
       updateRoom: p("UPDATE rooms SET seq = ?, active_at = ? WHERE id = ?"),
+      updateSeq: p("UPDATE rooms SET seq = ? WHERE id = ?"),
       prune: p("DELETE FROM messages WHERE room_id = ? AND seq <= ?"),
       after: p("SELECT seq, ts, nick, text FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
       before: p("SELECT seq, ts, nick, text FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"),
@@ -227,6 +240,8 @@ export class SqliteStore implements RoomLog {
     this.#closed = true;
     clearInterval(this.#maintenanceTimer);
     clearInterval(this.#retryTimer);
+    // First, so this connection is the last one and SQLite checkpoints and removes the WAL as it closes.
+    this.options.checkpointer?.close();
     try {
       this.db.exec("PRAGMA optimize");
     } catch { /* best effort */ }
@@ -240,28 +255,55 @@ export class SqliteStore implements RoomLog {
     const latest = new Map<number, MsgFrame>();
     this.db.exec("BEGIN");
     try {
+      // Up to INSERT_ROWS rows per INSERT: under node:sqlite each call costs more than the row it inserts.
+      const params: SqlValue[] = [];
+      let rows = 0;
       for (const { epoch, msg } of batch) {
         const id = this.#roomId(msg.room) ?? this.#insertRoom(msg.room, epoch, msg.ts);
-        this.#q.insertMsg.run(id, msg.seq, msg.ts, msg.from, msg.text);
+        params.push(id, msg.seq, msg.ts, msg.from, msg.text);
         latest.set(id, msg);
+        if (++rows === INSERT_ROWS) {
+          this.#insertMsgs(rows).run(...params);
+          params.length = 0;
+          rows = 0;
+        }
       }
+      if (rows > 0) this.#insertMsgs(rows).run(...params);
       const history = this.settings.history;
       for (const [id, msg] of latest) {
-        this.#q.updateRoom.run(msg.seq, msg.ts, id);
+        // active_at only orders rooms for forgetting: moved at most once a minute, so most commits
+        // leave the rooms_by_activity index (one more WAL page each) alone.
+        const activeAt = this.#activeAt.get(id);
+        if (activeAt === undefined || msg.ts - activeAt >= ACTIVE_AT_STEP_MS) {
+          this.#q.updateRoom.run(msg.seq, msg.ts, id);
+          this.#activeAt.set(id, msg.ts);
+        } else this.#q.updateSeq.run(msg.seq, id);
         if (msg.seq > history) this.#q.prune.run(id, msg.seq - history);
       }
       for (const part of this.#parts) if (part.pending) part.write();
       this.db.exec("COMMIT");
+      this.options.checkpointer?.committed();
     } catch (error) {
       try {
         this.db.exec("ROLLBACK");
       } catch { /* SQLite may have rolled back already */ }
-      // Ids handed out inside the rolled-back transaction are gone.
+      // Ids and times handed out inside the rolled-back transaction are gone.
       this.#ids.clear();
+      this.#activeAt.clear();
       throw error;
     }
     this.#pending = [];
     for (const part of this.#parts) part.committed();
+  }
+
+  /** The INSERT of `rows` messages, prepared once per row count. */
+  #insertMsgs(rows: number): SqliteStatement {
+    let stmt = this.#inserts[rows];
+    if (stmt === undefined) {
+      const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", ");
+      stmt = this.#inserts[rows] = this.db.prepare(`INSERT INTO messages (room_id, seq, ts, nick, text) VALUES ${values}`);
+    }
+    return stmt;
   }
 
   #roomId(room: string): number | undefined {
@@ -280,6 +322,7 @@ export class SqliteStore implements RoomLog {
   }
 
   #deleteRoom(id: number): void {
+    this.#activeAt.delete(id);
     this.db.exec("BEGIN");
     try {
       this.#q.deleteRoomMsgs.run(id);

@@ -78,6 +78,28 @@ describe("sqlite store", () => {
     expect(store.page("ops", { limit: 50 }).map((m) => [m.seq, m.text])).toEqual([[1, "m1"], [2, "m2"], [3, "m3"]]);
   });
 
+  test("one flush of many messages over several rooms stores each once, in order, with its room's seq", async () => {
+    const dir = tempDir();
+    let store = await open(dir);
+    const rooms = [{ name: "a", seq: 0, epoch: "ea" }, { name: "b", seq: 0, epoch: "eb" }, { name: "c", seq: 0, epoch: "ec" }];
+    // 37 messages interleaved over 3 rooms: more than one multi-row INSERT, and a remainder.
+    for (let i = 0; i < 37; i++) {
+      const room = rooms[i % 3];
+      room.seq = store.append(room, "ann", `t${i}`, 1000 + i).seq;
+    }
+    expect(store.flush()).toBe(true);
+    store.close();
+    store = await open(dir);
+    expect(store.rooms(10).sort((x, y) => x.name.localeCompare(y.name))).toEqual([
+      { name: "a", seq: 13, epoch: "ea" },
+      { name: "b", seq: 12, epoch: "eb" },
+      { name: "c", seq: 12, epoch: "ec" },
+    ]);
+    const b = store.page("b", { after: 0, limit: 50 });
+    expect(b.map((m) => m.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(b.map((m) => m.text)).toEqual(Array.from({ length: 12 }, (_, i) => `t${i * 3 + 1}`));
+  });
+
   test("pages: newest, before, after and a range, at the edges; an unknown room has nothing", async () => {
     const store = await open(tempDir());
     appendAll(store, { name: "ops", seq: 0, epoch: "e" }, texts(10));
