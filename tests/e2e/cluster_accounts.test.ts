@@ -8,14 +8,14 @@
  * Bun's (its own suites cover the nodes on every runtime).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES } from "../support/chat_server.ts";
 import { freePort, type RedisProcess, startNode, startRedis } from "../support/redis_server.ts";
-import { commandFor, REPO_ROOT, type RuntimeName } from "../support/runtimes.ts";
+import { runTcpchat } from "../support/cli_run.ts";
+import type { RuntimeName } from "../support/runtimes.ts";
 
 const SECRETS = ["first-cluster-pass", "second-cluster-pass"];
 const dir = mkdtempSync(join(tmpdir(), "tcpchat-cluster-accounts-"));
@@ -24,28 +24,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** This process's environment without a cluster or config file of its own (an empty one would override the file's). */
 const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "TCPCHAT_CLUSTER" && k !== "TCPCHAT_CONFIG"));
 
-/** Runs `tcpchat ARGS` to its end under `runtime`, with `stdin` written to it and `env` added. */
-async function run(
-  runtime: RuntimeName,
-  args: string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv = await commandFor(runtime, "main.ts", args);
-  return await new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: REPO_ROOT,
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { ...BASE_ENV, TCPCHAT_PASSWORD: "", ...options.env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.stdin.on("error", () => {});
-    child.stdin.end(options.stdin ?? "");
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+/** Runs `tcpchat ARGS` under `runtime` without this process's cluster or config settings. */
+const run = (runtime: RuntimeName, args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) =>
+  runTcpchat(runtime, args, { ...options, baseEnv: BASE_ENV });
 
 /** The node's answer to logging in to `nick` with `password`. */
 async function hello(port: number, nick: string, password: string): Promise<Record<string, unknown>> {

@@ -7,13 +7,14 @@
  * lists without hashes; no password appears in any output or log.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Frame, TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
-import { binPath, commandFor, REPO_ROOT, type RuntimeName } from "../support/runtimes.ts";
+import { runTcpchat } from "../support/cli_run.ts";
+import { binPath, REPO_ROOT } from "../support/runtimes.ts";
 
 const root = mkdtempSync(join(tmpdir(), "tcpchat-durable-accounts-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -24,27 +25,7 @@ const freshDir = () => join(root, `d${++dirCount}`);
 const SECRETS = ["ada-garden-pass", "bob-helper-pass", "kim-banned-pass", "root-cli-pass-1", "wrong-guess-99", "root-new-pass-2"];
 
 /** Runs `tcpchat ARGS` to its end under `runtime`, with `stdin` written to it and `env` added. */
-async function run(
-  runtime: RuntimeName,
-  args: string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv = await commandFor(runtime, "main.ts", args);
-  return await new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: REPO_ROOT,
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, TCPCHAT_PASSWORD: "", ...options.env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.stdin.on("error", () => {});
-    child.stdin.end(options.stdin ?? "");
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const run = runTcpchat;
 
 /** Connects and logs in to `nick`'s account; the welcome. */
 async function login(port: number, nick: string, password: string): Promise<{ client: TestClient; welcome: Frame }> {

@@ -9,6 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { defaultSettings } from "../../lib/config/settings.ts";
 import { Hub, type HubSink } from "../../lib/hub/hub.ts";
 import type { ClusterMember, ClusterRoom, HubCluster } from "../../lib/hub/hub_cluster.ts";
+import type { ClientFrame } from "../../lib/protocol/client_frames.ts";
 import type { ServerFrame } from "../../lib/protocol/server_frames.ts";
 import type { StoredRoom } from "../../lib/store/types.ts";
 
@@ -89,6 +90,23 @@ async function twoUsers() {
   return { hub, cluster, ann, bob };
 }
 
+/**
+ * Bob's join (frame `join`) is being recorded in the cluster when Ann, the
+ * room's only local member, leaves: the room is dropped under the join.
+ * Returns with Bob's record still held (`cluster.held`).
+ */
+async function joinWhileLastMemberLeaves(
+  { hub, cluster, ann, bob }: Awaited<ReturnType<typeof twoUsers>>,
+  join: ClientFrame,
+): Promise<void> {
+  cluster.hold = true;
+  hub.handle(bob, join, now);
+  await settle();
+  cluster.hold = false;
+  hub.handle(ann, { type: "leave", room: "r" }, now);
+  await settle();
+}
+
 const now = 1_000_000;
 
 describe("cluster join", () => {
@@ -97,13 +115,7 @@ describe("cluster join", () => {
     hub.handle(ann, { type: "join", room: "r" }, now);
     await settle();
     expect(cluster.counts.get("r")).toBe(1);
-    // Bob's join is being recorded when Ann, the only member here, leaves: the room is dropped under it.
-    cluster.hold = true;
-    hub.handle(bob, { type: "join", room: "r", id: "j" }, now);
-    await settle();
-    cluster.hold = false;
-    hub.handle(ann, { type: "leave", room: "r" }, now);
-    await settle();
+    await joinWhileLastMemberLeaves({ hub, cluster, ann, bob }, { type: "join", room: "r", id: "j" });
     while (cluster.held.length > 0) cluster.held.shift()!();
     await settle();
     expect(bob.peer.got.find((f) => "id" in f && f.id === "j")).toMatchObject({ type: "room", room: "r" });
@@ -120,12 +132,7 @@ describe("cluster join", () => {
     // Ann, first in the room, operates it as a guest: invite-only, and Bob invited.
     hub.handle(ann, { type: "mode", room: "r", invite_only: true }, now);
     hub.handle(ann, { type: "invite", room: "r", nick: "bob" }, now);
-    cluster.hold = true;
-    hub.handle(bob, { type: "join", room: "r", id: "j" }, now);
-    await settle();
-    cluster.hold = false;
-    hub.handle(ann, { type: "leave", room: "r" }, now);
-    await settle();
+    await joinWhileLastMemberLeaves({ hub, cluster, ann, bob }, { type: "join", room: "r", id: "j" });
     while (cluster.held.length > 0) cluster.held.shift()!();
     await settle();
     expect(bob.peer.got.find((f) => "id" in f && f.id === "j")).toMatchObject({ type: "room", room: "r" });
@@ -136,12 +143,7 @@ describe("cluster join", () => {
     const { hub, cluster, ann, bob } = await twoUsers();
     hub.handle(ann, { type: "join", room: "r" }, now);
     await settle();
-    cluster.hold = true;
-    hub.handle(bob, { type: "join", room: "r" }, now);
-    await settle();
-    cluster.hold = false;
-    hub.handle(ann, { type: "leave", room: "r" }, now);
-    await settle();
+    await joinWhileLastMemberLeaves({ hub, cluster, ann, bob }, { type: "join", room: "r" });
     // Bob's record goes through; its join starts over (the room was dropped), and Bob leaves before the room is open again.
     cluster.holdOpens = true;
     cluster.held.shift()!();
