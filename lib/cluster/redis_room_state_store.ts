@@ -39,10 +39,14 @@ return { redis.call('hexists', KEYS[1], 'made'), redis.call('hget', KEYS[1], 'to
   redis.call('smembers', KEYS[2]), redis.call('hgetall', KEYS[3]) }
 `;
 
-/** KEYS: state. ARGV: field, JSON ('' deletes), channel, payload. */
+/**
+ * KEYS: a hash of the room (its state, or its bans), the room's state.
+ * ARGV: field, JSON ('' deletes), channel, payload. Topic and modes are
+ * fields of the state hash itself; bans are fields of their own hash.
+ */
 const SET_FIELD = `
 if ARGV[2] == '' then redis.call('hdel', KEYS[1], ARGV[1]) else redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) end
-redis.call('hset', KEYS[1], 'made', 1)
+redis.call('hset', KEYS[2], 'made', 1)
 redis.call('publish', ARGV[3], ARGV[4])
 return 1
 `;
@@ -58,14 +62,6 @@ else
 end
 redis.call('hset', KEYS[3], 'made', 1)
 redis.call('publish', ARGV[4], ARGV[5])
-return 1
-`;
-
-/** KEYS: bans, state. ARGV: mask, ban JSON ('' removes), channel, payload. */
-const SET_BAN = `
-if ARGV[2] == '' then redis.call('hdel', KEYS[1], ARGV[1]) else redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) end
-redis.call('hset', KEYS[2], 'made', 1)
-redis.call('publish', ARGV[3], ARGV[4])
 return 1
 `;
 
@@ -127,13 +123,13 @@ export class RedisRoomStateStore implements RoomStateStore {
   /** RoomStateStore: one EVAL (write and publish). */
   async setTopic(room: string, topic: TopicRecord | null): Promise<void> {
     const args = ["topic", topic === null ? "" : JSON.stringify(topic), roomChannel(room), this.#note({ t: "topic", topic })];
-    await this.#write(["EVAL", SET_FIELD, 1, roomStateKey(room), ...args]);
+    await this.#write(["EVAL", SET_FIELD, 2, roomStateKey(room), roomStateKey(room), ...args]);
   }
 
   /** RoomStateStore: one EVAL (write and publish). */
   async setModes(room: string, modes: RoomModes): Promise<void> {
     const args = ["modes", JSON.stringify(modes), roomChannel(room), this.#note({ t: "modes", modes })];
-    await this.#write(["EVAL", SET_FIELD, 1, roomStateKey(room), ...args]);
+    await this.#write(["EVAL", SET_FIELD, 2, roomStateKey(room), roomStateKey(room), ...args]);
   }
 
   /** RoomStateStore: one EVAL (write and publish). */
@@ -144,12 +140,12 @@ export class RedisRoomStateStore implements RoomStateStore {
 
   /** RoomStateStore: one EVAL (write and publish). */
   async addBan(room: string, ban: BanRecord): Promise<void> {
-    await this.#write(["EVAL", SET_BAN, 2, roomBansKey(room), roomStateKey(room), ban.mask, JSON.stringify(ban), roomChannel(room), this.#note({ t: "ban", ban })]);
+    await this.#write(["EVAL", SET_FIELD, 2, roomBansKey(room), roomStateKey(room), ban.mask, JSON.stringify(ban), roomChannel(room), this.#note({ t: "ban", ban })]);
   }
 
   /** RoomStateStore: one EVAL (write and publish). */
   async removeBan(room: string, mask: string): Promise<void> {
-    await this.#write(["EVAL", SET_BAN, 2, roomBansKey(room), roomStateKey(room), mask, "", roomChannel(room), this.#note({ t: "unban", mask })]);
+    await this.#write(["EVAL", SET_FIELD, 2, roomBansKey(room), roomStateKey(room), mask, "", roomChannel(room), this.#note({ t: "unban", mask })]);
   }
 
   /** RoomStateStore: one EVAL, whatever the number of rooms. */
