@@ -12,10 +12,10 @@ import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, startChatServer } from "../support/chat_server.ts";
 import { binPath, REPO_ROOT } from "../support/runtimes.ts";
 import { startTcpProxy } from "../support/tcp_proxy.ts";
+import { HAVE_TMUX, TerminalPane } from "../support/terminal.ts";
 
 const runtime = getRuntime();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 
 async function until(what: string, check: () => boolean, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
@@ -111,43 +111,31 @@ describe("client library and commands with accounts", () => {
     expect(withPassword.stderr + withPassword.stdout).not.toContain("cron-password-1");
   });
 
-  test.skipIf(!hasTmux)("tcpchat connect asks for an account's password without echoing it, and /passwd asks for both passwords", async () => {
+  test.skipIf(!HAVE_TMUX)("tcpchat connect asks for an account's password without echoing it, and /passwd asks for both passwords", async () => {
     const owner = await TestClient.register(server.port, "olga");
     await owner.request({ type: "register", password: "olga-password-1" });
     owner.destroy();
     await sleep(50);
-    const name = `tcpchat-acct-${process.pid}`;
-    const command = `cd ${REPO_ROOT} && ${binPath("bun")} main.ts connect 127.0.0.1:${server.port} --nick olga; echo EXIT=$?; sleep 60`;
-    expect(spawnSync("tmux", ["new-session", "-d", "-s", name, "-x", "120", "-y", "30", command]).status).toBe(0);
-    const keys = (...k: string[]) => spawnSync("tmux", ["send-keys", "-t", name, ...k]);
-    const screen = () => spawnSync("tmux", ["capture-pane", "-p", "-t", name]).stdout.toString();
-    const waitScreen = async (pattern: RegExp) => {
-      const deadline = Date.now() + 8000;
-      while (!pattern.test(screen())) {
-        if (Date.now() > deadline) throw new Error(`screen never matched ${pattern}:\n${screen()}`);
-        await sleep(50);
-      }
-    };
-    try {
-      await waitScreen(/password for olga:/);
-      keys("wrong-typed-pw", "Enter");
-      await waitScreen(/wrong password/);
-      keys("olga-password-1", "Enter");
-      await waitScreen(/logged in as olga/);
-      keys("/who", "Enter");
-      await waitScreen(/@olga \(online\)/);
-      keys("/passwd", "Enter");
-      await waitScreen(/current password:/);
-      keys("olga-password-1", "Enter");
-      await waitScreen(/new password:/);
-      keys("olga-password-2", "Enter");
-      await waitScreen(/Password of olga changed/);
-      const text = screen();
-      for (const secret of ["wrong-typed-pw", "olga-password-1", "olga-password-2"]) expect(text).not.toContain(secret);
-      keys("C-d");
-      await waitScreen(/EXIT=0/);
-    } finally {
-      spawnSync("tmux", ["kill-session", "-t", name]);
-    }
+    using pane = TerminalPane.open(
+      `tcpchat-acct-${process.pid}`,
+      `cd ${REPO_ROOT} && ${binPath("bun")} main.ts connect 127.0.0.1:${server.port} --nick olga; echo EXIT=$?; sleep 60`,
+    );
+    await pane.waitScreen(/password for olga:/);
+    pane.keys("wrong-typed-pw", "Enter");
+    await pane.waitScreen(/wrong password/);
+    pane.keys("olga-password-1", "Enter");
+    await pane.waitScreen(/logged in as olga/);
+    pane.keys("/who", "Enter");
+    await pane.waitScreen(/@olga \(online\)/);
+    pane.keys("/passwd", "Enter");
+    await pane.waitScreen(/current password:/);
+    pane.keys("olga-password-1", "Enter");
+    await pane.waitScreen(/new password:/);
+    pane.keys("olga-password-2", "Enter");
+    await pane.waitScreen(/Password of olga changed/);
+    const text = pane.screen();
+    for (const secret of ["wrong-typed-pw", "olga-password-1", "olga-password-2"]) expect(text).not.toContain(secret);
+    pane.keys("C-d");
+    await pane.waitScreen(/EXIT=0/);
   }, 30_000);
 });

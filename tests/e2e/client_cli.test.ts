@@ -3,13 +3,10 @@
  * driven in a real terminal (tmux), and `tcpchat send` exit codes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, startChatServer } from "../support/chat_server.ts";
 import { binPath, REPO_ROOT } from "../support/runtimes.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
+import { HAVE_TMUX, TerminalPane } from "../support/terminal.ts";
 
 async function tcpchat(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = Bun.spawn([binPath("bun"), "main.ts", ...args], {
@@ -58,35 +55,27 @@ describe("tcpchat send", () => {
   });
 });
 
-describe.skipIf(!hasTmux)("tcpchat connect in a terminal (tmux)", () => {
+describe.skipIf(!HAVE_TMUX)("tcpchat connect in a terminal (tmux)", () => {
   let server: ChatServerProcess;
-  const sessions: string[] = [];
+  const panes: TerminalPane[] = [];
   beforeAll(async () => {
     server = await startChatServer("bun", ["--rate-per-s", "0"]);
   });
   afterAll(async () => {
-    for (const s of sessions) spawnSync("tmux", ["kill-session", "-t", s]);
+    for (const pane of panes) pane.kill();
     await server.stop();
   });
 
-  function open(nick: string): string {
-    const name = `tcpchat-test-${nick}-${process.pid}`;
-    sessions.push(name);
-    const command = `cd ${REPO_ROOT} && ${binPath("bun")} main.ts connect 127.0.0.1:${server.port} --nick ${nick}; echo EXIT=$?; sleep 60`;
-    expect(spawnSync("tmux", ["new-session", "-d", "-s", name, "-x", "120", "-y", "30", command]).status).toBe(0);
-    return name;
+  function open(nick: string): TerminalPane {
+    const pane = TerminalPane.open(
+      `tcpchat-test-${nick}-${process.pid}`,
+      `cd ${REPO_ROOT} && ${binPath("bun")} main.ts connect 127.0.0.1:${server.port} --nick ${nick}; echo EXIT=$?; sleep 60`,
+    );
+    panes.push(pane);
+    return pane;
   }
-  const keys = (session: string, ...k: string[]) => spawnSync("tmux", ["send-keys", "-t", session, ...k]);
-  const screen = (session: string) => spawnSync("tmux", ["capture-pane", "-p", "-t", session]).stdout.toString();
-  async function waitScreen(session: string, pattern: RegExp, timeoutMs = 5000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const text = screen(session);
-      if (pattern.test(text)) return text;
-      if (Date.now() > deadline) throw new Error(`screen of ${session} never matched ${pattern}:\n${text}`);
-      await sleep(50);
-    }
-  }
+  const keys = (pane: TerminalPane, ...k: string[]) => pane.keys(...k);
+  const waitScreen = (pane: TerminalPane, pattern: RegExp, timeoutMs = 5000) => pane.waitScreen(pattern, timeoutMs);
 
   test("/history scrolls back: each one prints the page before the oldest message shown", async () => {
     const writer = await TestClient.register(server.port, "writer");

@@ -7,7 +7,6 @@
  * lists without hashes; no password appears in any output or log.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +14,7 @@ import { type Frame, TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
 import { runTcpchat } from "../support/cli_run.ts";
 import { binPath, REPO_ROOT } from "../support/runtimes.ts";
+import { HAVE_TMUX, TerminalPane } from "../support/terminal.ts";
 
 const root = mkdtempSync(join(tmpdir(), "tcpchat-durable-accounts-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -197,36 +197,21 @@ describe.each(SERVER_RUNTIMES)("accounts and room state survive restarts (%s)", 
   }, 30_000);
 });
 
-const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe("tcpchat account on a terminal", () => {
   /** Runs `tcpchat account ARGS` in a tmux pane; returns the pane's text once `done` matches it. */
   async function inTerminal(args: string, typed: string[], done: RegExp): Promise<string> {
-    const name = `tcpchat-account-${process.pid}-${++dirCount}`;
-    const command = `cd ${REPO_ROOT} && TCPCHAT_PASSWORD= ${binPath("bun")} main.ts account ${args}; echo EXIT=$?; sleep 60`;
-    expect(spawnSync("tmux", ["new-session", "-d", "-s", name, "-x", "120", "-y", "30", command]).status).toBe(0);
-    const screen = () => spawnSync("tmux", ["capture-pane", "-p", "-t", name]).stdout.toString();
-    const waitScreen = async (pattern: RegExp) => {
-      const deadline = Date.now() + 8000;
-      while (!pattern.test(screen())) {
-        if (Date.now() > deadline) throw new Error(`screen never matched ${pattern}:\n${screen()}`);
-        await sleep(50);
-      }
-    };
-    try {
-      for (const [i, text] of typed.entries()) {
-        await waitScreen(i === 0 ? /password for \w+:/ : /again:/);
-        spawnSync("tmux", ["send-keys", "-t", name, text, "Enter"]);
-      }
-      await waitScreen(done);
-      return screen();
-    } finally {
-      spawnSync("tmux", ["kill-session", "-t", name]);
+    using pane = TerminalPane.open(
+      `tcpchat-account-${process.pid}-${++dirCount}`,
+      `cd ${REPO_ROOT} && TCPCHAT_PASSWORD= ${binPath("bun")} main.ts account ${args}; echo EXIT=$?; sleep 60`,
+    );
+    for (const [i, text] of typed.entries()) {
+      await pane.waitScreen(i === 0 ? /password for \w+:/ : /again:/);
+      pane.keys(text, "Enter");
     }
+    return await pane.waitScreen(done);
   }
 
-  test.skipIf(!hasTmux)("asks for the password twice without echoing it; two different answers change nothing (exit 3)", async () => {
+  test.skipIf(!HAVE_TMUX)("asks for the password twice without echoing it; two different answers change nothing (exit 3)", async () => {
     const dir = freshDir();
     const added = await inTerminal(`add Tess --data-dir ${dir}`, [SECRETS[0], SECRETS[0]], /EXIT=\d/);
     expect(added).toMatch(/added Tess\s+EXIT=0/);

@@ -6,7 +6,6 @@
  * Certificates are made with openssl at test time (tests/support/tls_certs.ts).
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
@@ -15,6 +14,7 @@ import * as tls from "node:tls";
 import { TestClient } from "../support/chat_client.ts";
 import { SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
 import { binPath, REPO_ROOT } from "../support/runtimes.ts";
+import { HAVE_TMUX, TerminalPane } from "../support/terminal.ts";
 import { makeTestCerts, pem } from "../support/tls_certs.ts";
 
 const certs = makeTestCerts();
@@ -333,38 +333,23 @@ describe("TLS clients and settings", () => {
   );
 });
 
-const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
-
-describe.skipIf(!hasTmux)("tcpchat connect over TLS in a terminal (tmux)", () => {
+describe.skipIf(!HAVE_TMUX)("tcpchat connect over TLS in a terminal (tmux)", () => {
   test("--password-prompt asks without echo, and the session runs over TLS", async () => {
     await using server = await startChatServer("bun", tlsFlags(certDir()));
     const port = await tlsPort(server);
-    const session = `tcpchat-tls-test-${process.pid}`;
-    const command =
-      `cd ${REPO_ROOT} && ${binPath("bun")} main.ts connect 127.0.0.1:${port} --ca ${certs.ca} --nick ada --password-prompt; echo EXIT=$?; sleep 30`;
-    expect(spawnSync("tmux", ["new-session", "-d", "-s", session, "-x", "120", "-y", "30", command]).status).toBe(0);
-    const screen = () => spawnSync("tmux", ["capture-pane", "-p", "-t", session]).stdout.toString();
-    const waitScreen = async (pattern: RegExp) => {
-      const deadline = Date.now() + 8000;
-      while (!pattern.test(screen())) {
-        if (Date.now() > deadline) throw new Error(`screen never matched ${pattern}:\n${screen()}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return screen();
-    };
-    try {
-      await waitScreen(/password:/);
-      spawnSync("tmux", ["send-keys", "-t", session, "-l", "s3cret-typed"]);
-      spawnSync("tmux", ["send-keys", "-t", session, "Enter"]);
-      const shown = await waitScreen(/connected to 127\.0\.0\.1:\d+ over TLS as ada/);
-      expect(shown).not.toContain("s3cret");
-      spawnSync("tmux", ["send-keys", "-t", session, "hello", "Enter"]);
-      await waitScreen(/<ada> hello/);
-      spawnSync("tmux", ["send-keys", "-t", session, "C-d"]);
-      await waitScreen(/EXIT=0/);
-      expect(server.stdout() + server.stderr()).not.toContain("s3cret");
-    } finally {
-      spawnSync("tmux", ["kill-session", "-t", session]);
-    }
+    using pane = TerminalPane.open(
+      `tcpchat-tls-test-${process.pid}`,
+      `cd ${REPO_ROOT} && ${binPath("bun")} main.ts connect 127.0.0.1:${port} --ca ${certs.ca} --nick ada --password-prompt; echo EXIT=$?; sleep 30`,
+    );
+    await pane.waitScreen(/password:/);
+    pane.type("s3cret-typed");
+    pane.keys("Enter");
+    const shown = await pane.waitScreen(/connected to 127\.0\.0\.1:\d+ over TLS as ada/);
+    expect(shown).not.toContain("s3cret");
+    pane.keys("hello", "Enter");
+    await pane.waitScreen(/<ada> hello/);
+    pane.keys("C-d");
+    await pane.waitScreen(/EXIT=0/);
+    expect(server.stdout() + server.stderr()).not.toContain("s3cret");
   }, 20_000);
 });
