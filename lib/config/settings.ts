@@ -32,6 +32,7 @@ export interface Settings {
   history_on_join: number;
   snapshot_bytes: number;
   history_memory: number;
+  memory_release_growth: number;
   default_room: string;
   max_rooms: number;
   max_rooms_per_user: number;
@@ -204,6 +205,12 @@ export const SETTING_SPECS: { [K in keyof Settings]: SettingSpec<Settings[K]> } 
     kind: "bytes",
     default: 64 * 1024 * 1024,
     doc: "history bytes held in memory across rooms; the least recently active rooms' oldest messages go first",
+    check: nonNegativeInt,
+  },
+  memory_release_growth: {
+    kind: "bytes",
+    default: 16 * 1024 * 1024,
+    doc: "resident memory growth after which the first quiet half second runs a full garbage collection that gives memory back (a pause of a few ms); 0 turns it off",
     check: nonNegativeInt,
   },
   default_room: {

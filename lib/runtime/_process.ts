@@ -8,6 +8,7 @@
 import { appendFile } from "node:fs/promises";
 import process from "node:process";
 import type { Runtime, SignalName } from "./types.ts";
+import { releaseV8Memory } from "./_release_memory.ts";
 
 let guarded = false;
 
@@ -37,7 +38,7 @@ function onSignal(signal: SignalName, handler: () => void): () => void {
 /** The `Runtime` members that come from `process` and `node:fs` alike under Bun and Node. */
 export const PROCESS_SERVICES: Pick<
   Runtime,
-  "onSignal" | "appendFile" | "writeStderr" | "args" | "env" | "exit" | "memoryRss" | "isTerminal"
+  "onSignal" | "appendFile" | "writeStderr" | "args" | "env" | "exit" | "memoryRss" | "releaseMemory" | "isTerminal"
 > = {
   onSignal,
   // Bun has no append in its own file API; its node:fs is native.
@@ -49,5 +50,7 @@ export const PROCESS_SERVICES: Pick<
   env: (name) => process.env[name],
   exit: (code) => process.exit(code),
   memoryRss: () => process.memoryUsage.rss(),
+  // Node's engine; the Bun adapter puts its own in place.
+  releaseMemory: releaseV8Memory,
   isTerminal: (stream) => process[stream].isTTY === true,
 };

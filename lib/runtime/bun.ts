@@ -39,6 +39,7 @@ import type {
 } from "./types.ts";
 import { serveBunWebSocket } from "./_ws_bun.ts";
 import { PROCESS_SERVICES } from "./_process.ts";
+import { releaseBunMemory } from "./_release_memory.ts";
 import { WRITTEN } from "./types.ts";
 import { byteLength, PushQueue } from "./_push_queue.ts";
 import { closeReasonOf, connectError, connectionClosedError, listenError, normalizeHostname } from "./_net.ts";
@@ -340,5 +341,6 @@ export function createBunRuntime(): Runtime {
     serveHttp,
     readTextFile: (path) => Bun.file(path).text(),
     ...PROCESS_SERVICES,
+    releaseMemory: releaseBunMemory,
   };
 }

@@ -46,6 +46,7 @@ import {
 } from "./_net.ts";
 import { checkCertificatePair, connectTls, listenTls } from "./_tls.ts";
 import { serveNodeHttp } from "./_node_http.ts";
+import { releaseV8Memory } from "./_release_memory.ts";
 
 /**
  * Each connection reads into a buffer that starts small and grows x4 after a
@@ -424,6 +425,7 @@ export function createDenoRuntime(): Runtime {
     env: (name) => Deno.env.get(name),
     exit: (code) => Deno.exit(code),
     memoryRss: () => Deno.memoryUsage().rss,
+    releaseMemory: releaseV8Memory,
     isTerminal: (stream) => Deno[stream].isTerminal(),
   };
 }

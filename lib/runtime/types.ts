@@ -275,6 +275,12 @@ export interface Runtime {
   exit(code: number): never;
   /** Resident set size of this process in bytes. */
   memoryRss(): number;
+  /**
+   * Collects all garbage now and hands freed memory back to the system;
+   * false if this runtime cannot from inside the process. Pauses the process
+   * (tens of ms on a large heap), so call it only when idle.
+   */
+  releaseMemory(): boolean;
   /** Whether a standard stream is a terminal (for colour and log format choices). */
   isTerminal(stream: "stdin" | "stdout" | "stderr"): boolean;
 }

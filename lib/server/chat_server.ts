@@ -25,7 +25,8 @@ import { PeerLimits } from "./peer_limits.ts";
 import { ScryptHasher } from "./scrypt_hasher.ts";
 import { MemoryAccountStore } from "../store/account_store.ts";
 import { MemoryRoomStateStore } from "../store/room_state_store.ts";
-import { ServerStats } from "./server_stats.ts";
+import { chatActivity, ServerStats } from "./server_stats.ts";
+import { IDLE_MEMORY_CHECK_MS, IdleMemory } from "./idle_memory.ts";
 import { TcpTransport } from "./tcp_transport.ts";
 import { TlsEndpoint } from "./tls_endpoint.ts";
 import type { Transport } from "./transport.ts";
@@ -63,6 +64,9 @@ export class ChatServer implements HubSink<Connection> {
   /** The `irc_listen` listener, when set: every connection on it speaks IRC. */
   #ircListener: Listener | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
+  /** Gives memory back after a burst once the server is quiet (see idle_memory.ts). */
+  #idleMemory: IdleMemory | undefined;
+  #idleMemoryTimer: ReturnType<typeof setInterval> | undefined;
   #nextId = 0;
   #shuttingDown = false;
 
@@ -151,6 +155,7 @@ export class ChatServer implements HubSink<Connection> {
       }
     }
     this.#restartSweep();
+    this.#startIdleMemory();
     void this.#acceptLoop(this.#listener);
     if (this.#tls) void this.#acceptLoop(this.#tls.listener, false, "tls");
     return this.#listener.addr;
@@ -164,6 +169,26 @@ export class ChatServer implements HubSink<Connection> {
   /** SIGHUP: reads the TLS certificate and key again for new connections (a bad pair is logged and the old kept). */
   reloadTls(): Promise<boolean> {
     return this.#tls?.reload() ?? Promise.resolve(false);
+  }
+
+  #startIdleMemory(): void {
+    const stats = this.stats;
+    this.#idleMemory = new IdleMemory({
+      rss: () => this.runtime.memoryRss(),
+      activity: () => chatActivity(stats),
+      release: () => this.runtime.releaseMemory(),
+      now: () => performance.now(),
+    });
+    this.#idleMemoryTimer = setInterval(() => {
+      const release = this.#idleMemory!.check(this.settings.memory_release_growth);
+      if (release === null) return;
+      stats.memoryReleases++;
+      logger.info("memory released while idle rss_before={rss_before} rss_after={rss_after} pause_ms={pause_ms}", {
+        rss_before: release.rssBefore,
+        rss_after: release.rssAfter,
+        pause_ms: Math.round(release.pauseMs * 10) / 10,
+      });
+    }, IDLE_MEMORY_CHECK_MS);
   }
 
   /** Re-reads sweep timing from the settings (after a reload). */
@@ -404,6 +429,7 @@ export class ChatServer implements HubSink<Connection> {
     for (const connection of [...this.#connections]) connection.close("shutdown");
     clearInterval(this.#sweepTimer);
     clearInterval(this.#greetingTimer);
+    clearInterval(this.#idleMemoryTimer);
     return { told, drainedMs: this.now() - started, forced };
   }
 }

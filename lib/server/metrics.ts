@@ -147,6 +147,7 @@ export function renderMetrics(source: MetricsSource): string {
     )
     .family("tcpchat_log_file_errors_total", "counter", "Failed appends to the log file.", log.errors)
     .family("tcpchat_log_lines_dropped_total", "counter", "Log lines lost to log file failures.", log.droppedLines)
+    .family("tcpchat_memory_releases_total", "counter", "Full garbage collections run while idle to give memory back.", stats.memoryReleases)
     .family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", source.runtime.memoryRss())
     .family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.", startedAtSeconds)
     .text() + (source.moreMetrics?.() ?? "");

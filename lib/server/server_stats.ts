@@ -101,6 +101,8 @@ export class ServerStats {
   bytesIn = 0;
   /** Bytes handed to client sockets. */
   bytesOut = 0;
+  /** Full collections run to give memory back while idle (see idle_memory.ts). */
+  memoryReleases = 0;
   /** Frames received by type (JSON frames and text commands alike). */
   readonly framesIn: Record<ClientFrameType, number> = Object.fromEntries(
     Object.keys(CLIENT_FRAME_SCHEMAS).map((type) => [type, 0]),
@@ -129,4 +131,17 @@ export class ServerStats {
   countError(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
   }
+}
+
+/**
+ * A count that moves whenever a client connects or a frame other than a
+ * heartbeat is handled, or a chat message is delivered (also one from another
+ * node): what "the server is busy" means to the idle memory release.
+ */
+export function chatActivity(stats: ServerStats): number {
+  let n = stats.connectionsAccepted + stats.framesOut.msg + stats.framesOut.dm;
+  for (const type in stats.framesIn) {
+    if (type !== "ping" && type !== "pong") n += stats.framesIn[type as ClientFrameType];
+  }
+  return n;
 }
