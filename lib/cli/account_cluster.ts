@@ -70,7 +70,7 @@ class ClusterAccountStore implements AccountStore {
 
 /** Connects to the cluster's Redis at `url`; throws {@linkcode CliError} (exit 2) when it cannot be reached. */
 export async function openClusterAccounts(url: string): Promise<ClusterAccounts> {
-  const link = new RedisLink(url);
+  const link = await RedisLink.create(url);
   try {
     await link.connect();
   } catch (error) {

@@ -23,7 +23,7 @@ export function redactedUrl(url: string): string {
 
 /** Connects to the cluster's Redis. Throws {@linkcode CliError} (exit 2) when it cannot be reached at start. */
 export async function openRedisStore(settings: Settings): Promise<RedisRoomLog> {
-  const link = new RedisLink(settings.cluster);
+  const link = await RedisLink.create(settings.cluster);
   try {
     await link.connect();
   } catch (error) {

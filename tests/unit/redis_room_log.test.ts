@@ -19,7 +19,7 @@ let admin: RedisLink;
 beforeAll(async () => {
   redis = await startRedis();
   proxy = await startTcpProxy(redis.port);
-  admin = new RedisLink(redis.url);
+  admin = await RedisLink.create(redis.url);
   await admin.connect();
 });
 
@@ -37,7 +37,7 @@ async function evalCalls(): Promise<number> {
 
 describe("RedisRoomLog batches", () => {
   test("messages appended to a room in one turn cost one script call, keep their order, and reach the channel as one payload", async () => {
-    const log = new RedisRoomLog(new RedisLink(redis.url), { history: 100 });
+    const log = new RedisRoomLog(await RedisLink.create(redis.url), { history: 100 });
     await log.link.connect();
     const payloads: string[] = [];
     await admin.subscribe(roomChannel("one"), (p) => payloads.push(p));
@@ -60,7 +60,7 @@ describe("RedisRoomLog batches", () => {
   });
 
   test("a batch cut off from Redis: every message in it is refused, Redis has all of it or none, and the next seqs follow without a gap", async () => {
-    const log = new RedisRoomLog(new RedisLink(`redis://127.0.0.1:${proxy.port}`), { history: 1000 });
+    const log = new RedisRoomLog(await RedisLink.create(`redis://127.0.0.1:${proxy.port}`), { history: 1000 });
     await log.link.connect();
     const room = await log.open("cut");
     await log.append(room, "ann", "before", 0);

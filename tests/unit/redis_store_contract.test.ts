@@ -14,7 +14,7 @@ let redis: Promise<{ server: RedisProcess; link: RedisLink }> | undefined;
 /** The shared redis-server and a link to it, emptied. */
 async function emptied(): Promise<RedisLink> {
   redis ??= startRedis().then(async (server) => {
-    const link = new RedisLink(server.url);
+    const link = await RedisLink.create(server.url);
     await link.connect();
     return { server, link };
   });
