@@ -110,6 +110,8 @@ export class Hub<P = unknown> implements HubCore<P> {
   #nextSession = 0;
   #nextRoom = 0;
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+  /** Session ids are this and a number: one string for all sessions (Session.id). */
+  readonly #idPrefix = `${this.#bootId}-`;
   readonly #accounts: AccountDesk<P> = new AccountDesk<P>(this);
   readonly #moderation: ModerationDesk<P> = new ModerationDesk<P>(this);
   readonly #messages: MessageDesk<P> = new MessageDesk<P>(this);
@@ -211,8 +213,7 @@ export class Hub<P = unknown> implements HubCore<P> {
 
   /** A new connection arrives; it must `hello` before anything else. */
   attach(peer: P, now: number, address = ""): Session<P> {
-    const id = `${this.#bootId}-${(++this.#nextSession).toString(36)}`;
-    const session = new Session(id, peer, this.settings.burst, now);
+    const session = new Session(this.#idPrefix, ++this.#nextSession, peer, this.settings.burst, now);
     session.address = address;
     this.#sessions.add(session);
     return session;
@@ -236,7 +237,7 @@ export class Hub<P = unknown> implements HubCore<P> {
       this.cluster?.memberEvent(room.name, session.nickKey!, null, { type: "leave", room: room.name, nick, reason }, { countDelta: -1 });
     }
     neighbours.delete(session);
-    session.rooms.clear();
+    session.clearRooms();
     this.#byNick.delete(session.nickKey!);
     this.sink.broadcast(neighbours, { type: "presence", nick, status: "offline", reason });
     if (this.cluster) {
@@ -335,7 +336,7 @@ export class Hub<P = unknown> implements HubCore<P> {
     for (const session of sessions) {
       this.sink.send(session, { type: "bye", reason: "shutdown" });
       session.departed = true;
-      session.rooms.clear();
+      session.clearRooms();
       this.sink.close(session, "shutdown");
     }
     this.#sessions.clear();
@@ -642,7 +643,7 @@ export class Hub<P = unknown> implements HubCore<P> {
       // In a cluster the room is not new to its members on other nodes: only a joiner of an empty room creates it.
       const othersElsewhere = elsewhere?.some((m) => nickKey(m.nick) !== session.nickKey) ?? false;
       if (!othersElsewhere) this.#moderation.joining(room, session, name === this.settings.default_room.replace(/^#/, ""));
-      session.rooms.add(room);
+      session.addRoom(room);
       this.#emptyRooms.delete(name);
     }
     let members = snapshotMembers(room.members, this.#listedFirst(room, session), this.settings.snapshot_members)
@@ -674,7 +675,7 @@ export class Hub<P = unknown> implements HubCore<P> {
 
   /** Answers the error and returns true when `session` may not join `room` (or a new room, when undefined). */
   #refuseJoin(session: Session<P>, room: Room<P> | undefined, key: string | undefined, id: string | undefined): boolean {
-    if (!room?.members.has(session) && session.rooms.size >= this.settings.max_rooms_per_user) {
+    if (!room?.members.has(session) && session.roomCount >= this.settings.max_rooms_per_user) {
       const max = this.settings.max_rooms_per_user;
       this.#error(session, "too_many_rooms", `you are in ${max} rooms already; leave one first`, id);
       return true;
@@ -766,7 +767,7 @@ export class Hub<P = unknown> implements HubCore<P> {
       return this.#error(session, "not_in_room", `you are not in ${frame.room}`, frame.id);
     }
     this.#removeMember(room, session);
-    session.rooms.delete(room);
+    session.removeRoom(room);
     this.sink.send(session, withId({ type: "left", room: room.name }, frame.id));
     this.#announce(room, { type: "leave", room: room.name, nick: session.nick!, reason: "left" }, session, "left");
     const event: ServerFrame = { type: "leave", room: room.name, nick: session.nick!, reason: "left" };
@@ -952,7 +953,7 @@ export class Hub<P = unknown> implements HubCore<P> {
   /** HubCore. */
   removeFromRoom(room: Room<P>, session: Session<P>, event?: ServerFrame): void {
     this.#removeMember(room, session);
-    session.rooms.delete(room);
+    session.removeRoom(room);
     if (event && session.nickKey !== null) this.cluster?.memberEvent(room.name, session.nickKey, null, event, { countDelta: -1 });
   }
 

@@ -55,7 +55,9 @@ export function nickProblem(nick: string): string | undefined {
  */
 export function nickKey(nick: string): string {
   const fold = nickFold(nick);
-  return skeleton(skeleton(fold.toUpperCase()).toLowerCase()).toLowerCase();
+  const key = skeleton(skeleton(fold.toUpperCase()).toLowerCase()).toLowerCase();
+  // Most nicks are their own key: hand back the nick, so a session does not hold a second copy (issue 15).
+  return key === nick ? nick : key;
 }
 
 /**
@@ -64,7 +66,9 @@ export function nickKey(nick: string): string {
  * since equal folds make equal {@linkcode nickKey}s.
  */
 export function nickFold(nick: string): string {
-  return nick.normalize("NFKC").toLowerCase().normalize("NFKC");
+  const fold = nick.normalize("NFKC").toLowerCase().normalize("NFKC");
+  // The same string when nothing changed: a room's member index then keeps no copy of the nick.
+  return fold === nick ? nick : fold;
 }
 
 /** The canonical room name (without `#`), or undefined when `raw` is not a valid room name. */

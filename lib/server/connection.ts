@@ -31,6 +31,7 @@ import { WRITTEN } from "../runtime/types.ts";
 import type { LivenessState } from "./liveness.ts";
 import { plaintextAuthRefusal } from "./plaintext_auth.ts";
 import { type BatchCache, OutboundQueue } from "./outbound_queue.ts";
+import { ConnectionExtras } from "./connection_extras.ts";
 import type { ServerStats } from "./server_stats.ts";
 import type { Flushable, WriteScheduler } from "./write_scheduler.ts";
 import type { InboundSink, Transport } from "./transport.ts";
@@ -81,31 +82,17 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   heardFrom = false;
   /** When set, the connection is closing and this is why. */
   endReason: DisconnectReason | null = null;
-  /** When a closing connection gets closed hard if the peer has not closed its side. */
-  lingerDeadline = 0;
-  /** When the greeting countdown started: at accept, or once the TLS handshake was done. */
-  greetFrom = 0;
-  /** Whether a TLS handshake is still under way. */
-  handshaking = false;
 
   readonly #splitter: LineSplitter;
-  /** Made on the first IAC byte of a connection that is not JSON; most connections never need one. */
-  #telnet: TelnetFilter | null = null;
-  /** Made when the dialect turns out to be text. */
-  #text: TextState | null = null;
-  /** Made when the dialect turns out to be IRC. */
-  #irc: IrcSession | null = null;
-  /** Whether the first line has been seen (it may turn a text connection into IRC). */
-  #firstLineSeen = false;
   readonly #queue = new OutboundQueue();
   #inFlightBytes = 0;
   #closeAfterFlush = false;
   #closed = false;
-  /** A telnet client was asked to stop echoing (a password is being typed). */
-  #echoOff = false;
   #chunkNow = 0;
-  /** Made on this connection's first error: repeated error lines are collapsed (issue 17). */
-  #logThrottle: LogThrottle | null = null;
+  /** What few connections use (text, IRC, telnet, TLS, closing): made on first use (issue 15). */
+  #extras: ConnectionExtras | null = null;
+  /** `#onWriteSettled` as a callback, made on the first write that does not settle at once (never on Bun). */
+  #settled: ((error?: unknown) => void) | null = null;
 
   constructor(
     readonly id: number,
@@ -122,6 +109,76 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     this.lastInboundAt = now;
     this.#splitter = new LineSplitter(ctx.settings.max_frame);
     this.session = ctx.hub.attach(this, now, transport.remoteAddr.hostname);
+  }
+
+  #more(): ConnectionExtras {
+    return (this.#extras ??= new ConnectionExtras());
+  }
+
+  /** When a closing connection gets closed hard if the peer has not closed its side (0: not lingering). */
+  get lingerDeadline(): number {
+    return this.#extras?.lingerDeadline ?? 0;
+  }
+  set lingerDeadline(deadline: number) {
+    this.#more().lingerDeadline = deadline;
+  }
+
+  /** When the greeting countdown started: at accept, or once the TLS handshake was done. */
+  get greetFrom(): number {
+    return this.#extras?.greetFrom ?? this.connectedAt;
+  }
+  set greetFrom(at: number) {
+    if (at !== this.connectedAt || this.#extras !== null) this.#more().greetFrom = at;
+  }
+
+  /** Whether a TLS handshake is still under way. */
+  get handshaking(): boolean {
+    return this.#extras?.handshaking ?? false;
+  }
+  set handshaking(handshaking: boolean) {
+    if (handshaking || this.#extras !== null) this.#more().handshaking = handshaking;
+  }
+
+  get #telnet(): TelnetFilter | null {
+    return this.#extras?.telnet ?? null;
+  }
+  set #telnet(telnet: TelnetFilter | null) {
+    this.#more().telnet = telnet;
+  }
+
+  get #text(): TextState | null {
+    return this.#extras?.text ?? null;
+  }
+  set #text(text: TextState | null) {
+    this.#more().text = text;
+  }
+
+  get #irc(): IrcSession | null {
+    return this.#extras?.irc ?? null;
+  }
+  set #irc(irc: IrcSession | null) {
+    this.#more().irc = irc;
+  }
+
+  get #firstLineSeen(): boolean {
+    return this.#extras?.firstLineSeen ?? false;
+  }
+  set #firstLineSeen(seen: boolean) {
+    this.#more().firstLineSeen = seen;
+  }
+
+  get #echoOff(): boolean {
+    return this.#extras?.echoOff ?? false;
+  }
+  set #echoOff(off: boolean) {
+    this.#more().echoOff = off;
+  }
+
+  get #logThrottle(): LogThrottle | null {
+    return this.#extras?.logThrottle ?? null;
+  }
+  set #logThrottle(throttle: LogThrottle | null) {
+    this.#more().logThrottle = throttle;
   }
 
   /** `ip:port` of the peer, for logs. */
@@ -408,12 +465,13 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     this.ctx.stats.bytesOut += size;
     this.writeStartedAt = this.ctx.now();
     // Taken at once (Bun, Node over TCP): settle now, without a promise and a reaction per write (issue 15).
-    if (written === WRITTEN) this.#onWriteSettled();
-    else written.then(this.#onWriteSettled, this.#onWriteSettled);
+    if (written === WRITTEN) return this.#onWriteSettled();
+    const settled = (this.#settled ??= (error) => this.#onWriteSettled(error));
+    written.then(settled, settled);
   }
 
   /** One callback for both outcomes (one function less per connection): an error means a failed write. */
-  readonly #onWriteSettled = (error?: unknown): void => {
+  #onWriteSettled(error?: unknown): void {
     this.#inFlightBytes = 0;
     this.writeStartedAt = 0;
     if (error !== undefined) return this.close("error");
@@ -421,7 +479,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     if (this.#queue.bytes === 0 && !this.#closeAfterFlush) return;
     // Through the scheduler, never straight to flush: its pass commits the store first.
     this.ctx.scheduler.mark(this);
-  };
+  }
 
   /**
    * Ends the connection politely: whatever is queued (a `bye`, say) is

@@ -15,10 +15,19 @@ const REFUSAL_HANDSHAKE_MS = 1000;
 
 /** A {@linkcode Transport} over a runtime {@linkcode Conn}. */
 export class TcpTransport implements Transport {
-  readonly framed = false;
-  readonly bufferedBytes = 0;
+  // Constants as getters on the prototype, not fields: three slots less per connection (issue 15).
+  /** A byte stream: lines, not messages. */
+  get framed(): false {
+    return false;
+  }
+  /** The runtime's write promise covers every byte. */
+  get bufferedBytes(): 0 {
+    return 0;
+  }
   /** A TCP read brings many lines at once: the end of the task already batches them. */
-  readonly holdBytes = 0;
+  get holdBytes(): 0 {
+    return 0;
+  }
 
   /** `kind` is `tls` for a TLS connection: the same byte stream, named so in logs. */
   constructor(readonly conn: Conn, readonly kind: "tcp" | "tls" = "tcp") {
