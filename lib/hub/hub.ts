@@ -33,6 +33,7 @@ import { ServerOperators } from "./room_modes.ts";
 import { SessionWaits } from "./session_waits.ts";
 import { type StoredRoom, whenReady } from "../store/types.ts";
 import { Session } from "./session.ts";
+import { IntrusiveList } from "./session_list.ts";
 import { snapshotMembers } from "./snapshot_members.ts";
 import type { ClusterMember, HubCluster, RemoteAction, RoomStateChange } from "./hub_cluster.ts";
 import type { MsgFrame } from "../protocol/server_frames.ts";
@@ -100,7 +101,8 @@ export interface HubCounts {
 
 /** Sessions, nicks and rooms. */
 export class Hub<P = unknown> implements HubCore<P> {
-  readonly #sessions = new Set<Session<P>>();
+  /** Threaded through the sessions: no hash-table entry per connection (issue 15). */
+  readonly #sessions = new IntrusiveList<Session<P>>();
   readonly #byNick = new Map<string, Session<P>>();
   readonly #rooms = new Map<string, Room<P>>();
   /** Rooms with no members but with history, oldest-emptied first: forgotten first when rooms run out. */
@@ -332,7 +334,7 @@ export class Hub<P = unknown> implements HubCore<P> {
    * leave events (everyone is leaving at once). Returns how many were told.
    */
   shutdown(): number {
-    const sessions = [...this.#sessions];
+    const sessions = this.#sessions.toArray();
     for (const session of sessions) {
       this.sink.send(session, { type: "bye", reason: "shutdown" });
       session.departed = true;

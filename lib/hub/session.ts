@@ -57,6 +57,9 @@ export class Session<P = unknown> implements BucketState, StrikeState {
   /** The token bucket shared by every connection from this session's address; null when exempt. */
   addressBucket: BucketState | null = null;
   #extras: SessionExtras | null = null;
+  /** The hub's list of sessions (IntrusiveList). */
+  listPrev: Session<P> | null = null;
+  listNext: Session<P> | null = null;
 
   constructor(
     /** The hub's prefix for session ids (its boot id and a dash), shared by all its sessions. */

@@ -67,6 +67,12 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 const textEncoder = new TextEncoder();
 /** After our FIN, how long a peer may take to close its side before we close hard. */
 const LINGER_MS = 2000;
+/** Bits of `Connection.#flags`. */
+const FLUSH_PENDING = 1;
+const LATER_PENDING = 2;
+const HEARD_FROM = 4;
+const CLOSE_AFTER_FLUSH = 8;
+const CLOSED = 16;
 
 /** A client connection. */
 export class Connection implements Flushable, LivenessState, InboundSink {
@@ -76,18 +82,12 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   lastInboundAt: number;
   lastPingAt = 0;
   writeStartedAt = 0;
-  flushPending = false;
-  laterPending = false;
-  /** Whether any byte has arrived (the text greeting waits for silence). */
-  heardFrom = false;
-  /** When set, the connection is closing and this is why. */
-  endReason: DisconnectReason | null = null;
+  /** Five booleans in one field (FLUSH_PENDING ...), behind accessors: a smaller object per connection (issue 15). */
+  #flags = 0;
 
   readonly #splitter: LineSplitter;
   readonly #queue = new OutboundQueue();
   #inFlightBytes = 0;
-  #closeAfterFlush = false;
-  #closed = false;
   #chunkNow = 0;
   /** What few connections use (text, IRC, telnet, TLS, closing): made on first use (issue 15). */
   #extras: ConnectionExtras | null = null;
@@ -109,6 +109,56 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     this.lastInboundAt = now;
     this.#splitter = new LineSplitter(ctx.settings.max_frame);
     this.session = ctx.hub.attach(this, now, transport.remoteAddr.hostname);
+  }
+
+  #flag(bit: number, on: boolean): void {
+    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
+  }
+
+  /** Write scheduler: set while the connection waits in its list. */
+  get flushPending(): boolean {
+    return (this.#flags & FLUSH_PENDING) !== 0;
+  }
+  set flushPending(on: boolean) {
+    this.#flag(FLUSH_PENDING, on);
+  }
+
+  /** Write scheduler: set while the connection waits for the end of the event-loop turn. */
+  get laterPending(): boolean {
+    return (this.#flags & LATER_PENDING) !== 0;
+  }
+  set laterPending(on: boolean) {
+    this.#flag(LATER_PENDING, on);
+  }
+
+  /** Whether any byte has arrived (the text greeting waits for silence). */
+  get heardFrom(): boolean {
+    return (this.#flags & HEARD_FROM) !== 0;
+  }
+  set heardFrom(on: boolean) {
+    this.#flag(HEARD_FROM, on);
+  }
+
+  get #closeAfterFlush(): boolean {
+    return (this.#flags & CLOSE_AFTER_FLUSH) !== 0;
+  }
+  set #closeAfterFlush(on: boolean) {
+    this.#flag(CLOSE_AFTER_FLUSH, on);
+  }
+
+  get #closed(): boolean {
+    return (this.#flags & CLOSED) !== 0;
+  }
+  set #closed(on: boolean) {
+    this.#flag(CLOSED, on);
+  }
+
+  /** When set, the connection is closing and this is why. */
+  get endReason(): DisconnectReason | null {
+    return this.#extras?.endReason ?? null;
+  }
+  set endReason(reason: DisconnectReason | null) {
+    if (reason !== null || this.#extras !== null) this.#more().endReason = reason;
   }
 
   #more(): ConnectionExtras {
