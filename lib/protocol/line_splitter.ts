@@ -36,6 +36,11 @@ export class LineSplitter {
   /** `maxFrameBytes` bounds a line, LF and a trailing CR excluded. */
   constructor(readonly maxFrameBytes: number) {}
 
+  /** Whether it holds nothing: no unfinished line, no overlong line being skipped (a fresh splitter would do the same). */
+  get idle(): boolean {
+    return this.#partialLength === 0 && !this.#discarding;
+  }
+
   /** Bytes held for an unfinished line (at most `maxFrameBytes + 1`). */
   get bufferedBytes(): number {
     return this.#partialLength;

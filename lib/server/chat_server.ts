@@ -257,7 +257,8 @@ export class ChatServer implements HubSink<Connection> {
         if (connection.endReason === null) this.#awaitGreeting(connection);
       });
     }
-    logger.debug("connect conn={conn} peer={peer}", { ...connection.logFields, transport: conn.kind });
+    // Fields made only if debug is on: a connect burst builds no peer string per connection (issue 15).
+    logger.debug("connect conn={conn} peer={peer}", () => ({ ...connection.logFields, transport: conn.kind }));
     void connection.run();
   }
 

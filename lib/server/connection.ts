@@ -67,6 +67,20 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 const textEncoder = new TextEncoder();
 /** After our FIN, how long a peer may take to close its side before we close hard. */
 const LINGER_MS = 2000;
+/** A splitter holding nothing, for the next connection whose chunk ends with its line; null while one is in use. */
+let spareSplitter: LineSplitter | null = null;
+
+/**
+ * An idle splitter for one chunk: the spare (taken, so that a connection
+ * handled meanwhile gets its own), or a new one. The caller gives it back
+ * if the chunk left nothing behind, else keeps it.
+ */
+function sharedSplitter(maxFrame: number): LineSplitter {
+  const spare = spareSplitter;
+  spareSplitter = null;
+  return spare !== null && spare.maxFrameBytes === maxFrame ? spare : new LineSplitter(maxFrame);
+}
+
 /** Bits of `Connection.#flags`. */
 const FLUSH_PENDING = 1;
 const LATER_PENDING = 2;
@@ -85,7 +99,8 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   /** Five booleans in one field (FLUSH_PENDING ...), behind accessors: a smaller object per connection (issue 15). */
   #flags = 0;
 
-  readonly #splitter: LineSplitter;
+  /** Made when a chunk leaves part of a line (or an overlong line) behind; until then, {@linkcode sharedSplitter}. */
+  #splitter: LineSplitter | null = null;
   readonly #queue = new OutboundQueue();
   #inFlightBytes = 0;
   #chunkNow = 0;
@@ -107,7 +122,6 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     if (transport.framed) this.dialect = "json";
     this.connectedAt = now;
     this.lastInboundAt = now;
-    this.#splitter = new LineSplitter(ctx.settings.max_frame);
     this.session = ctx.hub.attach(this, now, transport.remoteAddr.hostname);
   }
 
@@ -303,7 +317,12 @@ export class Connection implements Flushable, LivenessState, InboundSink {
       if (reply) this.enqueue(reply);
       chunk = data;
     }
-    this.#splitter.push(chunk, this);
+    if (this.#splitter !== null) return this.#splitter.push(chunk, this);
+    // Whole lines need no state of their own: most connections never hold a splitter (issue 15).
+    const splitter = sharedSplitter(this.ctx.settings.max_frame);
+    splitter.push(chunk, this);
+    if (splitter.idle) spareSplitter = splitter;
+    else this.#splitter = splitter;
   }
 
   /**
@@ -353,7 +372,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   /** LineHandler: a line passed max_frame and is being skipped. */
   onTooLarge(): void {
     if (this.dialect === "irc") return this.#ircSession().inputTooLong();
-    this.#sendError("frame_too_large", `line longer than ${this.#splitter.maxFrameBytes} bytes dropped`);
+    this.#sendError("frame_too_large", `line longer than ${this.#splitter?.maxFrameBytes ?? this.ctx.settings.max_frame} bytes dropped`);
   }
 
   #handleJson(line: string): void {

@@ -3,7 +3,7 @@
  * and nothing a peer sends grows the server's memory.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { TestClient } from "../support/chat_client.ts";
+import { type Frame, TestClient } from "../support/chat_client.ts";
 import { type ChatServerProcess, SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
 
 describe.each(SERVER_RUNTIMES)("bad input (%s)", (runtime) => {
@@ -32,6 +32,28 @@ describe.each(SERVER_RUNTIMES)("bad input (%s)", (runtime) => {
     expect(await c.next()).toEqual({ type: "pong", t: "fits" });
     await stillAnswers(c);
     c.destroy();
+  });
+
+  test("frames two clients send in pieces, interleaved, each arrive whole on their own connection", async () => {
+    // Idle connections share one line splitter until a chunk leaves part of a line behind (issue 15).
+    const a = await TestClient.register(server.port, "pieces1");
+    const b = await TestClient.register(server.port, "pieces2");
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 30));
+    a.send('{"type":"ping",');
+    await pause();
+    b.send('{"type":"ping","t":"fr');
+    await pause();
+    a.send('"t":"from a"}\n{"type":"pi');
+    await pause();
+    b.send('om b"}\n');
+    await pause();
+    a.send('ng","t":"again a"}\n');
+    const pong = (f: Frame) => f.type === "pong";
+    expect(await a.waitFor(pong)).toEqual({ type: "pong", t: "from a" });
+    expect(await a.waitFor(pong)).toEqual({ type: "pong", t: "again a" });
+    expect(await b.waitFor(pong)).toEqual({ type: "pong", t: "from b" });
+    a.destroy();
+    b.destroy();
   });
 
   test("1 MiB without a newline: frame_too_large at once, server memory stays flat", async () => {

@@ -63,3 +63,20 @@ describe("LineSplitter", () => {
     expect(splitter.bufferedBytes).toBe(0);
   });
 });
+
+describe("LineSplitter.idle", () => {
+  test("idle after whole lines, not while part of a line or an overlong line is pending", () => {
+    const s = new LineSplitter(8);
+    const handler = { onLine: () => {}, onTooLarge: () => {} };
+    s.push(enc.encode("ab\ncd\n"), handler);
+    expect(s.idle).toBe(true);
+    s.push(enc.encode("ef"), handler);
+    expect(s.idle).toBe(false);
+    s.push(enc.encode("\n"), handler);
+    expect(s.idle).toBe(true);
+    s.push(enc.encode("x".repeat(20)), handler); // overlong: skipped up to its LF
+    expect(s.idle).toBe(false);
+    s.push(enc.encode("yy\n"), handler);
+    expect(s.idle).toBe(true);
+  });
+});
