@@ -54,11 +54,18 @@ export function nickProblem(nick: string): string | undefined {
  * which costs a person another nick, never an impersonation.
  */
 export function nickKey(nick: string): string {
+  // A hello asks for the same key three times (account check, holder lookup, claim): remember the last one (issue 15).
+  if (nick === lastKeyOf) return lastKey;
   const fold = nickFold(nick);
   const key = skeleton(skeleton(fold.toUpperCase()).toLowerCase()).toLowerCase();
+  lastKeyOf = nick;
   // Most nicks are their own key: hand back the nick, so a session does not hold a second copy (issue 15).
-  return key === nick ? nick : key;
+  return (lastKey = key === nick ? nick : key);
 }
+
+/** The nick {@linkcode nickKey} answered last, and its key. */
+let lastKeyOf: string | undefined;
+let lastKey = "";
 
 /**
  * The NFKC case fold of a nick (NFKC, lower case, NFKC again): the order in
