@@ -81,12 +81,13 @@ function sharedSplitter(maxFrame: number): LineSplitter {
   return spare !== null && spare.maxFrameBytes === maxFrame ? spare : new LineSplitter(maxFrame);
 }
 
-/** Bits of `Connection.#flags`. */
-const FLUSH_PENDING = 1;
-const LATER_PENDING = 2;
-const HEARD_FROM = 4;
-const CLOSE_AFTER_FLUSH = 8;
-const CLOSED = 16;
+/** Bits of `Connection.#flags` (tested in place, not through private accessors, on the message path). */
+const LATER_PENDING = 1;
+const HEARD_FROM = 2;
+/** Closing: whatever is queued is written, then FIN (`closeAfterFlush`). */
+const CLOSE_AFTER_FLUSH = 4;
+/** The socket is closed. */
+const CLOSED = 8;
 
 /** A client connection. */
 export class Connection implements Flushable, LivenessState, InboundSink {
@@ -96,7 +97,10 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   lastInboundAt: number;
   lastPingAt = 0;
   writeStartedAt = 0;
-  /** Five booleans in one field (FLUSH_PENDING ...), behind accessors: a smaller object per connection (issue 15). */
+  flushPending = false;
+  /** When set, the connection is closing and this is why. */
+  endReason: DisconnectReason | null = null;
+  /** Four rarely written booleans in one field (LATER_PENDING ...): a smaller object per connection (issue 15). */
   #flags = 0;
 
   /** Made when a chunk leaves part of a line (or an overlong line) behind; until then, {@linkcode sharedSplitter}. */
@@ -129,14 +133,6 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
   }
 
-  /** Write scheduler: set while the connection waits in its list. */
-  get flushPending(): boolean {
-    return (this.#flags & FLUSH_PENDING) !== 0;
-  }
-  set flushPending(on: boolean) {
-    this.#flag(FLUSH_PENDING, on);
-  }
-
   /** Write scheduler: set while the connection waits for the end of the event-loop turn. */
   get laterPending(): boolean {
     return (this.#flags & LATER_PENDING) !== 0;
@@ -151,28 +147,6 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   }
   set heardFrom(on: boolean) {
     this.#flag(HEARD_FROM, on);
-  }
-
-  get #closeAfterFlush(): boolean {
-    return (this.#flags & CLOSE_AFTER_FLUSH) !== 0;
-  }
-  set #closeAfterFlush(on: boolean) {
-    this.#flag(CLOSE_AFTER_FLUSH, on);
-  }
-
-  get #closed(): boolean {
-    return (this.#flags & CLOSED) !== 0;
-  }
-  set #closed(on: boolean) {
-    this.#flag(CLOSED, on);
-  }
-
-  /** When set, the connection is closing and this is why. */
-  get endReason(): DisconnectReason | null {
-    return this.#extras?.endReason ?? null;
-  }
-  set endReason(reason: DisconnectReason | null) {
-    if (reason !== null || this.#extras !== null) this.#more().endReason = reason;
   }
 
   #more(): ConnectionExtras {
@@ -268,7 +242,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
 
   /** InboundSink: whether input is no longer wanted (the socket is closed). */
   get inputClosed(): boolean {
-    return this.#closed;
+    return (this.#flags & CLOSED) !== 0;
   }
 
   /**
@@ -288,7 +262,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   onMessage(text: string): void {
     this.heardFrom = true;
     this.ctx.stats.bytesIn += text.length;
-    if (this.#closeAfterFlush) return;
+    if ((this.#flags & CLOSE_AFTER_FLUSH) !== 0) return;
     this.#chunkNow = this.lastInboundAt = this.ctx.now();
     // A blank message is skipped, as a blank line is (it still counts as activity).
     if (text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === "")) return;
@@ -299,7 +273,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   onBinary(byteLength: number): void {
     this.heardFrom = true;
     this.ctx.stats.bytesIn += byteLength;
-    if (this.#closeAfterFlush) return;
+    if ((this.#flags & CLOSE_AFTER_FLUSH) !== 0) return;
     this.#chunkNow = this.lastInboundAt = this.ctx.now();
     this.#sendError("bad_frame", "binary message refused: send each JSON frame as one text message");
   }
@@ -308,7 +282,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   onChunk(chunk: Uint8Array): void {
     this.heardFrom = true;
     this.ctx.stats.bytesIn += chunk.length;
-    if (this.#closeAfterFlush) return; // Closing: input is read only to see the peer's FIN.
+    if ((this.#flags & CLOSE_AFTER_FLUSH) !== 0) return; // Closing: input is read only to see the peer's FIN.
     this.#chunkNow = this.ctx.now();
     if (this.dialect === "unknown") this.#pickDialect(chunk);
     if (this.dialect === "text" && (this.#telnet !== null || chunk.indexOf(0xff) >= 0)) {
@@ -341,7 +315,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
 
   /** LineHandler: one complete line. */
   onLine(bytes: Uint8Array): void {
-    if (this.#closeAfterFlush) return;
+    if ((this.#flags & CLOSE_AFTER_FLUSH) !== 0) return;
     this.lastInboundAt = this.#chunkNow;
     let line: string;
     try {
@@ -512,7 +486,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
 
   /** Queues bytes; past max_pending the connection is closed as a slow consumer. */
   enqueue(bytes: Uint8Array): void {
-    if (this.#closed || this.endReason === "slow_consumer") return;
+    if ((this.#flags & CLOSED) !== 0 || this.endReason === "slow_consumer") return;
     this.#queue.push(bytes);
     if (this.pendingBytes > this.ctx.settings.max_pending) return this.dropSlowConsumer();
     // Already in the scheduler's list (every frame after the first of a turn): nothing to mark (issue 15).
@@ -523,11 +497,11 @@ export class Connection implements Flushable, LivenessState, InboundSink {
 
   /** Write scheduler: one write of everything queued, unless one is in flight. */
   flush(cache?: BatchCache): void {
-    if (this.#closed || this.#inFlightBytes > 0) return;
+    if ((this.#flags & CLOSED) !== 0 || this.#inFlightBytes > 0) return;
     const size = this.#queue.bytes;
     const written = this.transport.write(this.#queue, cache);
     if (written === null) {
-      if (this.#closeAfterFlush && this.lingerDeadline === 0) this.#sendFin();
+      if ((this.#flags & CLOSE_AFTER_FLUSH) !== 0 && this.lingerDeadline === 0) this.#sendFin();
       return;
     }
     this.#inFlightBytes = size;
@@ -545,7 +519,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
     this.writeStartedAt = 0;
     if (error !== undefined) return this.close("error");
     // Nothing more to write and no FIN owed: whatever is queued later marks itself.
-    if (this.#queue.bytes === 0 && !this.#closeAfterFlush) return;
+    if (this.#queue.bytes === 0 && (this.#flags & CLOSE_AFTER_FLUSH) === 0) return;
     // Through the scheduler, never straight to flush: its pass commits the store first.
     this.ctx.scheduler.mark(this);
   }
@@ -556,9 +530,9 @@ export class Connection implements Flushable, LivenessState, InboundSink {
    * after a short linger.
    */
   closeAfterFlush(reason: DisconnectReason): void {
-    if (this.#closed || this.#closeAfterFlush) return;
+    if ((this.#flags & CLOSED) !== 0 || (this.#flags & CLOSE_AFTER_FLUSH) !== 0) return;
     this.endReason ??= reason;
-    this.#closeAfterFlush = true;
+    this.#flags |= CLOSE_AFTER_FLUSH;
     this.ctx.scheduler.mark(this);
   }
 
@@ -573,7 +547,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
    * broadcast is over (so no one sees the leave before the message that caused it).
    */
   dropSlowConsumer(): void {
-    if (this.#closed || this.endReason === "slow_consumer") return;
+    if ((this.#flags & CLOSED) !== 0 || this.endReason === "slow_consumer") return;
     this.endReason = "slow_consumer";
     this.ctx.stats.slowConsumers++;
     this.#queue.clear();
@@ -598,15 +572,15 @@ export class Connection implements Flushable, LivenessState, InboundSink {
 
   /** Closes the socket now. */
   close(reason: DisconnectReason): void {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     this.endReason ??= reason;
-    this.#closed = true;
+    this.#flags |= CLOSED;
     this.#queue.clear();
     this.transport.close(this.endReason);
   }
 
   #onReadEnded(): void {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     // The peer closed its side: finish what we owe it, then close. If we had already sent
     // our FIN, both sides are done.
     if (this.lingerDeadline > 0) return this.close(this.endReason ?? "disconnect");
@@ -615,7 +589,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   }
 
   #onSocketClosed(reason: DisconnectReason): void {
-    this.#closed = true;
+    this.#flags |= CLOSED;
     this.#queue.clear();
     const why: DisconnectReason = this.endReason ?? reason;
     this.ctx.hub.detach(this.session, toLeaveReason(why));

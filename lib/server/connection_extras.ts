@@ -1,7 +1,7 @@
 /**
  * What few connections of the server ever use: text and IRC state, the
  * telnet filter, error-log throttling, a TLS handshake flag, the greeting and
- * linger times, and why it is closing. A {@linkcode Connection} makes one of these on the first
+ * linger times. A {@linkcode Connection} makes one of these on the first
  * write of any field and reads defaults while it has none, so an idle JSON
  * connection does not carry nine fields that stay empty (issue 15).
  *
@@ -11,7 +11,6 @@ import type { IrcSession } from "../dialect/irc/mod.ts";
 import type { LogThrottle } from "../ops/log_throttle.ts";
 import type { TelnetFilter } from "../protocol/telnet.ts";
 import type { TextState } from "../protocol/text_commands.ts";
-import type { DisconnectReason } from "./connection.ts";
 
 /** The rarely used part of a connection; every field starts at its "never used" value. */
 export class ConnectionExtras {
@@ -33,6 +32,4 @@ export class ConnectionExtras {
   greetFrom: number | undefined = undefined;
   /** Whether a TLS handshake is still under way. */
   handshaking = false;
-  /** When set, the connection is closing and this is why. */
-  endReason: DisconnectReason | null = null;
 }
