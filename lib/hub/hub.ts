@@ -101,8 +101,7 @@ export interface HubCounts {
 
 /** Sessions, nicks and rooms. */
 export class Hub<P = unknown> implements HubCore<P> {
-  /** Threaded through the sessions: no hash-table entry per connection (issue 15). */
-  readonly #sessions = new IntrusiveList<Session<P>>();
+  readonly #sessions = new IntrusiveList<Session<P>>(); // Threaded through the sessions (issue 15).
   readonly #byNick = new Map<string, Session<P>>();
   readonly #rooms = new Map<string, Room<P>>();
   /** Rooms with no members but with history, oldest-emptied first: forgotten first when rooms run out. */
@@ -112,8 +111,6 @@ export class Hub<P = unknown> implements HubCore<P> {
   #nextSession = 0;
   #nextRoom = 0;
   readonly #bootId = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
-  /** Session ids are this and a number: one string for all sessions (Session.id). */
-  readonly #idPrefix = `${this.#bootId}-`;
   readonly #accounts: AccountDesk<P> = new AccountDesk<P>(this);
   readonly #moderation: ModerationDesk<P> = new ModerationDesk<P>(this);
   readonly #messages: MessageDesk<P> = new MessageDesk<P>(this);
@@ -215,7 +212,7 @@ export class Hub<P = unknown> implements HubCore<P> {
 
   /** A new connection arrives; it must `hello` before anything else. */
   attach(peer: P, now: number, address = ""): Session<P> {
-    const session = new Session(this.#idPrefix, ++this.#nextSession, peer, this.settings.burst, now);
+    const session = new Session(this.#bootId, ++this.#nextSession, peer, this.settings.burst, now);
     session.address = address;
     this.#sessions.add(session);
     return session;

@@ -62,8 +62,8 @@ export class Session<P = unknown> implements BucketState, StrikeState {
   listNext: Session<P> | null = null;
 
   constructor(
-    /** The hub's prefix for session ids (its boot id and a dash), shared by all its sessions. */
-    readonly idPrefix: string,
+    /** The hub's boot id, the start of session ids: one string shared by all its sessions. */
+    readonly bootId: string,
     /** This session's number within its hub. */
     readonly serial: number,
     /** The server's handle for this session's connection. */
@@ -78,7 +78,7 @@ export class Session<P = unknown> implements BucketState, StrikeState {
 
   /** Opaque id sent in `welcome`: made when asked for, so an idle session holds no string for it. */
   get id(): string {
-    return this.idPrefix + this.serial.toString(36);
+    return `${this.bootId}-${this.serial.toString(36)}`;
   }
 
   /** Whether `hello` has succeeded. */

@@ -4,7 +4,7 @@ import { Session } from "../../lib/hub/session.ts";
 import { nickKey } from "../../lib/protocol/names.ts";
 
 function session(nick: string, account?: string): Session {
-  const s = new Session("id-", 1, null, 10, 0);
+  const s = new Session("id", 1, null, 10, 0);
   s.nick = nick;
   s.nickKey = nickKey(nick);
   if (account) s.account = { key: nickKey(account), name: account };

@@ -29,8 +29,8 @@ describe("Session", () => {
     expect([names(s), s.roomCount]).toEqual([[], 0]);
   });
 
-  test("the id is the hub's prefix and the serial in base 36", () => {
-    expect(new Session("k3x9a2-", 71, null, 10, 0).id).toBe("k3x9a2-1z");
+  test("the id is the hub's boot id and the serial in base 36", () => {
+    expect(new Session("k3x9a2", 71, null, 10, 0).id).toBe("k3x9a2-1z");
   });
 
   test("rarely set fields read as unset until written, then keep what was written", () => {
