@@ -52,14 +52,20 @@ export interface RunSession<C extends RunMember> {
 
 /** The one open run of a server, and how it ends. */
 export class FanoutRuns<C extends RunMember = RunMember> {
-  /** The members iterated when the run began (a room's member set), by identity. */
+  /** The members iterated when the run began (a room's member set), by identity; null while no run is open. */
   #to: Iterable<RunSession<C>> | null = null;
   #except: RunSession<C> | undefined = undefined;
   #epoch = -1;
-  /** Who gets the run's bytes, in the order the room iterated them. */
-  #members: C[] = [];
-  /** The encoded frames, in order. */
-  #frames: Uint8Array[] = [];
+  /**
+   * Who gets the run's bytes (the first #count slots), in the order the room
+   * iterated them, and the encoded frames (the first #frameCount). Both lists
+   * are kept from run to run with counts rather than emptied: at one message
+   * per turn, growing them again each time was an allocation per message.
+   */
+  #members: (C | null)[] = [];
+  #count = 0;
+  #frames: (Uint8Array | null)[] = [];
+  #frameCount = 0;
   #bytes = 0;
 
   /**
@@ -76,81 +82,96 @@ export class FanoutRuns<C extends RunMember = RunMember> {
    * run has then been ended, so order holds).
    */
   broadcast(to: Iterable<RunSession<C>>, frame: ServerFrame, except: RunSession<C> | undefined): number {
-    if (frame.type !== "msg") {
+    // Only a Set (a room's members): the caller may have to iterate `to` again.
+    if (frame.type !== "msg" || !(to instanceof Set)) {
       this.end();
       return -1;
     }
     if (this.#to === to && this.#except === except && this.#epoch === membershipEpoch()) {
       const bytes = encodeJsonFrame(frame);
       if (this.#bytes + bytes.length <= this.limits.max_pending) {
-        this.#frames.push(bytes);
+        this.#frames[this.#frameCount++] = bytes;
         this.#bytes += bytes.length;
-        return this.#members.length;
+        return this.#count;
       }
-      this.end();
-      return this.#begin(to, except, bytes);
     }
     this.end();
-    // Checked before encoding: a frame the run cannot take is encoded by the caller.
-    for (const session of to) {
-      if (session === except) continue;
-      const member = session.peer;
-      if (member.dialect !== "json" || member.transport.framed) return -1;
-    }
-    return this.#begin(to, except, encodeJsonFrame(frame));
+    return this.#begin(to, except, frame);
   }
 
-  #begin(to: Iterable<RunSession<C>>, except: RunSession<C> | undefined, bytes: Uint8Array): number {
-    if (bytes.length > this.limits.max_pending) return -1;
+  #begin(to: Iterable<RunSession<C>>, except: RunSession<C> | undefined, frame: ServerFrame): number {
     const members = this.#members;
+    let count = 0;
     for (const session of to) {
       if (session === except) continue;
       const member = session.peer;
+      if (member.dialect !== "json" || member.transport.framed) {
+        // Not for a run: the caller queues the frame to each member its own way.
+        this.#release(count);
+        return -1;
+      }
       member.fanoutRun = this;
-      members.push(member);
+      members[count++] = member;
     }
-    if (members.length === 0) return -1;
+    const bytes = count === 0 ? null : encodeJsonFrame(frame);
+    if (bytes === null || bytes.length > this.limits.max_pending) {
+      this.#release(count);
+      return -1;
+    }
+    this.#count = count;
     this.#to = to;
     this.#except = except;
     this.#epoch = membershipEpoch();
-    this.#frames.push(bytes);
+    this.#frames[0] = bytes;
+    this.#frameCount = 1;
     this.#bytes = bytes.length;
     this.wake();
-    return members.length;
+    return count;
   }
 
-  /** Ends the open run, if any: every member gets its frames, as one buffer shared by all. */
+  /** Unmarks the first `count` members gathered and lets go of them. */
+  #release(count: number): void {
+    const members = this.#members;
+    for (let i = 0; i < count; i++) {
+      members[i]!.fanoutRun = null;
+      members[i] = null;
+    }
+  }
+
+  /**
+   * Ends the open run, if any: every member gets its frames, as one buffer
+   * shared by all. A member's `enqueue` must not broadcast synchronously
+   * (the slow-consumer cut defers its `leave` to a microtask), so no other
+   * run starts while this one is being handed out.
+   */
   end(): void {
     if (this.#to === null) return;
     this.#to = null;
     this.#except = undefined;
     const frames = this.#frames;
-    const members = this.#members;
-    const bytes = frames.length === 1 ? frames[0]! : join(frames, this.#bytes);
-    // Fresh lists while members are handed the bytes, in case one of them starts another run.
-    this.#frames = [];
-    this.#members = [];
+    const frameCount = this.#frameCount;
+    const bytes = frameCount === 1 ? frames[0]! : join(frames, frameCount, this.#bytes);
+    for (let i = 0; i < frameCount; i++) frames[i] = null;
+    this.#frameCount = 0;
     this.#bytes = 0;
-    for (let i = 0; i < members.length; i++) {
+    const members = this.#members;
+    const count = this.#count;
+    this.#count = 0;
+    for (let i = 0; i < count; i++) {
       const member = members[i]!;
+      // Let go of the connection (a closed one must not stay reachable from here).
+      members[i] = null;
       // Cleared first, so that its enqueue does not end the run again.
       member.fanoutRun = null;
       member.enqueue(bytes);
     }
-    // The lists are kept for the next run: fresh ones per turn would grow again to the room's size.
-    if (this.#to === null) {
-      frames.length = 0;
-      members.length = 0;
-      this.#frames = frames;
-      this.#members = members;
-    }
   }
 }
 
-function join(frames: Uint8Array[], size: number): Uint8Array {
+function join(frames: (Uint8Array | null)[], count: number, size: number): Uint8Array {
   const out = new Uint8Array(size);
   let offset = 0;
-  for (let i = 0; i < frames.length; i++) {
+  for (let i = 0; i < count; i++) {
     const frame = frames[i]!;
     out.set(frame, offset);
     offset += frame.length;
