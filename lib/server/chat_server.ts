@@ -87,7 +87,7 @@ export class ChatServer implements HubSink<Connection> {
     // Commit the store's batch before any byte leaves (see WriteScheduler.beforeFlush).
     if (roomLog.durable) this.#scheduler.beforeFlush = () => roomLog.flush();
     this.#fanout = new FanoutRuns<Connection>(settings, () => this.#scheduler.wake());
-    this.#scheduler.beforeRun = () => this.#fanout.end();
+    this.#scheduler.beforeRun = () => this.#fanout.endPass();
     this.#peerLimits = new PeerLimits(settings);
     this.#addressLimits = new AddressLimits(settings);
   }

@@ -9,6 +9,9 @@
  * member anyway. A run keeps the frames of consecutive broadcasts to the
  * same members in one list and hands every member the joined bytes once,
  * when the run ends: the work per delivery becomes work per member per turn.
+ * The first message of a pass still goes frame by frame; the second to the
+ * same members starts the run, so a turn with a single message costs what
+ * it did before.
  *
  * What keeps every guarantee:
  * - Order: a run only grows while nothing else is queued to any of its
@@ -67,11 +70,15 @@ export class FanoutRuns<C extends RunMember = RunMember> {
   #frames: (Uint8Array | null)[] = [];
   #frameCount = 0;
   #bytes = 0;
+  /** The previous msg broadcast of this pass that went frame by frame, if any. */
+  #lastTo: Iterable<RunSession<C>> | null = null;
+  #lastExcept: RunSession<C> | undefined = undefined;
+  #lastEpoch = -1;
 
   /**
    * `limits.max_pending`: a run ends before it holds more (read at each
    * frame, so a reload applies); `wake`: asks for the write scheduler's pass,
-   * which ends the run.
+   * which must call {@linkcode endPass}.
    */
   constructor(readonly limits: { readonly max_pending: number }, readonly wake: () => void) {}
 
@@ -85,9 +92,11 @@ export class FanoutRuns<C extends RunMember = RunMember> {
     // Only a Set (a room's members): the caller may have to iterate `to` again.
     if (frame.type !== "msg" || !(to instanceof Set)) {
       this.end();
+      this.#lastTo = null;
       return -1;
     }
-    if (this.#to === to && this.#except === except && this.#epoch === membershipEpoch()) {
+    const epoch = membershipEpoch();
+    if (this.#to === to && this.#except === except && this.#epoch === epoch) {
       const bytes = encodeJsonFrame(frame);
       if (this.#bytes + bytes.length <= this.limits.max_pending) {
         this.#frames[this.#frameCount++] = bytes;
@@ -96,7 +105,25 @@ export class FanoutRuns<C extends RunMember = RunMember> {
       }
     }
     this.end();
-    return this.#begin(to, except, frame);
+    // The second msg to the same members in one pass starts a run; the first goes frame by frame,
+    // so that a turn with one message (a chat at a human pace) costs what it did without runs.
+    if (this.#lastTo === to && this.#lastExcept === except && this.#lastEpoch === epoch) {
+      const count = this.#begin(to, except, frame);
+      // A room a run cannot serve (a WebSocket or IRC member) is not scanned again for the next message.
+      if (count < 0) this.#lastTo = null;
+      return count;
+    }
+    this.#lastTo = to;
+    this.#lastExcept = except;
+    this.#lastEpoch = epoch;
+    return -1;
+  }
+
+  /** The write scheduler's pass: ends the open run, and the next message starts afresh (frame by frame). */
+  endPass(): void {
+    this.end();
+    this.#lastTo = null;
+    this.#lastExcept = undefined;
   }
 
   #begin(to: Iterable<RunSession<C>>, except: RunSession<C> | undefined, frame: ServerFrame): number {
