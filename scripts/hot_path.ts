@@ -16,8 +16,9 @@
  * npx bun scripts/hot_path.ts --root /tmp/base --root . --rounds 5
  * ```
  *
- * Cases (`--cases`): `1x100` (16 msgs per chunk, scenario A's shape) and `1x1` (one msg
- * per chunk, scenario F's). Prints, per root and case, the median over rounds
+ * Cases (`--cases`): `1x100` (16 msgs per chunk, scenario A's shape), `1x1`
+ * (one msg per chunk, scenario F's) and `1x100x1` (one msg per chunk to 100
+ * subscribers, B's). Prints, per root and case, the median over rounds
  * of CPU ns per delivery (a delivery: one copy queued and written, the
  * sender's acknowledgement included) and per received frame.
  *
@@ -40,7 +41,12 @@ interface Case {
   subs: number;
   perChunk: number;
 }
-const CASES: Case[] = [{ name: "1x100", subs: 100, perChunk: 16 }, { name: "1x1", subs: 1, perChunk: 1 }]
+const CASES: Case[] = [
+  { name: "1x100", subs: 100, perChunk: 16 },
+  { name: "1x1", subs: 1, perChunk: 1 },
+  // Scenario B's shape: one message per turn to 100 members (the fan-out run holds a single frame).
+  { name: "1x100x1", subs: 100, perChunk: 1 },
+]
   .filter((c) => values.cases!.split(",").includes(c.name));
 
 const encoder = new TextEncoder();

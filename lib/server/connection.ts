@@ -77,6 +77,8 @@ export class Connection implements Flushable, LivenessState, InboundSink {
   writeStartedAt = 0;
   flushPending = false;
   laterPending = false;
+  /** Set while a fan-out run holds frames for this connection (fanout_run.ts): ended before anything else is queued. */
+  fanoutRun: { end(): void } | null = null;
   /** Whether any byte has arrived (the text greeting waits for silence). */
   heardFrom = false;
   /** When set, the connection is closing and this is why. */
@@ -386,6 +388,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
 
   /** Queues bytes; past max_pending the connection is closed as a slow consumer. */
   enqueue(bytes: Uint8Array): void {
+    if (this.fanoutRun !== null) this.fanoutRun.end();
     if (this.#closed || this.endReason === "slow_consumer") return;
     this.#queue.push(bytes);
     if (this.pendingBytes > this.ctx.settings.max_pending) return this.dropSlowConsumer();
