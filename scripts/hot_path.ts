@@ -14,10 +14,19 @@
  *
  * ```
  * npx bun scripts/hot_path.ts --root /tmp/base --root . --rounds 5
+ * deno run -A --v8-flags=--max-semi-space-size=4 scripts/hot_path.ts --root /tmp/base --root .
  * ```
  *
- * Cases (`--cases`): `1x100` (16 msgs per chunk, scenario A's shape) and `1x1` (one msg
- * per chunk, scenario F's). Prints, per root and case, the median over rounds
+ * It runs under Deno and Node as well (the server's runtime is the one
+ * running it), which is how the shared path's cost on V8 is seen apart from
+ * the socket: see docs/benchmarks.md, "The Deno write path, profiled".
+ *
+ * Cases (`--cases`): `1x100` (16 msgs per chunk, one publisher write of
+ * scenario A), `1x100w` (400 msgs per chunk: what one read brings the server
+ * in A once it is saturated: 64 KiB reads of ~460 lines on Deno, ~400 on
+ * Bun, counted with `perf stat` on recvfrom), `1x1` (one msg per chunk,
+ * scenario F's) and `1x100x1` (one msg per chunk to 100 subscribers, B's).
+ * Prints, per root and case, the median over rounds
  * of CPU ns per delivery (a delivery: one copy queued and written, the
  * sender's acknowledgement included) and per received frame.
  *
@@ -31,7 +40,7 @@ const { values } = parseArgs({
     root: { type: "string", multiple: true, default: ["."] },
     rounds: { type: "string", default: "5" },
     msgs: { type: "string", default: "20000" },
-    cases: { type: "string", default: "1x100,1x1" },
+    cases: { type: "string", default: "1x100,1x100w,1x1,1x100x1" },
   },
 });
 
@@ -40,7 +49,13 @@ interface Case {
   subs: number;
   perChunk: number;
 }
-const CASES: Case[] = [{ name: "1x100", subs: 100, perChunk: 16 }, { name: "1x1", subs: 1, perChunk: 1 }]
+const CASES: Case[] = [
+  { name: "1x100", subs: 100, perChunk: 16 },
+  { name: "1x100w", subs: 100, perChunk: 400 },
+  { name: "1x1", subs: 1, perChunk: 1 },
+  // Scenario B's shape: one message per turn to 100 members (the fan-out run holds a single frame).
+  { name: "1x100x1", subs: 100, perChunk: 1 },
+]
   .filter((c) => values.cases!.split(",").includes(c.name));
 
 const encoder = new TextEncoder();

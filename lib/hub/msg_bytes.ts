@@ -17,11 +17,16 @@ const FRAME_SKELETON_BYTES = 80;
 /** Controls JSON writes as two characters (`\b \t \n \f \r`); the others take six (`\u0001`). */
 const SHORT_ESCAPES = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
 
+/** Printable ASCII but `"` and `\`: one byte each, no escape. Most chat text is only these. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /**
  * Bytes of `text` inside a JSON string: UTF-8, with the escapes
  * `JSON.stringify` uses (`\"`, `\\`, `\n`, `\u0001`, a lone surrogate as `\ud800`).
  */
 export function jsonStringBytes(text: string): number {
+  // The compiled regex is about three times faster than the loop below over plain text (issue 15).
+  if (PLAIN.test(text)) return text.length;
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -9,6 +9,18 @@ import { RoomHistory } from "./room_history.ts";
 import type { Session } from "./session.ts";
 import { RoomModeration } from "./room_modes.ts";
 
+/**
+ * Bumped whenever any room gains or loses a member. A fan-out run
+ * (`lib/server/fanout_run.ts`) resolves a room's members once and grows only
+ * while this is unchanged, so a member who joins mid-turn is never missed.
+ */
+let epoch = 0;
+
+/** The current membership epoch (see above): changes on every join and leave of any room. */
+export function membershipEpoch(): number {
+  return epoch;
+}
+
 /** One chat room. */
 export class Room<P = unknown> {
   /** Members in join order. */
@@ -37,6 +49,7 @@ export class Room<P = unknown> {
   addMember(session: Session<P>): boolean {
     if (this.members.has(session)) return false;
     this.members.add(session);
+    epoch++;
     this.index.add(session);
     return true;
   }
@@ -44,6 +57,7 @@ export class Room<P = unknown> {
   /** Removes a member; false if it was not one. */
   removeMember(session: Session<P>): boolean {
     if (!this.members.delete(session)) return false;
+    epoch++;
     this.index.remove(session);
     return true;
   }

@@ -240,10 +240,12 @@ function encodeLine(json: string): Uint8Array {
 
 /** `line` (an encoded object and LF) with `"id":id` added as its last key. */
 function withIdBytes(line: Uint8Array, id: string): Uint8Array {
-  const tail = encoder.encode(`,"id":${JSON.stringify(id)}}\n`);
-  const out = new Uint8Array(line.length - 2 + tail.length);
+  const tail = `,"id":${JSON.stringify(id)}}\n`;
+  // Encoded into the scratch buffer, not with encode(): an op and a buffer per frame on Deno.
+  const { written } = encoder.encodeInto(tail, scratch);
+  const out = new Uint8Array(line.length - 2 + written);
   out.set(line);
-  out.set(tail, line.length - 2);
+  out.set(scratch.subarray(0, written), line.length - 2);
   return out;
 }
 

@@ -73,8 +73,9 @@ export class BunConn implements Conn {
   readonly remoteAddr: NetAddr;
   readonly #socket: BunSocket;
   #settle: ((reason: CloseReason) => void) | undefined;
-  // Writes waiting for `drain`, oldest first; `#head` skips the taken ones.
-  #pending: (PendingWrite | undefined)[] = [];
+  // Writes waiting for `drain`, oldest first; `#head` skips the taken ones. Made on the first
+  // write the socket does not take at once: most connections never need it (issue 15).
+  #pending: (PendingWrite | undefined)[] | null = null;
   #head = 0;
   #writeClosed = false;
   // A closeWrite waiting for the pending writes, and whether its FIN went out.
@@ -92,7 +93,7 @@ export class BunConn implements Conn {
     this.#socket = socket;
     // Both can be missing when the peer is already gone by the time `open` runs.
     this.remoteAddr = remote ??
-      { hostname: normalizeHostname(socket.remoteAddress ?? ""), port: socket.remotePort ?? 0 };
+      { hostname: sharedHostname(normalizeHostname(socket.remoteAddress ?? "")), port: socket.remotePort ?? 0 };
     this.readable = new PushQueue<Uint8Array>({
       sizeOf: byteLength,
       source: socket,
@@ -112,7 +113,7 @@ export class BunConn implements Conn {
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.#done || this.#writeClosed) return Promise.reject(connectionClosedError());
-    if (this.#head === this.#pending.length) {
+    if (this.#pending === null || this.#head === this.#pending.length) {
       const taken = this.#socket.write(bytes);
       if (taken === bytes.byteLength) return RESOLVED;
       if (taken < 0) return Promise.reject(connectionClosedError());
@@ -126,7 +127,7 @@ export class BunConn implements Conn {
     if (this.#writeClosed) return RESOLVED;
     if (this.#done) return Promise.reject(connectionClosedError());
     this.#writeClosed = true;
-    if (this.#head === this.#pending.length) {
+    if (this.#pending === null || this.#head === this.#pending.length) {
       this.#socket.shutdown();
       return RESOLVED;
     }
@@ -155,27 +156,29 @@ export class BunConn implements Conn {
 
   #enqueue(bytes: Uint8Array, offset: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ bytes, offset, resolve, reject });
+      (this.#pending ??= []).push({ bytes, offset, resolve, reject });
     });
   }
 
   /** `drain` handler: the kernel has room again. */
   onDrain(): void {
     const pending = this.#pending;
-    while (this.#head < pending.length) {
-      const write = pending[this.#head]!;
-      const rest = write.bytes.byteLength - write.offset;
-      const taken = this.#socket.write(write.bytes, write.offset, rest);
-      // -1: the socket is closing; the close handler rejects what is left.
-      if (taken < 0) return;
-      if (taken < rest) {
-        write.offset += taken;
-        return;
+    if (pending !== null) {
+      while (this.#head < pending.length) {
+        const write = pending[this.#head]!;
+        const rest = write.bytes.byteLength - write.offset;
+        const taken = this.#socket.write(write.bytes, write.offset, rest);
+        // -1: the socket is closing; the close handler rejects what is left.
+        if (taken < 0) return;
+        if (taken < rest) {
+          write.offset += taken;
+          return;
+        }
+        pending[this.#head++] = undefined;
+        write.resolve();
       }
-      pending[this.#head++] = undefined;
-      write.resolve();
+      pending.length = 0;
     }
-    pending.length = 0;
     this.#head = 0;
     // Bun also calls `drain` when nothing was pending: send the FIN only once.
     const fin = this.#fin;
@@ -197,8 +200,11 @@ export class BunConn implements Conn {
     this.#done = true;
     this.readable.end();
     const cause = error ?? this.#handlerError;
-    for (let i = this.#head; i < this.#pending.length; i++) this.#pending[i]!.reject(connectionClosedError(cause));
-    this.#pending.length = 0;
+    const pending = this.#pending;
+    if (pending !== null) {
+      for (let i = this.#head; i < pending.length; i++) pending[i]!.reject(connectionClosedError(cause));
+      pending.length = 0;
+    }
     this.#head = 0;
     this.#fin?.reject(connectionClosedError(cause));
     // A rejected closeWrite nobody awaits must not become an unhandled rejection.
@@ -206,6 +212,18 @@ export class BunConn implements Conn {
     this.#closeReason = this.#localClose ? "local" : cause === undefined ? "eof" : closeReasonOf(cause);
     this.#settle?.(this.#closeReason);
   }
+}
+
+let lastHostname = "";
+
+/**
+ * The previous connection's address string when it is the same: Bun makes a
+ * new string for each socket, and most connections come from few addresses,
+ * so an idle connection keeps a shared one (issue 15).
+ */
+function sharedHostname(hostname: string): string {
+  if (hostname !== lastHostname) lastHostname = hostname;
+  return lastHostname;
 }
 
 /** The handlers every {@linkcode BunConn} socket shares (all but `open`). */

@@ -31,6 +31,7 @@ import { TcpTransport } from "./tcp_transport.ts";
 import { TlsEndpoint } from "./tls_endpoint.ts";
 import type { Transport } from "./transport.ts";
 import { WriteScheduler } from "./write_scheduler.ts";
+import { FanoutRuns } from "./fanout_run.ts";
 
 /** How long a silent new connection waits before it is greeted as a person. */
 export const GREETING_DELAY_MS = 250;
@@ -46,6 +47,8 @@ export class ChatServer implements HubSink<Connection> {
   readonly hub: Hub<Connection>;
   readonly stats = new ServerStats();
   readonly #scheduler = new WriteScheduler();
+  /** A turn's `msg` frames to a room, queued to its members once (fanout_run.ts). */
+  readonly #fanout: FanoutRuns<Connection>;
   readonly #connections = new Set<Connection>();
   /** New connections that have not sent a byte yet, oldest first: candidates for the greeting. */
   #awaitingGreeting: Connection[] = [];
@@ -87,6 +90,8 @@ export class ChatServer implements HubSink<Connection> {
     });
     // Commit the store's batch before any byte leaves (see WriteScheduler.beforeFlush).
     if (roomLog.durable) this.#scheduler.beforeFlush = () => roomLog.flush();
+    this.#fanout = new FanoutRuns<Connection>(settings, () => this.#scheduler.wake());
+    this.#scheduler.beforeRun = () => this.#fanout.endPass();
     this.#peerLimits = new PeerLimits(settings);
     this.#addressLimits = new AddressLimits(settings);
   }
@@ -364,6 +369,13 @@ export class ChatServer implements HubSink<Connection> {
   /** HubSink: the same frame to many; JSON recipients share one encoding. */
   broadcast(to: Iterable<Session<Connection>>, frame: ServerFrame, except?: Session<Connection>): void {
     const startedAt = frame.type === "msg" ? performance.now() : -1;
+    // A msg to members who all read JSON over TCP goes through the open fan-out run.
+    const queued = this.#fanout.broadcast(to, frame, except);
+    if (queued >= 0) {
+      this.stats.framesOut[frame.type] += queued;
+      if (startedAt >= 0) this.stats.fanout.queued(startedAt);
+      return;
+    }
     let json: Uint8Array | undefined;
     let jsonSent = 0;
     let irc: IrcRenderCache | undefined;

@@ -42,6 +42,11 @@ export class WriteScheduler {
    * committed (and one commit serves the whole batch).
    */
   beforeFlush: (() => boolean) | null = null;
+  /**
+   * Runs first in every pass: output still held back for batching (an open
+   * fan-out run, `fanout_run.ts`) is queued here, so it leaves in this pass.
+   */
+  beforeRun: (() => void) | null = null;
 
   /** Marks `target` to be flushed after the current task. */
   mark(target: Flushable): void {
@@ -49,6 +54,14 @@ export class WriteScheduler {
       target.flushPending = true;
       this.#pending.push(target);
     }
+    if (!this.#scheduled && !this.#holding) {
+      this.#scheduled = true;
+      queueMicrotask(this.#run);
+    }
+  }
+
+  /** Asks for a pass after the current task without marking anyone (`beforeRun` will queue something). */
+  wake(): void {
     if (!this.#scheduled && !this.#holding) {
       this.#scheduled = true;
       queueMicrotask(this.#run);
@@ -85,6 +98,8 @@ export class WriteScheduler {
 
   /** Flushes everything marked so far. */
   runNow(): void {
+    // Before clearing #scheduled: what it queues marks connections without asking for another pass.
+    this.beforeRun?.();
     this.#scheduled = false;
     if (this.beforeFlush !== null && !this.beforeFlush()) {
       if (!this.#holding) {
