@@ -5,9 +5,9 @@
  * quiet keeps the peak for good. Every half second the server asks
  * {@linkcode IdleMemory.check}; when nothing happened since the previous
  * check (no connection, no chat frame; heartbeats do not count) and the
- * resident size grew by `growthBytes`, and by a quarter, since the last
- * release, it runs one full collection that returns the freed pages
- * (`Runtime.releaseMemory`).
+ * resident size grew by `growthBytes` since the last release (and by a
+ * quarter, past {@linkcode LARGE_PROCESS_BYTES}), it runs one full collection
+ * that returns the freed pages (`Runtime.releaseMemory`).
  *
  * The collection pauses the process (measured: see docs/benchmarks.md), which
  * is why it waits for a quiet moment and why growth, not time, triggers it: a
@@ -35,6 +35,12 @@ export interface MemoryRelease {
   pauseMs: number;
 }
 
+/**
+ * Past this resident size a release also waits for growth by a quarter: a
+ * full collection of a heap this large pauses for 100 ms or more.
+ */
+export const LARGE_PROCESS_BYTES = 256 * 1024 * 1024;
+
 /** How often the server runs {@linkcode IdleMemory.check}. */
 export const IDLE_MEMORY_CHECK_MS = 500;
 
@@ -53,7 +59,7 @@ export class IdleMemory {
 
   /**
    * One check. Releases (and says what it did) when nothing happened since the
-   * previous check and the resident size is `growthBytes` and a quarter above the floor;
+   * previous check and the resident size is `growthBytes` above the floor (and a quarter, for a large process);
    * `growthBytes` 0 turns releases off.
    */
   check(growthBytes: number): MemoryRelease | null {
@@ -62,8 +68,9 @@ export class IdleMemory {
     this.#lastActivity = activity;
     if (!quiet || growthBytes <= 0 || this.#unsupported) return null;
     const rssBefore = this.probe.rss();
-    // A large heap pauses longer: it must also have grown by a quarter, so the pauses stay rare.
-    if (rssBefore < this.#floor + Math.max(growthBytes, this.#floor / 4)) {
+    // A large process pauses longer: it must also have grown by a quarter, so its pauses stay rare.
+    const proportional = this.#floor > LARGE_PROCESS_BYTES ? this.#floor / 4 : 0;
+    if (rssBefore < this.#floor + Math.max(growthBytes, proportional)) {
       this.#floor = Math.min(this.#floor, rssBefore);
       return null;
     }
