@@ -46,8 +46,12 @@ describe("client library and commands with accounts", () => {
 
     const welcomes: boolean[] = [];
     ada.on("welcome", (w) => welcomes.push(w.resumed));
+    // The client rejoins its rooms one by one after the welcome: wait for atelier's turn.
+    const resumed: string[] = [];
+    ada.on("resumed", (r) => resumed.push(r.room));
     proxy.cutAll();
     await until("a resumed welcome", () => welcomes.includes(true));
+    await until("atelier rejoined", () => resumed.includes("atelier"));
     expect(ada.account).toBe("ada");
     expect(ada.welcome?.account).toBe("ada");
 
