@@ -113,7 +113,7 @@ export class BunConn implements Conn {
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.#done || this.#writeClosed) return Promise.reject(connectionClosedError());
-    if (this.#pending === null || this.#head === this.#pending.length) {
+    if (this.#nothingPending) {
       const taken = this.#socket.write(bytes);
       if (taken === bytes.byteLength) return RESOLVED;
       if (taken < 0) return Promise.reject(connectionClosedError());
@@ -127,7 +127,7 @@ export class BunConn implements Conn {
     if (this.#writeClosed) return RESOLVED;
     if (this.#done) return Promise.reject(connectionClosedError());
     this.#writeClosed = true;
-    if (this.#pending === null || this.#head === this.#pending.length) {
+    if (this.#nothingPending) {
       this.#socket.shutdown();
       return RESOLVED;
     }
@@ -152,6 +152,11 @@ export class BunConn implements Conn {
 
   setKeepAlive(keepAlive = true): void {
     this.#socket.setKeepAlive(keepAlive);
+  }
+
+  /** Whether no write waits for `drain` (so a new one may go straight to the socket). */
+  get #nothingPending(): boolean {
+    return this.#pending === null || this.#head === this.#pending.length;
   }
 
   #enqueue(bytes: Uint8Array, offset: number): Promise<void> {

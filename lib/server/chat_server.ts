@@ -68,7 +68,6 @@ export class ChatServer implements HubSink<Connection> {
   #ircListener: Listener | undefined;
   #sweepTimer: ReturnType<typeof setInterval> | undefined;
   /** Gives memory back after a burst once the server is quiet (see idle_memory.ts). */
-  #idleMemory: IdleMemory | undefined;
   #idleMemoryTimer: ReturnType<typeof setInterval> | undefined;
   #nextId = 0;
   #shuttingDown = false;
@@ -178,14 +177,14 @@ export class ChatServer implements HubSink<Connection> {
 
   #startIdleMemory(): void {
     const stats = this.stats;
-    this.#idleMemory = new IdleMemory({
+    const idleMemory = new IdleMemory({
       rss: () => this.runtime.memoryRss(),
       activity: () => chatActivity(stats),
       release: () => this.runtime.releaseMemory(),
       now: () => performance.now(),
     });
     this.#idleMemoryTimer = setInterval(() => {
-      const release = this.#idleMemory!.check(this.settings.memory_release_growth);
+      const release = idleMemory.check(this.settings.memory_release_growth);
       if (release === null) return;
       stats.memoryReleases++;
       logger.info("memory released while idle rss_before={rss_before} rss_after={rss_after} pause_ms={pause_ms}", {

@@ -542,7 +542,7 @@ export class Connection implements Flushable, LivenessState, InboundSink {
    * after a short linger.
    */
   closeAfterFlush(reason: DisconnectReason): void {
-    if ((this.#flags & CLOSED) !== 0 || (this.#flags & CLOSE_AFTER_FLUSH) !== 0) return;
+    if ((this.#flags & (CLOSED | CLOSE_AFTER_FLUSH)) !== 0) return;
     this.endReason ??= reason;
     this.#flags |= CLOSE_AFTER_FLUSH;
     this.ctx.scheduler.mark(this);

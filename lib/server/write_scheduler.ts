@@ -54,10 +54,7 @@ export class WriteScheduler {
       target.flushPending = true;
       this.#pending.push(target);
     }
-    if (!this.#scheduled && !this.#holding) {
-      this.#scheduled = true;
-      queueMicrotask(this.#run);
-    }
+    this.wake();
   }
 
   /** Asks for a pass after the current task without marking anyone (`beforeRun` will queue something). */
