@@ -7,8 +7,9 @@
  * It does only what the load generator needs: `hello` gets `welcome`, `join`
  * gets `room`, and a `msg` goes at once, in the anchors' frame layout, to
  * every member of its room, the sender included: one write per member, no
- * validation, no history, no limits, no write scheduler. Not a chat server:
- * a measuring stick. It never runs in the tests.
+ * validation, no history, no limits, no write scheduler (a line that is not
+ * JSON is skipped). Not a chat server: a measuring stick, kept working by
+ * `tests/e2e/bench_tools.test.ts`.
  *
  * Usage: `PORT=7777 bun scripts/floor_relay.ts` (or `deno run -A`); with the
  * bench: `compare.sh ... -- relay='exec bun scripts/floor_relay.ts'`;
@@ -22,7 +23,6 @@ import { type Runtime, WRITTEN } from "../lib/runtime/types.ts";
 
 const rooms = new Map<string, Set<Conn>>();
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 let seq = 0;
 
 const ignore = (): void => {};
@@ -38,9 +38,16 @@ function serve(conn: Conn): void {
   conn.setNoDelay(true);
   let nick = "";
   let partial = "";
+  // One per connection: a streaming decoder holds the start of a character cut by a chunk's end.
+  const decoder = new TextDecoder();
   const joined = new Set<Set<Conn>>();
   const onLine = (line: string): void => {
-    const frame = JSON.parse(line) as { type: string; nick?: string; room?: string; text?: string };
+    let frame: { type?: string; nick?: string; room?: string; text?: string };
+    try {
+      frame = JSON.parse(line);
+    } catch {
+      return;
+    }
     if (frame.type === "hello") {
       nick = frame.nick ?? "";
       send(conn, encoder.encode(JSON.stringify({ type: "welcome", nick }) + "\n"));
