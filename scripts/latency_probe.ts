@@ -27,6 +27,7 @@
 import { getRuntime } from "../lib/runtime/mod.ts";
 import type { ByteSink, Conn, Listener, ListenOptions, Runtime } from "../lib/runtime/types.ts";
 import { serveCommand } from "../lib/cli/serve.ts";
+import { LatencyHistogram } from "../lib/bench/histogram.ts";
 import { runFloorRelay } from "./floor_relay.ts";
 
 const SAMPLES = 1 << 20;
@@ -47,26 +48,15 @@ function forEachStamp(bytes: Uint8Array, each: (stamp: number) => void): void {
   }
 }
 
-/** Samples in µs, preallocated so that recording allocates nothing. */
-class Samples {
-  readonly values = new Float64Array(SAMPLES);
-  count = 0;
-  add(value: number): void {
-    if (this.count < SAMPLES) this.values[this.count++] = value;
-  }
-  /** p50, p99, p99.9 and max of the samples minus `base`, then forgets them. */
-  report(base = 0): string {
-    const sorted = this.values.slice(0, this.count).sort();
-    const at = (q: number) => Math.round((sorted[Math.min(this.count - 1, Math.floor(q * this.count))] ?? NaN) - base);
-    const line = `n=${this.count} p50=${at(0.5)} p99=${at(0.99)} p99.9=${at(0.999)} max=${at(1)} us`;
-    this.count = 0;
-    return line;
-  }
-}
-
 const now = (): number => performance.now() * 1000;
-const readLate = new Samples();
-const readToWrite = new Samples();
+/**
+ * Read offsets (our clock minus the send stamp), kept as they are: lateness
+ * is counted from the smallest, known only at the end. Preallocated, so that
+ * recording allocates nothing.
+ */
+const readOffsets = new Float64Array(SAMPLES);
+let readCount = 0;
+const readToWrite = new LatencyHistogram();
 /** Stamp -> when the read callback saw it (offset: stamp minus our clock, to find the earliest). */
 const readAt = new Map<number, number>();
 let earliestOffset = Infinity;
@@ -77,14 +67,14 @@ let writeTime = 0;
 
 const readStamp = (stamp: number): void => {
   const offset = readTime - stamp;
-  readLate.add(offset);
+  if (readCount < SAMPLES) readOffsets[readCount++] = offset;
   if (offset < earliestOffset) earliestOffset = offset;
   readAt.set(stamp, readTime);
 };
 
 const writeStamp = (stamp: number): void => {
   const seenAt = readAt.get(stamp);
-  if (seenAt !== undefined) readToWrite.add(writeTime - seenAt);
+  if (seenAt !== undefined) readToWrite.record(writeTime - seenAt);
 };
 
 /** Reads `bytes`; returns what a stamp cut by the chunk's end left behind, to go in front of the next chunk (or null). */
@@ -107,10 +97,21 @@ function onWrite(bytes: Uint8Array): void {
   forEachStamp(bytes, writeStamp);
 }
 
+/** `n=… p50=… p99=… p99.9=… max=… us` of `histogram`. */
+function summaryLine(histogram: LatencyHistogram): string {
+  const s = histogram.summary();
+  return `n=${s.samples} p50=${s.p50_us} p99=${s.p99_us} p99.9=${s.p999_us} max=${s.max_us} us`;
+}
+
+/** Once the last connection is gone: both distributions, then a fresh start for the next run. */
 function onClosed(): void {
-  if (--open > 0 || readLate.count === 0) return;
-  console.error(`latency probe: read late    ${readLate.report(earliestOffset)}`);
-  console.error(`latency probe: read to write ${readToWrite.report()}`);
+  if (--open > 0 || readCount === 0) return;
+  const readLate = new LatencyHistogram();
+  for (let i = 0; i < readCount; i++) readLate.record(readOffsets[i]! - earliestOffset);
+  console.error(`latency probe: read late    ${summaryLine(readLate)}`);
+  console.error(`latency probe: read to write ${summaryLine(readToWrite)}`);
+  readToWrite.reset();
+  readCount = 0;
   readAt.clear();
   earliestOffset = Infinity;
 }

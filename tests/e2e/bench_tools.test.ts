@@ -13,11 +13,9 @@ const stamped = (n: number) => `@${String(1_000_000_000 + n).padStart(19, "0")}$
 
 /** A subscriber and a publisher in room r0; the publisher sends `count` stamped messages and both read them. */
 async function chat(port: number, count: number): Promise<string[]> {
-  const sub = await TestClient.connect(port);
-  const pub = await TestClient.connect(port);
-  for (const [client, nick] of [[sub, "sub"], [pub, "pub"]] as const) {
-    client.send({ type: "hello", nick });
-    await client.waitFor((f) => f.type === "welcome");
+  const sub = await TestClient.register(port, "sub", { defaultRoom: null });
+  const pub = await TestClient.register(port, "pub", { defaultRoom: null });
+  for (const client of [sub, pub]) {
     client.send({ type: "join", room: "r0" });
     await client.waitFor((f) => f.type === "room" && f.room === "r0");
   }
