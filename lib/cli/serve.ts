@@ -11,12 +11,14 @@
  */
 import { type ConfigArgs, loadConfig } from "../config/load.ts";
 import { applyReload } from "../config/reload.ts";
+import { warmUpMessages } from "../config/derived_defaults.ts";
 import { flagName, SETTING_NAMES, SETTING_SPECS, type Settings } from "../config/settings.ts";
 import { ConfigError, type ResolvedConfig } from "../config/sources.ts";
 import { tomlValue } from "../config/describe.ts";
 import { flushLogging, log, type LogSetup, setupLogging } from "../ops/log.ts";
 import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
+import { warmUpMessagePath } from "../server/jit_warmup.ts";
 import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { pageUrl, reloadWebCertificate, serveWeb, webUsesTls } from "../server/web_listener.ts";
@@ -125,6 +127,17 @@ function logSetup(runtime: Runtime, settings: Settings): LogSetup {
   };
 }
 
+/** `jit_warmup`: compiles the message path before listening (jit_warmup.ts); a failure is logged and serving goes on. */
+async function warmUp(runtime: Runtime, settings: Settings, messages: number, logger: ReturnType<typeof log>): Promise<void> {
+  if (messages === 0) return;
+  try {
+    const report = await warmUpMessagePath(runtime, settings, VERSION, messages);
+    logger.info("message path warmed up messages={messages} ms={ms}", { messages: report.messages, ms: Math.round(report.ms) });
+  } catch (error) {
+    logger.warning("warm-up skipped: {error}", { error: (error as Error).message });
+  }
+}
+
 const LOGGING_SETTINGS = new Set<keyof Settings>(["log_level", "log_format", "log_file"]);
 
 /** Runs the server; resolves with the exit code once it has shut down. */
@@ -137,6 +150,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   const store = await openStore(settings);
   const server = new ChatServer(runtime, settings, VERSION, Date.now, { ...storeServices(store), ...clusterStores(store) });
   const cluster = await joinCluster(server, store);
+  await warmUp(runtime, settings, warmUpMessages(settings, config.origins, runtime.name), logger);
   let addr;
   try {
     addr = await server.start();

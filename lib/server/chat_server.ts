@@ -78,6 +78,8 @@ export class ChatServer implements HubSink<Connection> {
     readonly version: string,
     readonly now: () => number = Date.now,
     services: Partial<HubServices> = {},
+    /** `quiet`: logs no connects and disconnects (the start-up warm-up's private server, jit_warmup.ts). */
+    readonly options: { readonly quiet?: boolean } = {},
   ) {
     const roomLog = services.roomLog ?? new MemoryStore();
     this.hub = new Hub<Connection>(settings, version, this, {
@@ -262,7 +264,7 @@ export class ChatServer implements HubSink<Connection> {
       });
     }
     // Fields made only if debug is on: a connect burst builds no peer string per connection (issue 15).
-    logger.debug("connect conn={conn} peer={peer}", () => ({ ...connection.logFields, transport: conn.kind }));
+    if (!this.options.quiet) logger.debug("connect conn={conn} peer={peer}", () => ({ ...connection.logFields, transport: conn.kind }));
     void connection.run();
   }
 
@@ -309,6 +311,7 @@ export class ChatServer implements HubSink<Connection> {
     this.#peerLimits.remove(connection.transport.remoteAddr.hostname);
     this.#addressLimits.release(connection.transport.remoteAddr.hostname);
     this.stats.countDisconnect(reason);
+    if (this.options.quiet) return;
     logger.info("disconnect conn={conn} peer={peer} nick={nick} reason={reason}", {
       ...connection.logFields,
       reason,
