@@ -15,7 +15,10 @@
  * before the first client arrives.
  *
  * Nothing of it stays: its server has its own hub, memory store and stats,
- * logs nothing, and is gone before the real listener opens.
+ * logs nothing, and is gone before the real listener opens. By default it
+ * runs on Bun only: V8 specialises optimised code on the very closures and
+ * hidden classes it saw, and threw the warmed code away when real clients
+ * arrived (`warmUpMessages` in lib/config/derived_defaults.ts).
  *
  * @module
  */
