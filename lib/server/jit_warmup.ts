@@ -41,6 +41,9 @@ const TIMEOUT_MS = 10_000;
 const MAX_TEXT = 100;
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** How much of what a client is sent is kept as text: the set-up lines, which `sawJoinOf` reads. */
+const KEPT_TEXT = 4096;
 
 /**
  * Passes `messages` msg frames through a private server on `settings`
@@ -132,7 +135,7 @@ function messageFrames(): Uint8Array[] {
 /** One client of the private server: counts the lines it is sent. */
 class WarmUpClient {
   lines = 0;
-  /** The setup lines, as text (only until the message loop starts counting). */
+  /** The first {@linkcode KEPT_TEXT} characters sent to this client: the set-up lines. */
   #text = "";
   #wanted = 0;
   #wake: (() => void) | null = null;
@@ -153,10 +156,11 @@ class WarmUpClient {
     return client;
   }
 
-  /** ByteSink: counts lines; keeps the text of the first few (setup) lines. */
+  /** ByteSink: counts lines; keeps the text of the first few (the set-up lines). */
   onChunk(bytes: Uint8Array): void {
     for (let at = bytes.indexOf(NEWLINE); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) this.lines++;
-    if (this.#text.length < 4096) this.#text += new TextDecoder().decode(bytes);
+    // A character cut between two chunks becomes U+FFFD: harmless, only ASCII nicks are looked for.
+    if (this.#text.length < KEPT_TEXT) this.#text += decoder.decode(bytes);
     if (this.#wake !== null && this.lines >= this.#wanted) {
       const wake = this.#wake;
       this.#wake = this.#fail = null;
