@@ -17,13 +17,14 @@ import { ConfigError, type ResolvedConfig } from "../config/sources.ts";
 import { tomlValue } from "../config/describe.ts";
 import { flushLogging, log, type LogSetup, setupLogging } from "../ops/log.ts";
 import type { HttpServer, Runtime } from "../runtime/types.ts";
+import type { RoomLog } from "../store/types.ts";
 import { ChatServer } from "../server/chat_server.ts";
 import { warmUpMessagePath } from "../server/jit_warmup.ts";
 import { TlsPairError } from "../server/tls_endpoint.ts";
 import { serveOps } from "../server/metrics_http.ts";
 import { pageUrl, reloadWebCertificate, serveWeb, webUsesTls } from "../server/web_listener.ts";
 import { VERSION } from "../version.ts";
-import { openStore, storeServices, withMemoryFlag } from "./serve_store.ts";
+import { openStore, storeServices, warmUpStores, withMemoryFlag } from "./serve_store.ts";
 import { clusterStores, joinCluster, redactedUrl } from "./serve_cluster.ts";
 import { parseCommandArgs } from "./args.ts";
 import { CliError } from "./cli_error.ts";
@@ -128,13 +129,17 @@ function logSetup(runtime: Runtime, settings: Settings): LogSetup {
 }
 
 /** `jit_warmup`: compiles the message path before listening (jit_warmup.ts); a failure is logged and serving goes on. */
-async function warmUp(runtime: Runtime, settings: Settings, messages: number, logger: ReturnType<typeof log>): Promise<void> {
+async function warmUp(runtime: Runtime, settings: Settings, messages: number, store: RoomLog, logger: ReturnType<typeof log>): Promise<void> {
   if (messages === 0) return;
+  let stores: Awaited<ReturnType<typeof warmUpStores>> | undefined;
   try {
-    const report = await warmUpMessagePath(runtime, settings, VERSION, messages);
+    stores = await warmUpStores(store, settings);
+    const report = await warmUpMessagePath(runtime, settings, VERSION, messages, stores.services);
     logger.info("message path warmed up messages={messages} ms={ms}", { messages: report.messages, ms: Math.round(report.ms) });
   } catch (error) {
     logger.warning("warm-up skipped: {error}", { error: (error as Error).message });
+  } finally {
+    stores?.close();
   }
 }
 
@@ -150,7 +155,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   const store = await openStore(settings);
   const server = new ChatServer(runtime, settings, VERSION, Date.now, { ...storeServices(store), ...clusterStores(store) });
   const cluster = await joinCluster(server, store);
-  await warmUp(runtime, settings, warmUpMessages(settings, config.origins, runtime.name), logger);
+  await warmUp(runtime, settings, warmUpMessages(settings, config.origins, runtime.name), store, logger);
   let addr;
   try {
     addr = await server.start();

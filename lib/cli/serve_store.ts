@@ -8,7 +8,7 @@
 import type { Settings } from "../config/settings.ts";
 import type { HubServices } from "../hub/hub_services.ts";
 import { log } from "../ops/log.ts";
-import { openDataDir, StoreOpenError } from "../store/data_dir.ts";
+import { openDataDir, openMemoryDataStore, StoreOpenError } from "../store/data_dir.ts";
 import { MemoryStore } from "../store/memory_store.ts";
 import { SqliteAccountStore } from "../store/sqlite_account_store.ts";
 import { SqliteRoomStateStore } from "../store/sqlite_room_state_store.ts";
@@ -52,4 +52,16 @@ export function storeServices(store: RoomLog): Partial<HubServices> {
     accounts: new SqliteAccountStore(store.db, store, (message) => logger.error("store write failed: {message}", { message })),
     roomStates: new SqliteRoomStateStore(store.db, store),
   };
+}
+
+/**
+ * Stores for the start-up warm-up's private server (lib/server/jit_warmup.ts)
+ * of the kind `store` is, holding nothing of it: with a data directory, a
+ * SQLite store on a database in memory (the same commit path, no disk);
+ * otherwise the memory defaults. `close` lets go of them.
+ */
+export async function warmUpStores(store: RoomLog, settings: Settings): Promise<{ services: Partial<HubServices>; close(): void }> {
+  if (!(store instanceof SqliteStore)) return { services: {}, close: () => {} };
+  const scratch = await openMemoryDataStore(settings);
+  return { services: storeServices(scratch), close: () => scratch.close() };
 }

@@ -23,6 +23,7 @@
  * @module
  */
 import type { Settings } from "../config/settings.ts";
+import type { HubServices } from "../hub/hub_services.ts";
 import type { Conn, NetAddr, Runtime } from "../runtime/types.ts";
 import { ChatServer } from "./chat_server.ts";
 
@@ -48,22 +49,37 @@ const KEPT_TEXT = 4096;
 /**
  * Passes `messages` msg frames through a private server on `settings`
  * (lent for the time: on 127.0.0.1, every other listener off, no rate
- * limits; see `borrow`), one at a time, and shuts it down. Call it before
+ * limits; see `borrow`) and `services` (stores of the kind the real server
+ * uses, holding nothing of its own; memory ones when absent), one at a time,
+ * and shuts it down. Call it before
  * the real server starts: the settings are as they were once the promise
  * settles.
  */
-export async function warmUpMessagePath(runtime: Runtime, settings: Settings, version: string, messages: number): Promise<WarmUpReport> {
+export async function warmUpMessagePath(
+  runtime: Runtime,
+  settings: Settings,
+  version: string,
+  messages: number,
+  services: Partial<HubServices> = {},
+): Promise<WarmUpReport> {
   const started = performance.now();
   const saved = borrow(settings);
   try {
-    return await passMessages(runtime, settings, version, messages, started);
+    return await passMessages(runtime, settings, version, messages, services, started);
   } finally {
     Object.assign(settings, saved);
   }
 }
 
-async function passMessages(runtime: Runtime, settings: Settings, version: string, messages: number, started: number): Promise<WarmUpReport> {
-  const server = new ChatServer(runtime, settings, version, Date.now, {}, { quiet: true });
+async function passMessages(
+  runtime: Runtime,
+  settings: Settings,
+  version: string,
+  messages: number,
+  services: Partial<HubServices>,
+  started: number,
+): Promise<WarmUpReport> {
+  const server = new ChatServer(runtime, settings, version, Date.now, services, { quiet: true });
   const addr = await server.start();
   const clients: WarmUpClient[] = [];
   // A warm-up that stalls (it should not) gives up rather than keep the server from listening.

@@ -85,6 +85,16 @@ export async function openDataDir(
 }
 
 /**
+ * A store like {@linkcode openDataDir}'s over a database held in memory, with
+ * no directory, lock, reserve file or checkpoints: the start-up warm-up's
+ * (lib/server/jit_warmup.ts), so that it runs the SQLite path a server with a
+ * data directory runs, without touching the disk.
+ */
+export async function openMemoryDataStore(settings: SqliteStoreSettings): Promise<SqliteStore> {
+  return new SqliteStore(await openDatabase(":memory:"), settings, { reservePath: "" });
+}
+
+/**
  * Opens the database in `dir` for a command that changes it while no server
  * runs (`tcpchat account`): takes the directory's lock, so it refuses (with
  * `busy`, one line) while a server holds it, and migrates the schema.

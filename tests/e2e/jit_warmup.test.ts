@@ -4,7 +4,10 @@
  * log line, and leaves nothing behind that a client or an operator could see
  * (no room, no connection, no counted frame, no disconnect line).
  */
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { TestClient } from "../support/chat_client.ts";
 import { SERVER_RUNTIMES, startChatServer } from "../support/chat_server.ts";
 import { defaultSettings } from "../../lib/config/settings.ts";
@@ -34,9 +37,19 @@ describe("start-up JIT warm-up under the operator's limits", () => {
   }, 20_000);
 });
 
+const afterTest: (() => void)[] = [];
+afterEach(() => afterTest.splice(0).forEach((clean) => clean()));
+
 describe.each(SERVER_RUNTIMES)("start-up JIT warm-up (%s)", (runtime) => {
-  test("passes its messages before listening and leaves no room, connection, counted frame or log line behind", async () => {
-    await using server = await startChatServer(runtime, ["--jit-warmup", "300", "--metrics", "127.0.0.1:0", "--log-level", "debug"]);
+  test.each([
+    ["in memory", [] as string[]],
+    // With a data directory the warm-up commits through SQLite, on a database in memory.
+    ["with a data directory", ["--data-dir", "DATA_DIR"]],
+  ])("%s: passes its messages before listening and leaves no room, connection, counted frame or log line behind", async (_, storeFlags) => {
+    const dir = mkdtempSync(join(tmpdir(), "tcpchat-warmup-"));
+    afterTest.push(() => rmSync(dir, { recursive: true, force: true }));
+    const flags = storeFlags.map((flag) => (flag === "DATA_DIR" ? dir : flag));
+    await using server = await startChatServer(runtime, ["--jit-warmup", "300", "--metrics", "127.0.0.1:0", "--log-level", "debug", ...flags]);
     await server.waitForLog(" listening on ");
     const logs = server.stderr().split("\n").filter((l) => l.includes("tcpchat."));
     const warmed = logs.findIndex((l) => l.includes("message path warmed up"));
@@ -54,9 +67,12 @@ describe.each(SERVER_RUNTIMES)("start-up JIT warm-up (%s)", (runtime) => {
     expect(metrics).toMatch(/^tcpchat_frames_in_total\{type="msg"\} 0$/m);
 
     const client = await TestClient.register(server.port, "first");
+    // The rooms come from the store once the warm-up is over: with a data directory, this also
+    // shows that the warm-up wrote nothing into the server's database.
     const rooms = await client.request({ type: "rooms" });
     expect(JSON.stringify(rooms)).not.toContain("warmup");
     expect(await client.request({ type: "msg", room: "lobby", text: "hello" })).toMatchObject({ type: "msg", seq: 1 });
     client.destroy();
+
   }, 30_000);
 });
