@@ -11,7 +11,6 @@
  */
 import { type ConfigArgs, loadConfig } from "../config/load.ts";
 import { applyReload } from "../config/reload.ts";
-import { warmUpMessages } from "../config/derived_defaults.ts";
 import { flagName, SETTING_NAMES, SETTING_SPECS, type Settings } from "../config/settings.ts";
 import { ConfigError, type ResolvedConfig } from "../config/sources.ts";
 import { tomlValue } from "../config/describe.ts";
@@ -129,7 +128,8 @@ function logSetup(runtime: Runtime, settings: Settings): LogSetup {
 }
 
 /** `jit_warmup`: compiles the message path before listening (jit_warmup.ts); a failure is logged and serving goes on. */
-async function warmUp(runtime: Runtime, settings: Settings, messages: number, store: RoomLog, logger: ReturnType<typeof log>): Promise<void> {
+async function warmUp(runtime: Runtime, settings: Settings, store: RoomLog, logger: ReturnType<typeof log>): Promise<void> {
+  const messages = settings.jit_warmup;
   if (messages === 0) return;
   let stores: Awaited<ReturnType<typeof warmUpStores>> | undefined;
   try {
@@ -155,7 +155,7 @@ export async function serveCommand(runtime: Runtime, args: string[]): Promise<nu
   const store = await openStore(settings);
   const server = new ChatServer(runtime, settings, VERSION, Date.now, { ...storeServices(store), ...clusterStores(store) });
   const cluster = await joinCluster(server, store);
-  await warmUp(runtime, settings, warmUpMessages(settings, config.origins, runtime.name), store, logger);
+  await warmUp(runtime, settings, store, logger);
   let addr;
   try {
     addr = await server.start();

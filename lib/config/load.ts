@@ -31,7 +31,7 @@ export function configFileChoice(
 
 /** Reads the file (if any), the environment and the flags; throws {@linkcode ConfigError}. */
 export async function loadConfig(
-  runtime: Pick<Runtime, "readTextFile" | "env">,
+  runtime: Pick<Runtime, "readTextFile" | "env" | "name">,
   args: ConfigArgs,
 ): Promise<ResolvedConfig> {
   const env = (name: string) => runtime.env(name);
@@ -46,7 +46,7 @@ export async function loadConfig(
       }
     }
   }
-  return resolveConfig({ file, env, flags: args.flags });
+  return resolveConfig({ file, env, flags: args.flags, engine: runtime.name });
 }
 
 /** Whether a file error means "no such file" (Node and Bun set `code`, Deno names the class). */

@@ -20,7 +20,7 @@
  */
 import { parse as parseToml, TomlError } from "smol-toml";
 import * as v from "valibot";
-import { applyDerivedDefaults } from "./derived_defaults.ts";
+import { applyDerivedDefaults, type Engine } from "./derived_defaults.ts";
 import {
   defaultSettings,
   envName,
@@ -46,6 +46,8 @@ export interface ConfigSources {
   env?: (name: string) => string | undefined;
   /** Raw flag values by setting name, as typed on the command line. */
   flags?: Partial<Record<SettingName, string>>;
+  /** The runtime the settings are for: some defaults depend on it (derived_defaults.ts). */
+  engine?: Engine;
 }
 
 /** The effective settings and where each value came from. */
@@ -126,7 +128,7 @@ export function resolveConfig(sources: ConfigSources): ResolvedConfig {
   }
   if (problems.length === 0) problems.push(...tlsSettingProblems(settings as unknown as Settings, sourceOf));
   if (problems.length > 0) throw new ConfigError(problems);
-  applyDerivedDefaults(settings as unknown as Settings, origins);
+  applyDerivedDefaults(settings as unknown as Settings, origins, sources.engine);
   return { settings: settings as unknown as Settings, origins, file: sources.file?.path };
 }
 

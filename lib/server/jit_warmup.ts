@@ -18,7 +18,7 @@
  * logs nothing, and is gone before the real listener opens. By default it
  * runs on Bun only: V8 specialises optimised code on the very closures and
  * hidden classes it saw, and threw the warmed code away when real clients
- * arrived (`warmUpMessages` in lib/config/derived_defaults.ts).
+ * arrived (lib/config/derived_defaults.ts).
  *
  * @module
  */
