@@ -4,7 +4,7 @@
  * log line, and leaves nothing behind that a client or an operator could see
  * (no room, no connection, no counted frame, no disconnect line).
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,18 +37,15 @@ describe("start-up JIT warm-up under the operator's limits", () => {
   }, 20_000);
 });
 
-const afterTest: (() => void)[] = [];
-afterEach(() => afterTest.splice(0).forEach((clean) => clean()));
+const root = mkdtempSync(join(tmpdir(), "tcpchat-warmup-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe.each(SERVER_RUNTIMES)("start-up JIT warm-up (%s)", (runtime) => {
   test.each([
     ["in memory", [] as string[]],
     // With a data directory the warm-up commits through SQLite, on a database in memory.
-    ["with a data directory", ["--data-dir", "DATA_DIR"]],
-  ])("%s: passes its messages before listening and leaves no room, connection, counted frame or log line behind", async (_, storeFlags) => {
-    const dir = mkdtempSync(join(tmpdir(), "tcpchat-warmup-"));
-    afterTest.push(() => rmSync(dir, { recursive: true, force: true }));
-    const flags = storeFlags.map((flag) => (flag === "DATA_DIR" ? dir : flag));
+    ["with a data directory", ["--data-dir", join(root, runtime)]],
+  ])("%s: passes its messages before listening and leaves no room, connection, counted frame or log line behind", async (_, flags) => {
     await using server = await startChatServer(runtime, ["--jit-warmup", "300", "--metrics", "127.0.0.1:0", "--log-level", "debug", ...flags]);
     await server.waitForLog(" listening on ");
     const logs = server.stderr().split("\n").filter((l) => l.includes("tcpchat."));
@@ -73,6 +70,5 @@ describe.each(SERVER_RUNTIMES)("start-up JIT warm-up (%s)", (runtime) => {
     expect(JSON.stringify(rooms)).not.toContain("warmup");
     expect(await client.request({ type: "msg", room: "lobby", text: "hello" })).toMatchObject({ type: "msg", seq: 1 });
     client.destroy();
-
   }, 30_000);
 });
